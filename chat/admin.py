@@ -1,0 +1,128 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from chat.models import CannedReply, Contact, Conversation, Inbox, Message, OperatorProfile, Team
+from tickets.models import BusinessHoursInterval, Holiday, SlaTarget
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHoursInterval
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 0
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Inbox)
+class InboxAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "team", "language", "time_zone", "is_active"]
+    list_filter = ["kind", "team", "language", "is_active"]
+    search_fields = ["name", "site_key"]
+    readonly_fields = ["site_key", "created_at"]
+    inlines = [BusinessHoursInline, HolidayInline, SlaTargetInline]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "team", "is_active", "site_key", "allowed_origins", "created_at"]}),
+        (_("Widget"), {"fields": ["brand_color", "position", "greeting", "language", "prechat_name", "prechat_email"]}),
+        (_("Business hours"), {"fields": ["time_zone"]}),
+        (
+            _("Report targets"),
+            {"fields": ["target_csat_percent", "target_nps", "target_fcr_percent", "target_abandonment_percent"]},
+        ),
+    ]
+
+
+@admin.register(OperatorProfile)
+class OperatorProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "status", "max_chats", "last_assigned_at"]
+    list_filter = ["status", "teams", "inboxes"]
+    search_fields = ["display_name", "user__username", "user__email"]
+    filter_horizontal = ["teams", "inboxes"]
+    readonly_fields = ["status_changed_at", "last_assigned_at", "connection_count", "disconnected_at"]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "email", "inbox", "locale", "first_seen_at", "last_seen_at", "survey_opt_out"]
+    list_filter = ["inbox", "survey_opt_out", "locale"]
+    search_fields = ["name", "email", "visitor_id"]
+    readonly_fields = ["visitor_id", "first_seen_at", "last_seen_at"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    fields = ["created_at", "sender", "author_name", "body", "private", "canned_reply"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "contact",
+        "inbox",
+        "channel_kind",
+        "status",
+        "end_reason",
+        "assignee",
+        "team",
+        "requested_at",
+        "first_response_at",
+        "ended_at",
+        "transfer_count",
+    ]
+    list_filter = ["status", "end_reason", "channel_kind", "inbox", "team", "assignee", "requested_at"]
+    search_fields = ["id", "contact__name", "contact__email", "messages__body"]
+    date_hierarchy = "requested_at"
+    list_select_related = ["contact", "inbox", "assignee", "team"]
+    raw_id_fields = ["contact", "ticket", "assignee"]
+    readonly_fields = [
+        "requested_at",
+        "assigned_at",
+        "first_response_at",
+        "ended_at",
+        "last_message_at",
+        "updated_at",
+        "transfer_count",
+        "visitor_connection_count",
+        "visitor_last_seen_at",
+    ]
+    inlines = [MessageInline]
+    show_full_result_count = False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "conversation", "sender", "author_name", "private", "created_at"]
+    list_filter = ["sender", "private", "created_at"]
+    search_fields = ["body", "author_name"]
+    raw_id_fields = ["conversation", "author", "canned_reply"]
+    readonly_fields = ["created_at", "client_id"]
+    show_full_result_count = False
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = ["shortcut", "title", "team", "inbox", "language", "use_count"]
+    list_filter = ["team", "inbox", "language"]
+    search_fields = ["shortcut", "title", "body"]
+    readonly_fields = ["use_count", "created_at"]

@@ -1,0 +1,361 @@
+"""Inboxes (channels), operators, contacts, conversations, messages and canned replies."""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def new_site_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def validate_origin(value: str) -> None:
+    if not (value.startswith("http://") or value.startswith("https://")) or value.rstrip("/") != value:
+        raise ValidationError(_("An origin looks like https://example.com, without a trailing slash."))
+
+
+class ChannelKind(models.TextChoices):
+    WEB_WIDGET = "web_widget", _("Web widget (live chat)")
+    OFFLINE_FORM = "offline_form", _("Offline form")
+    EMAIL = "email", _("E-mail")
+    API = "api", _("API")
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Inbox(models.Model):
+    class Position(models.TextChoices):
+        RIGHT = "right", _("Right")
+        LEFT = "left", _("Left")
+
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        FA = "fa", "فارسی"
+
+    class FieldRule(models.TextChoices):
+        OFF = "off", _("Not asked")
+        OPTIONAL = "optional", _("Optional")
+        REQUIRED = "required", _("Required")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ChannelKind.choices, default=ChannelKind.WEB_WIDGET)
+    name = models.CharField(_("name"), max_length=100)
+    site_key = models.CharField(_("site key"), max_length=64, unique=True, default=new_site_key)
+    allowed_origins = models.JSONField(
+        _("allowed origins"),
+        default=list,
+        blank=True,
+        help_text=_('Origins allowed to embed the widget, e.g. ["https://shop.example.com"].'),
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="inboxes", null=True, blank=True
+    )
+    # Branding
+    brand_color = models.CharField(_("brand colour"), max_length=7, default="#1f6feb")
+    position = models.CharField(_("position"), max_length=5, choices=Position.choices, default=Position.RIGHT)
+    greeting = models.CharField(_("greeting"), max_length=300, blank=True, default="")
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.EN)
+    prechat_name = models.CharField(
+        _("pre-chat name field"), max_length=10, choices=FieldRule.choices, default=FieldRule.OPTIONAL
+    )
+    prechat_email = models.CharField(
+        _("pre-chat e-mail field"), max_length=10, choices=FieldRule.choices, default=FieldRule.OPTIONAL
+    )
+    # Business hours live in tickets.BusinessHoursInterval / Holiday; this is their time zone.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # Report targets (metrics.md); empty means the deployment default from settings.
+    target_csat_percent = models.FloatField(_("CSAT target (%)"), null=True, blank=True)
+    target_nps = models.FloatField(_("NPS target"), null=True, blank=True)
+    target_fcr_percent = models.FloatField(_("FCR target (%)"), null=True, blank=True)
+    target_abandonment_percent = models.FloatField(_("abandonment target (%)"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("inbox")
+        verbose_name_plural = _("inboxes")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ChannelKind.values), name="inbox_kind_valid"),
+            models.CheckConstraint(condition=Q(position__in=["left", "right"]), name="inbox_position_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.allowed_origins, list):
+            raise ValidationError({"allowed_origins": _("Enter a list of origins.")})
+        for origin in self.allowed_origins:
+            try:
+                validate_origin(str(origin))
+            except ValidationError as exc:
+                raise ValidationError({"allowed_origins": exc.messages}) from exc
+
+    def target(self, name: str) -> float:
+        """The inbox's target for a report figure, or the deployment default."""
+        value = getattr(self, f"target_{name}")
+        return value if value is not None else getattr(settings, f"TARGET_{name.upper()}")
+
+
+class OperatorProfile(models.Model):
+    class Status(models.TextChoices):
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="operator"
+    )
+    display_name = models.CharField(_("display name"), max_length=100)
+    teams = models.ManyToManyField(Team, verbose_name=_("teams"), related_name="operators", blank=True)
+    inboxes = models.ManyToManyField(Inbox, verbose_name=_("inboxes"), related_name="operators", blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OFFLINE)
+    max_chats = models.PositiveSmallIntegerField(_("maximum concurrent chats"), default=3)
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    # Live sockets across all server processes, and when the last one closed.
+    connection_count = models.IntegerField(_("open connections"), default=0)
+    disconnected_at = models.DateTimeField(_("disconnected at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["online", "away", "offline"]), name="operator_status_valid"),
+            models.CheckConstraint(condition=Q(max_chats__gte=1), name="operator_max_chats_positive"),
+        ]
+        indexes = [models.Index(fields=["status"], name="operator_status_idx")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Contact(models.Model):
+    """A website visitor, anonymous until the pre-chat form; bound to one inbox's site."""
+
+    inbox = models.ForeignKey(Inbox, verbose_name=_("inbox"), on_delete=models.CASCADE, related_name="contacts")
+    visitor_id = models.UUIDField(_("visitor id"), default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=120, blank=True, default="")
+    email = models.EmailField(_("e-mail"), blank=True, default="")
+    locale = models.CharField(_("locale"), max_length=16, blank=True, default="")
+    last_page_url = models.URLField(_("last page"), max_length=2000, blank=True, default="")
+    notes = models.TextField(_("notes"), blank=True, default="")
+    survey_opt_out = models.BooleanField(_("opted out of surveys"), default=False)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now, editable=False)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["inbox", "email"], name="contact_inbox_email_idx")]
+
+    def __str__(self) -> str:
+        return self.name or self.email or _("Visitor %(id)s") % {"id": self.pk}
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Ended")
+
+    class EndReason(models.TextChoices):
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED_BY_VISITOR = "closed_by_visitor", _("Closed by visitor")
+        VISITOR_LEFT = "visitor_left", _("Visitor left")
+        ABANDONED = "abandoned", _("Abandoned")
+        MISSED = "missed", _("Missed")
+
+    inbox = models.ForeignKey(Inbox, verbose_name=_("inbox"), on_delete=models.PROTECT, related_name="conversations")
+    channel_kind = models.CharField(_("channel kind"), max_length=20, choices=ChannelKind.choices)
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="conversations"
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    end_reason = models.CharField(_("end reason"), max_length=20, choices=EndReason.choices, blank=True, default="")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        related_name="assigned_conversations",
+        null=True,
+        blank=True,
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.SET_NULL, related_name="conversations", null=True, blank=True
+    )
+    transfer_count = models.PositiveIntegerField(_("transfers"), default=0)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now, editable=False)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
+    # Visitor presence across all server processes: open sockets and when the last one closed.
+    visitor_connection_count = models.IntegerField(_("visitor connections"), default=0)
+    visitor_last_seen_at = models.DateTimeField(_("visitor last seen"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "active", "ended"]), name="conversation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="ended") & ~Q(end_reason="") & Q(ended_at__isnull=False))
+                | (~Q(status="ended") & Q(end_reason="")),
+                name="conversation_end_reason_iff_ended",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    end_reason__in=["", "resolved", "closed_by_visitor", "visitor_left", "abandoned", "missed"]
+                ),
+                name="conversation_end_reason_valid",
+            ),
+            models.CheckConstraint(condition=Q(channel_kind__in=ChannelKind.values), name="conversation_kind_valid"),
+            # A contact has at most one open conversation per inbox.
+            models.UniqueConstraint(
+                fields=["contact"], condition=~Q(status="ended"), name="conversation_one_open_per_contact"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["inbox", "status", "requested_at"], name="conv_inbox_status_req_idx"),
+            models.Index(fields=["status", "requested_at"], name="conv_status_requested_idx"),
+            models.Index(fields=["requested_at"], name="conv_requested_idx"),
+            models.Index(fields=["assignee", "status"], name="conv_assignee_status_idx"),
+            models.Index(fields=["ended_at"], name="conv_ended_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Conversation %(id)s") % {"id": self.pk}
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        VISITOR = "visitor", _("Visitor")
+        OPERATOR = "operator", _("Operator")
+        SYSTEM = "system", _("System")
+
+    conversation = models.ForeignKey(
+        Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="messages"
+    )
+    sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        null=True,
+        blank=True,
+    )
+    author_name = models.CharField(_("author name"), max_length=120, blank=True, default="")
+    # Plain text, escaped wherever it is rendered.
+    body = models.TextField(_("body"))
+    private = models.BooleanField(_("private note"), default=False)
+    canned_reply = models.ForeignKey(
+        "chat.CannedReply",
+        verbose_name=_("canned reply"),
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        null=True,
+        blank=True,
+    )
+    client_id = models.CharField(_("client id"), max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "client_id"], name="message_unique_client_id"),
+            models.CheckConstraint(
+                condition=Q(sender__in=["visitor", "operator", "system"]), name="message_sender_valid"
+            ),
+            # Only operators write private notes.
+            models.CheckConstraint(
+                condition=Q(private=False) | Q(sender="operator"), name="message_private_by_operator"
+            ),
+        ]
+        indexes = [models.Index(fields=["conversation", "id"], name="message_conv_id_idx")]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class CannedReply(models.Model):
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="canned_replies", null=True, blank=True
+    )
+    inbox = models.ForeignKey(
+        Inbox, verbose_name=_("inbox"), on_delete=models.CASCADE, related_name="canned_replies", null=True, blank=True
+    )
+    shortcut = models.SlugField(_("shortcut"), max_length=40)
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"))
+    language = models.CharField(_("language"), max_length=5, choices=Inbox.Language.choices, default="en")
+    use_count = models.PositiveIntegerField(_("times used"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["shortcut"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "inbox", "shortcut", "language"], name="canned_reply_unique_shortcut"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut} — {self.title}"
+
+
+class InboxEvent(models.Model):
+    """Append-only log of what operators were sent, so a reconnecting inbox can `sync` what it missed."""
+
+    inbox = models.ForeignKey(Inbox, verbose_name=_("inbox"), on_delete=models.CASCADE, related_name="events")
+    conversation = models.ForeignKey(
+        Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="events", null=True
+    )
+    type = models.CharField(_("type"), max_length=40)
+    payload = models.JSONField(_("payload"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("inbox event")
+        verbose_name_plural = _("inbox events")
+        indexes = [models.Index(fields=["inbox", "id"], name="inboxevent_inbox_id_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk}"

@@ -1,0 +1,160 @@
+"""Fixtures every test can use: real server, worker and browser processes, and eager Celery otherwise.
+
+- `asgi_server`: daphne on a free port, on the test database (needs `transactional_db`, which it requests).
+- `asgi_server_factory`: start several (for multi-process tests); each has .url, .ws_url, .restart(), .kill().
+- `celery_worker`: a real worker process on the configured broker.
+- `host_site`: a stand-in customer website on another origin (`widget_page(...)` embeds the widget).
+- `browser` / `browser_context`: Playwright driving /usr/bin/chromium.
+Tests that need PostgreSQL + Redis call `tests.processes.require_services()`; under REQUIRE_SERVICES=1 (or
+REQUIRE_BROWSER=1 for the browser) a missing one fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from supportdesk.celery import app as celery_app
+from tests.processes import AsgiServer, CeleryWorker, StaticSite, require
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_by_default():
+    """In-process tests run tasks eagerly; `celery_worker` switches to the real broker."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _mail_in_memory(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def log_dir(tmp_path) -> Path:
+    path = tmp_path / "logs"
+    path.mkdir()
+    return path
+
+
+def _dump_logs_on_failure(request, processes) -> None:
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for proc in processes:
+            print(f"\n----- {proc.name} log -----\n{proc.output()[-6000:]}")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def asgi_server_factory(transactional_db, log_dir, request):
+    started: list[AsgiServer] = []
+
+    def start(port: int | None = None, **env: str) -> AsgiServer:
+        server = AsgiServer(log_dir, port=port, **env)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    _dump_logs_on_failure(request, started)
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def asgi_server(asgi_server_factory) -> AsgiServer:
+    return asgi_server_factory()
+
+
+def _purge_broker() -> None:
+    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+        queue = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        shutil.rmtree(queue, ignore_errors=True)
+        queue.mkdir(parents=True, exist_ok=True)
+    else:
+        celery_app.control.purge()
+
+
+@pytest.fixture
+def celery_worker_factory(transactional_db, log_dir, request):
+    started: list[CeleryWorker] = []
+    _purge_broker()
+    celery_app.conf.task_always_eager = False
+
+    def start(name: str = "worker", concurrency: int = 1, **env: str) -> CeleryWorker:
+        worker = CeleryWorker(log_dir, name=name, concurrency=concurrency, **env)
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    _dump_logs_on_failure(request, started)
+    for worker in started:
+        worker.stop()
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def celery_worker(celery_worker_factory) -> CeleryWorker:
+    return celery_worker_factory()
+
+
+@pytest.fixture
+def host_site():
+    site = StaticSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require("browser", Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it are
+    # ordinary synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_context(browser, request):
+    """A fresh browser profile (cookies, localStorage) per test; more can be made from `browser`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    path = Path(settings.BASE_DIR) / "var" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
