@@ -1,10 +1,12 @@
 """The beat task flags at-risk and breached SLAs once each and alerts the inbox's operators in real time."""
 
 import asyncio
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 
 from chat.realtime import inbox_operators_group
 from tests.factories import InboxFactory, OperatorFactory
@@ -28,18 +30,23 @@ def inbox(settings):
 @pytest.fixture
 def operators_socket(inbox):
     """A channel in the inbox's operator group, as an operator's socket would be; returns a drain()."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(inbox_operators_group(inbox.id), channel)
+    channel = f"sla-test.{uuid.uuid4().hex}"
+    async_to_sync(get_channel_layer().group_add)(inbox_operators_group(inbox.id), channel)
 
     async def _drain():
+        # The Redis layer binds its buffers to one event loop, and each async_to_sync call runs its own.
+        in_memory = isinstance(get_channel_layer(), InMemoryChannelLayer)
+        layer = get_channel_layer() if in_memory else channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
         frames = []
         while True:
             try:
                 message = await asyncio.wait_for(layer.receive(channel), 0.3)
             except TimeoutError:
-                return frames
+                break
             frames.append(message["frame"])
+        if not in_memory:
+            await layer.close_pools()
+        return frames
 
     return async_to_sync(_drain)
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from tickets.models import ReportingEvent, Ticket
-from tickets.selectors.filters import TICKET, MetricFilter, apply_filter, breakdown_key
+from tickets.selectors.filters import KEY_ORDER, TICKET, MetricFilter, apply_filter, breakdown_key
 from tickets.selectors.stats import ratio, timing_stats
 
 
@@ -55,7 +55,7 @@ def _share_rows(qs, total_q: Q, met_q: Q, key) -> dict:
     if key is None:
         rows = [{"_key": None, **qs.aggregate(**aggregates)}]
     else:
-        rows = qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by("_key")
+        rows = qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by(KEY_ORDER)
     return {
         row["_key"]: {"total": row["total"], "met": row["met"], "rate": ratio(row["met"], row["total"])} for row in rows
     }
@@ -129,7 +129,7 @@ def fcr(*, filters: MetricFilter, by: str | None = None, now: datetime | None = 
             qs.annotate(_key=breakdown_key(by, TICKET, "resolved_at"))
             .values("_key")
             .annotate(**aggregates)
-            .order_by("_key")
+            .order_by(KEY_ORDER)
         )
     out = []
     for row in rows:
@@ -185,6 +185,9 @@ def ticket_counts(*, filters: MetricFilter, by: str | None = None):
     if by is None:
         return qs.aggregate(**aggregates)
     rows = (
-        qs.annotate(_key=breakdown_key(by, TICKET, "created_at")).values("_key").annotate(**aggregates).order_by("_key")
+        qs.annotate(_key=breakdown_key(by, TICKET, "created_at"))
+        .values("_key")
+        .annotate(**aggregates)
+        .order_by(KEY_ORDER)
     )
     return [{"key": row.pop("_key"), **row} for row in rows]
