@@ -5,8 +5,8 @@
 
 Fills the database named by DATABASE_URL (it is migrated and its ticket / conversation data REPLACED) with
 `rows` tickets and as many conversations over 90 days, two operator messages per conversation, 2 % of
-tickets reopened and one in seven followed by a new ticket, then times every selector over the whole range and over 30 days, with and without
-a breakdown. The baseline is a plain count(*) of the same tables.
+tickets reopened and one in seven followed by a new ticket, then times every selector over the whole range
+and over 30 days, with and without a breakdown. The baseline is a plain count(*) of the same tables.
 """
 
 from __future__ import annotations
