@@ -204,3 +204,21 @@ def test_follow_up_of_a_pending_ticket_opens_it(inbox, operator):
     ticket = ticket_mark_followup(conversation=conversation, ticket=old, operator=operator)
     assert (ticket.status, ticket.conversation_count, ticket.reopen_count) == ("open", 2, 0)
     assert Conversation.objects.filter(ticket=old).count() == 2
+
+
+def test_attaching_a_conversation_counts_it_once_and_moves_it_between_tickets(inbox):
+    from tests.factories import ConversationFactory
+    from tickets.services import ticket_attach_conversation
+
+    conversation, first = chat_ticket(inbox, at=T0)
+    ticket_attach_conversation(ticket=first, conversation=conversation)
+    first.refresh_from_db()
+    assert first.conversation_count == 1
+    second = ticket_create(inbox=inbox, contact=conversation.contact, channel_kind=inbox.kind, at=T0)
+    ticket_attach_conversation(ticket=second, conversation=conversation)
+    ticket_attach_conversation(
+        ticket=second, conversation=ConversationFactory(inbox=inbox, contact=conversation.contact)
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.conversation_count, second.conversation_count) == (0, 2)
