@@ -134,3 +134,26 @@ def test_late_answer_is_flagged_breached_and_counts_against_compliance(inbox, op
     assert ticket.first_response_breached
     figures = sla_compliance(filters=MetricFilter(), now=T0 + seconds(200))
     assert figures["first_response"] == {"total": 2, "met": 1, "rate": 0.5}
+
+
+def test_offline_message_breach_alert_has_no_conversation(
+    inbox, operators_socket, time_machine, django_capture_on_commit_callbacks, settings
+):
+    from tests.factories import ContactFactory
+    from tickets.services import ticket_create
+
+    settings.SLA_OFFLINE_FIRST_RESPONSE_SECONDS = 24 * 3600
+    ticket = ticket_create(inbox=inbox, contact=ContactFactory(inbox=inbox), channel_kind="offline_form", at=T0)
+    time_machine.move_to(T0 + seconds(24 * 3600 + 1), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    frames = [f for f in operators_socket() if f["target"] == "first_response"]
+    assert frames == [
+        {
+            "type": "sla.alert",
+            "ticket_id": ticket.id,
+            "conversation_id": None,
+            "target": "first_response",
+            "state": "breached",
+            "due_at": (T0 + seconds(24 * 3600)).isoformat(),
+        }
+    ]
