@@ -352,9 +352,10 @@ def ticket_mark_followup(*, conversation, ticket: Ticket, operator) -> Ticket:
     conversation.ticket = target
     conversation.save(update_fields=["ticket", "updated_at"])
     Ticket.objects.filter(pk=target.pk).update(conversation_count=F("conversation_count") + 1)
-    # Events of this conversation (requested, assigned, its reply) now belong to the issue it is part of.
-    ReportingEvent.objects.filter(conversation=conversation, ticket_id=fresh_id).exclude(
-        name__in=[ReportingEvent.Name.TICKET_CREATED, ReportingEvent.Name.FIRST_RESPONSE]
+    # The conversation's own events (requested, assigned, transferred…) now belong to the issue it is part of;
+    # the fresh ticket's events stay with it.
+    ReportingEvent.objects.filter(
+        conversation=conversation, ticket_id=fresh_id, name__startswith="conversation_"
     ).update(ticket=target)
     if fresh is not None:
         if not Conversation.objects.filter(ticket_id=fresh.pk).exists():
