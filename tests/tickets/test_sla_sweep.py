@@ -157,3 +157,27 @@ def test_offline_message_breach_alert_has_no_conversation(
             "due_at": (T0 + seconds(24 * 3600)).isoformat(),
         }
     ]
+
+
+def test_missed_chat_kept_as_offline_message_runs_on_the_offline_target(
+    inbox, operators_socket, time_machine, django_capture_on_commit_callbacks, settings
+):
+    from tickets.services import ticket_set_channel_kind
+
+    settings.SLA_OFFLINE_FIRST_RESPONSE_SECONDS = 24 * 3600
+    settings.SLA_OFFLINE_RESOLUTION_SECONDS = 72 * 3600
+    _, ticket = chat_ticket(inbox, at=T0, ended=False)
+    time_machine.move_to(T0 + seconds(300), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    assert [(f["target"], f["state"]) for f in operators_socket()] == [("first_response", "breached")]
+
+    ticket = ticket_set_channel_kind(ticket=ticket, channel_kind="offline_form", subject="Where is my order?")
+    assert (ticket.channel_kind, ticket.subject) == ("offline_form", "Where is my order?")
+    assert ticket.first_response_due_at == T0 + seconds(24 * 3600)
+    assert not ticket.first_response_breached and not ticket.first_response_at_risk
+    time_machine.move_to(T0 + seconds(301), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    assert operators_socket() == []
+    time_machine.move_to(T0 + seconds(0.8 * 24 * 3600), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    assert [(f["target"], f["state"]) for f in operators_socket()] == [("first_response", "at_risk")]
