@@ -68,12 +68,13 @@ def _sla_alert(ticket: Ticket, target: str, state: str, due_at: datetime) -> Non
     )
 
 
-def _raise_flags(queryset, target: str, state: str, flags: dict[str, bool], guard: str, due_field: str) -> int:
+def _raise_flags(queryset, target: str, state: str, flags: dict[str, bool], due_field: str) -> int:
     raised = 0
     for ticket in queryset.only("pk", "inbox", "first_response_due_at", "resolution_due_at"):
         with transaction.atomic():
-            # Conditional UPDATE: of two sweeps racing, only one sees its row change and alerts.
-            if not Ticket.objects.filter(pk=ticket.pk, **{guard: False}).update(**flags, updated_at=timezone.now()):
+            # Conditional UPDATE re-checking every condition: of two sweeps racing, or a sweep and a reply, only
+            # one sees the row change, and only the sweep that changed it alerts.
+            if not queryset.filter(pk=ticket.pk).update(**flags, updated_at=timezone.now()):
                 continue
             _sla_alert(ticket, target, state, getattr(ticket, due_field))
             raised += 1
@@ -95,7 +96,6 @@ def sla_sweep(*, now: datetime | None = None) -> int:
         "first_response",
         "breached",
         {"first_response_breached": True, "first_response_at_risk": True},
-        "first_response_breached",
         "first_response_due_at",
     )
     raised += _raise_flags(
@@ -103,7 +103,6 @@ def sla_sweep(*, now: datetime | None = None) -> int:
         "first_response",
         "at_risk",
         {"first_response_at_risk": True},
-        "first_response_at_risk",
         "first_response_due_at",
     )
     raised += _raise_flags(
@@ -111,7 +110,6 @@ def sla_sweep(*, now: datetime | None = None) -> int:
         "resolution",
         "breached",
         {"resolution_breached": True, "resolution_at_risk": True},
-        "resolution_breached",
         "resolution_due_at",
     )
     raised += _raise_flags(
@@ -119,7 +117,6 @@ def sla_sweep(*, now: datetime | None = None) -> int:
         "resolution",
         "at_risk",
         {"resolution_at_risk": True},
-        "resolution_at_risk",
         "resolution_due_at",
     )
     return raised
