@@ -181,3 +181,26 @@ def test_missed_chat_kept_as_offline_message_runs_on_the_offline_target(
     time_machine.move_to(T0 + seconds(0.8 * 24 * 3600), tick=False)
     sweep_twice(django_capture_on_commit_callbacks)
     assert [(f["target"], f["state"]) for f in operators_socket()] == [("first_response", "at_risk")]
+
+
+def test_a_reply_landing_during_the_sweep_raises_no_flag(inbox, time_machine, monkeypatch):
+    from tickets.services import sla
+
+    operator = OperatorFactory(inboxes=[inbox]).user
+    _, first = chat_ticket(inbox, at=T0, ended=False)
+    second_conversation, second = chat_ticket(inbox, at=T0 + seconds(1), ended=False)
+    alerted = []
+
+    def alert_then_second_is_answered(ticket, target, state, due_at):
+        alerted.append((ticket.pk, target, state))
+        if ticket.pk == first.pk:
+            # The sweep has already read both tickets as overdue when this reply is stored.
+            operator_reply(second_conversation, operator, at=T0 + seconds(140))
+
+    monkeypatch.setattr(sla, "_sla_alert", alert_then_second_is_answered)
+    time_machine.move_to(T0 + seconds(150), tick=False)
+    sla.sla_sweep()
+    assert alerted == [(first.pk, "first_response", "breached")]
+    second.refresh_from_db()
+    assert second.first_response_at is not None
+    assert not second.first_response_at_risk

@@ -70,7 +70,8 @@ def _sla_alert(ticket: Ticket, target: str, state: str, due_at: datetime) -> Non
 
 def _raise_flags(queryset, target: str, state: str, flags: dict[str, bool], due_field: str) -> int:
     raised = 0
-    for ticket in queryset.only("pk", "inbox", "first_response_due_at", "resolution_due_at"):
+    # Earliest due first: an alert storm starts with the tickets that waited longest.
+    for ticket in queryset.order_by(due_field, "pk").only("pk", "inbox", "first_response_due_at", "resolution_due_at"):
         with transaction.atomic():
             # Conditional UPDATE re-checking every condition: of two sweeps racing, or a sweep and a reply, only
             # one sees the row change, and only the sweep that changed it alerts.
