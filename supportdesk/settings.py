@@ -135,6 +135,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Beat periods of the sweeps (seconds).
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=15.0)
+CELERY_BEAT_SCHEDULE = {
+    "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": SWEEP_INTERVAL_SECONDS},
+}
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 
