@@ -455,6 +455,8 @@ class HistoryGenerator:
                 "pending_business_seconds",
                 "first_response_due_at",
                 "resolution_due_at",
+                "first_response_at_risk_at",
+                "resolution_at_risk_at",
                 "first_response_at_risk",
                 "first_response_breached",
                 "resolution_at_risk",
@@ -684,6 +686,7 @@ class HistoryGenerator:
             "last_reopened": None,
             "conversations": 0,
             "pending_since": None,
+            "paused": 0.0,
             "assignee": None,
         }
         self._event(w, ReportingEvent.Name.TICKET_CREATED, at, at, ticket=ticket_id, team=team_id)
@@ -698,6 +701,8 @@ class HistoryGenerator:
                 )
                 ticket["reopens"] += 1
                 ticket["last_reopened"] = back
+                # The time it spent resolved does not count against its resolution target.
+                ticket["paused"] += w.clock.between(ticket["resolved"], back)
                 ticket["resolved"] = None
                 end = self._conversation(w, contact, ticket_id, ticket, back)
                 made += 1
@@ -713,8 +718,11 @@ class HistoryGenerator:
     def _write_ticket(self, w: InboxWorld, contact: ContactState, ticket_id: int, team_id, t: dict) -> None:
         created, fr, resolved = t["created"], t["first_response"], t["resolved"]
         clock = w.clock
+        ratio = settings.SLA_AT_RISK_RATIO
         fr_due = clock.add(created, w.first_response_target)
-        res_due = clock.add(created, w.resolution_target)
+        fr_risk = clock.add(created, w.first_response_target * ratio)
+        res_due = clock.add(created, w.resolution_target + t["paused"])
+        res_risk = clock.add(created, w.resolution_target * ratio + t["paused"])
         fr_wall = fr_business = res_wall = res_business = None
         if fr is not None:
             fr_wall, fr_business = fr - created, clock.between(created, fr)
@@ -724,8 +732,15 @@ class HistoryGenerator:
         else:
             status = Ticket.Status.PENDING if t["pending_since"] is not None else Ticket.Status.OPEN
         pending_since = t["pending_since"] if status == Ticket.Status.PENDING else None
-        fr_breached = (fr > fr_due) if fr is not None else self.now > fr_due
-        res_breached = (resolved > res_due) if resolved is not None else self.now > res_due
+        # Flags as the SLA sweep and the services leave them.
+        fr_breached = (fr if fr is not None else self.now) > fr_due
+        fr_at_risk = fr_breached or (fr if fr is not None else self.now) >= fr_risk
+        if resolved is not None:
+            res_breached, res_at_risk = resolved > res_due, resolved >= res_risk
+        else:
+            running = status == Ticket.Status.OPEN
+            res_breached, res_at_risk = running and self.now > res_due, running and self.now >= res_risk
+        res_at_risk = res_at_risk or res_breached
         last = max(x for x in (created, fr, resolved, t["last_reopened"], pending_since) if x is not None)
         self.ticket.add(
             (
@@ -749,12 +764,14 @@ class HistoryGenerator:
                 _dt(t["last_reopened"]),
                 t["conversations"],
                 _dt(pending_since),
-                0.0,
+                t["paused"],
                 _dt(fr_due),
                 _dt(res_due),
-                False,
+                _dt(fr_risk),
+                _dt(res_risk),
+                fr_at_risk,
                 fr_breached,
-                False,
+                res_at_risk,
                 res_breached,
                 _dt(last),
             )
