@@ -137,6 +137,7 @@ CELERY_TIMEZONE = "UTC"
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": SWEEP_INTERVAL_SECONDS},
+    "surveys-sweep-invitations": {"task": "surveys.sweep_invitations", "schedule": SWEEP_INTERVAL_SECONDS},
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
