@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from chat.models import CannedReply, ChannelKind, Contact, Conversation, Inbox, Message, OperatorProfile, Team
 from surveys.models import SurveyInvitation, SurveyResponse, SurveyTemplate
+from surveys.selectors import survey_questions_snapshot
 from tickets.business_hours import schedule_for
 from tickets.models import BusinessHoursInterval, ReportingEvent, Ticket
 from tickets.services import sla_targets_for
@@ -186,6 +187,7 @@ class InboxWorld:
     template: SurveyTemplate | None
     canned_ids: list[int]
     contacts: list[int] = field(default_factory=list)  # recent contacts, reused for returning visitors
+    snapshots: dict = field(default_factory=dict)  # (language, includes NPS) -> what the invitation asks
 
 
 EXTRA_TEAMS = ["Support", "Sales", "Billing"]
@@ -401,6 +403,7 @@ class ContactState:
     last_invited: float = -1e18
     last_nps: float = -1e18
     opted_out: bool = False
+    locale: str = "en"
 
 
 class HistoryGenerator:
@@ -533,6 +536,9 @@ class HistoryGenerator:
                 "team_id",
                 "token",
                 "questions",
+                "language",
+                "comment_label",
+                "thank_you",
                 "includes_nps",
                 "status",
                 "created_at",
@@ -642,7 +648,8 @@ class HistoryGenerator:
         contact_id = self.ids[Contact].take()
         has_email = rng.random() < 0.6 or w.inbox.kind == ChannelKind.EMAIL
         # Some contacts opt out from a survey e-mail later; the row holds the final state.
-        state = ContactState(contact_id, has_email, opts_out=has_email and rng.random() < 0.03)
+        locale = rng.choice(("en", "en", "fa", "de"))
+        state = ContactState(contact_id, has_email, opts_out=has_email and rng.random() < 0.03, locale=locale)
         self.contact.add(
             (
                 contact_id,
@@ -650,7 +657,7 @@ class HistoryGenerator:
                 uuid.uuid4(),
                 f"Visitor {contact_id}" if rng.random() < 0.7 else "",
                 f"visitor{contact_id}@example.org" if has_email else "",
-                rng.choice(("en", "en", "fa", "de")),
+                locale,
                 "https://shop.example.com/help",
                 "",
                 state.opts_out,
@@ -1047,10 +1054,15 @@ class HistoryGenerator:
         contact.last_invited = ended
         created = ended + rng.uniform(1, 5)
         includes_nps = template.ask_nps and created - contact.last_nps >= settings.NPS_INTERVAL_SECONDS
-        questions = [q for q, asked in (("csat", template.ask_csat), ("ces", template.ask_ces)) if asked]
         if includes_nps:
-            questions.append("nps")
             contact.last_nps = created
+        language = "fa" if contact.locale == "fa" else (w.inbox.language or "en")
+        snapshot_key = (language, includes_nps)
+        if snapshot_key not in w.snapshots:
+            w.snapshots[snapshot_key] = survey_questions_snapshot(
+                template=template, language=language, include_nps=includes_nps
+            )
+        snapshot = w.snapshots[snapshot_key]
         live = w.inbox.kind in LIVE_KINDS
         in_widget = live and rng.random() < 0.85
         email_due = created + settings.SURVEY_EMAIL_DELAY_SECONDS if contact.has_email else None
@@ -1091,7 +1103,10 @@ class HistoryGenerator:
                 operator.user_id,
                 team_id,
                 secrets.token_urlsafe(24),
-                questions,
+                snapshot["questions"],
+                language,
+                snapshot["comment_label"],
+                snapshot["thank_you"],
                 includes_nps,
                 status,
                 _dt(created),

@@ -118,9 +118,9 @@ CONVERSATION_COLUMNS = [
 def conversations_csv(query: ReportQuery) -> StreamingHttpResponse:
     """One row per conversation requested in the period (every channel kind), with its timings, outcome and
     survey answers; `wait_s` is the first reply (or the abandonment) − the request, as metrics.md has it."""
-    qs = apply_filter(
-        Conversation.objects.all(), figures.ticket_filter(query), CONVERSATION, "requested_at"
-    ).order_by(F("requested_at").asc(), "pk")
+    qs = apply_filter(Conversation.objects.all(), figures.ticket_filter(query), CONVERSATION, "requested_at").order_by(
+        F("requested_at").asc(), "pk"
+    )
     fields = [f for _name, f in CONVERSATION_COLUMNS]
     index = {f: i for i, f in enumerate(fields)}
 

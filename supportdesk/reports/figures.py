@@ -40,9 +40,7 @@ FIGURES: list[Figure] = [
     Figure("answered", _("Answered"), "count", source="answered", help=_("Live chats an operator replied to.")),
     Figure("frt_median", _("FRT median"), "seconds", "lower", source="tickets_answered"),
     Figure("frt_p90", _("FRT p90"), "seconds", "lower", source="tickets_answered"),
-    Figure(
-        "frt_business_median", _("FRT median (business)"), "seconds", "lower", "first_response", "tickets_answered"
-    ),
+    Figure("frt_business_median", _("FRT median (business)"), "seconds", "lower", "first_response", "tickets_answered"),
     Figure("frt_business_p90", _("FRT p90 (business)"), "seconds", "lower", "first_response", "tickets_answered"),
     Figure("wait_median", _("Wait median"), "seconds", "lower", source="conversations"),
     Figure("resolution_median", _("Resolution median"), "seconds", "lower", source="tickets_resolved"),
@@ -97,17 +95,6 @@ def ticket_filter(query: ReportQuery) -> ticket_selectors.MetricFilter:
     )
 
 
-def survey_filter(query: ReportQuery) -> survey_selectors.MetricFilter:
-    return survey_selectors.MetricFilter(
-        start=query.start,
-        end=query.end,
-        inbox_ids=query.inbox_ids,
-        channel_kinds=query.channel_kinds,
-        team_ids=query.team_ids,
-        operator_ids=query.operator_ids,
-    )
-
-
 def figure_rows(query: ReportQuery, *, by: str | None = None, now: datetime | None = None) -> dict:
     """{key: {figure: value, ...}} for the selection (key ALL) or per breakdown key, from the selectors."""
     now = now or timezone.now()
@@ -122,13 +109,7 @@ def figure_rows(query: ReportQuery, *, by: str | None = None, now: datetime | No
         "canned": _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by),
         "tickets": _by_key(ticket_selectors.ticket_counts(filters=filters, by=by), by),
     }
-    if by is None:
-        surveys = {ALL: survey_selectors.survey_metrics(metric_filter=survey_filter(query))}
-    else:
-        surveys = {
-            row.key: row.metrics
-            for row in survey_selectors.survey_metrics_breakdown(metric_filter=survey_filter(query), by=by)
-        }
+    surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by=by), by)
     keys = set(surveys)
     for part in parts.values():
         keys |= set(part)
@@ -143,7 +124,8 @@ def figure_rows(query: ReportQuery, *, by: str | None = None, now: datetime | No
         out = parts["outcomes"].get(key) or {}
         canned = parts["canned"].get(key) or {}
         tickets = parts["tickets"].get(key) or {}
-        sm = surveys.get(key) or survey_selectors.SurveyMetrics()
+        sm = surveys.get(key) or {}
+        csat, ces, nps, rate = (sm.get(k) or {} for k in ("csat", "ces", "nps", "response_rate"))
         rows[key] = {
             "requested": out.get("requested", 0),
             "answered": out.get("answered", 0),
@@ -175,14 +157,14 @@ def figure_rows(query: ReportQuery, *, by: str | None = None, now: datetime | No
             "canned_share": _pct(canned.get("share")),
             "tickets_created": tickets.get("created", 0),
             "tickets_resolved": res["count"],
-            "csat": sm.csat_percent,
-            "csat_mean": sm.csat_mean,
-            "ces_mean": sm.ces_mean,
-            "ces_easy": sm.ces_easy_percent,
-            "nps": sm.nps,
-            "response_rate": sm.response_rate_percent,
-            "survey_responses": sm.responses,
-            "surveys_sent": sm.sent,
+            "csat": _pct(csat.get("rate")),
+            "csat_mean": csat.get("mean"),
+            "ces_mean": ces.get("mean"),
+            "ces_easy": _pct(ces.get("easy_share")),
+            "nps": nps.get("score"),
+            "response_rate": _pct(rate.get("rate")),
+            "survey_responses": sm.get("responses", 0),
+            "surveys_sent": rate.get("sent", 0),
         }
     return rows
 
@@ -219,10 +201,7 @@ def timeseries(query: ReportQuery, *, now: datetime | None = None) -> list[dict]
     filters = ticket_filter(query)
     outcomes = _by_key(ticket_selectors.conversation_outcomes(filters=filters, by="day"), "day")
     frt = _by_key(ticket_selectors.first_response_time(filters=filters, by="day"), "day")
-    csat = {
-        row.key: row.metrics
-        for row in survey_selectors.survey_metrics_breakdown(metric_filter=survey_filter(query), by="day")
-    }
+    surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by="day"), "day")
     series = []
     for day in query.days:
         out = outcomes.get(day) or {}
@@ -232,7 +211,7 @@ def timeseries(query: ReportQuery, *, now: datetime | None = None) -> list[dict]
                 "requested": out.get("requested", 0),
                 "abandonment": _pct(out.get("abandonment_rate")),
                 "frt_median": (frt.get(day) or {}).get("wall", {}).get("median"),
-                "csat": csat[day].csat_percent if day in csat else None,
+                "csat": _pct(((surveys.get(day) or {}).get("csat") or {}).get("rate")),
             }
         )
     return series

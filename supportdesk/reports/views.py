@@ -121,7 +121,13 @@ def dashboard_context(query: ReportQuery) -> dict:
         "tables": tables,
         "table_figures": TABLE_FIGURES,
         "querystring": query.querystring(),
-        "report_data": {"summary": current, "previous": previous, "targets": targets, "series": series, "heatmap": grid},
+        "report_data": {
+            "summary": current,
+            "previous": previous,
+            "targets": targets,
+            "series": series,
+            "heatmap": grid,
+        },
     }
 
 
@@ -184,4 +190,3 @@ def report_urls(site) -> list:
         path("reports/", guard(dashboard), name="reports-dashboard"),
         path("reports/export/<slug:table>.csv", guard(export), name="reports-export"),
     ]
-
