@@ -73,14 +73,29 @@ FIGURE_KEYS = [
 def _figure_fields() -> dict:
     fields: dict[str, serializers.Field] = {}
     for key in FIGURE_KEYS:
-        unit = figures.FIGURES_BY_KEY[key].unit if key in figures.FIGURES_BY_KEY else "count"
-        if unit == "count":
-            fields[key] = serializers.IntegerField(allow_null=True)
+        if key in COUNT_KEYS:
+            fields[key] = serializers.IntegerField()
         else:
-            fields[key] = serializers.FloatField(allow_null=True, help_text=unit)
+            figure = figures.FIGURES_BY_KEY.get(key)
+            unit = figure.unit if figure else "seconds"
+            fields[key] = serializers.FloatField(allow_null=True, help_text=f"{unit}; null when nothing was measured")
     return fields
 
 
+COUNT_KEYS = {
+    "requested",
+    "answered",
+    "frt_count",
+    "fcr_awaiting",
+    "fcr_eligible",
+    "abandoned",
+    "missed",
+    "transferred",
+    "tickets_created",
+    "tickets_resolved",
+    "survey_responses",
+    "surveys_sent",
+}
 FiguresSerializer = type("FiguresSerializer", (serializers.Serializer,), _figure_fields())
 
 
