@@ -983,17 +983,18 @@ class HistoryGenerator:
             # The offline message is answered by e-mail later; the conversation itself stays unanswered.
             later = w.clock.add(ended, self._lognormal(2 * 3600, 1.0))
             if later < self.now:
-                ticket["first_response"] = later
-                ticket["assignee"] = operator.user_id
-                self._event(
-                    w,
-                    ReportingEvent.Name.FIRST_RESPONSE,
-                    ticket["created"],
-                    later,
-                    ticket=ticket_id,
-                    operator=operator.user_id,
-                    team=team_id,
-                )
+                if ticket["first_response"] is None:
+                    ticket["first_response"] = later
+                    ticket["assignee"] = operator.user_id
+                    self._event(
+                        w,
+                        ReportingEvent.Name.FIRST_RESPONSE,
+                        ticket["created"],
+                        later,
+                        ticket=ticket_id,
+                        operator=operator.user_id,
+                        team=team_id,
+                    )
                 resolved = later + self._lognormal(1800, 1.0)
                 if resolved < self.now:
                     ticket["resolved"] = resolved
@@ -1191,23 +1192,33 @@ def generate_history(
     made = stories = 0
     end_ts = end.timestamp()
     with tqdm(total=n, file=out, unit="conv", desc="history", mininterval=1.0) as bar:
+
+        def one_story(base: float) -> bool:
+            nonlocal made, stories
+            hour = bisect.bisect_left(hour_cum, rng.random() * hour_cum[-1])
+            at = base + hour * 3600 + rng.random() * 3600
+            if at > end_ts:
+                return False
+            step = generator.story(rng.choices(worlds, inbox_weights)[0], at)
+            made += step
+            stories += 1
+            bar.update(step)
+            if stories % BATCH_STORIES == 0:
+                generator.flush()
+            return step > 0
+
         for day, count in zip(day_list, counts, strict=True):
-            base = day.timestamp()
-            day_made = attempts = 0
+            start_made = made
+            attempts = 0
             # A story may bring follow-up conversations (counted here) or none (a closed widget, too late).
-            while day_made < count and made < n and attempts < 3 * count:
+            while made - start_made < count and made < n and attempts < 3 * count:
                 attempts += 1
-                hour = bisect.bisect_left(hour_cum, rng.random() * hour_cum[-1])
-                at = base + hour * 3600 + rng.random() * 3600
-                if at > end_ts:
-                    continue
-                step = generator.story(rng.choices(worlds, inbox_weights)[0], at)
-                day_made += step
-                made += step
-                stories += 1
-                bar.update(step)
-                if stories % BATCH_STORIES == 0:
-                    generator.flush()
+                one_story(day.timestamp())
+        # What the last, partial day could not hold goes to random earlier days.
+        attempts = 0
+        while made < n and attempts < 3 * n:
+            attempts += 1
+            one_story(rng.choice(day_list[:-1]).timestamp())
         generator.flush()
     # Returning visitors were last seen at their latest conversation.
     with connection.cursor() as cursor:
