@@ -118,6 +118,10 @@ def _survey(conversation, operator, sent, *, csat=None, ces=None, nps=None, answ
 
 @pytest.fixture
 def history(db) -> History:
+    return build_history()
+
+
+def build_history() -> History:
     front, back = TeamFactory(name="Front"), TeamFactory(name="Back")
     web = InboxFactory(name="Website", kind=ChannelKind.WEB_WIDGET, team=front)
     mail = InboxFactory(name="Mail", kind=ChannelKind.EMAIL, team=back)
@@ -216,8 +220,12 @@ def frozen_now():
         yield NOW
 
 
-@pytest.fixture
-def manager(db):
+def make_manager():
     user = UserFactory(username="manager", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_reports"))
     return user
+
+
+@pytest.fixture
+def manager(db):
+    return make_manager()
