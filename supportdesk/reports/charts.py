@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from django.utils.html import escape
@@ -57,7 +58,9 @@ def _y(value: float, max_value: float) -> float:
 
 
 def bar_chart(title: str, labels: list[str], values: list[float], fmt: Callable[[float], str]) -> SafeString:
-    max_value = _nice_max(max(values, default=0))
+    """Counts per day: the scale's ticks are whole numbers."""
+    peak = max(values, default=0)
+    max_value = 3 * math.ceil(_nice_max(peak) / 3) if peak >= 3 else 3
     parts = _frame(title, max_value, fmt, labels)
     plot_w = WIDTH - LEFT - RIGHT
     width = max(plot_w / max(len(values), 1) * 0.7, 1)

@@ -76,25 +76,40 @@ def dashboard_context(query: ReportQuery) -> dict:
     grid = figures.heatmap(query)
     labels = [row["day"][5:] for row in series]
     weekdays = [calendar.day_abbr[i] for i in range(7)]
+    percent = lambda v: formatting.value("percent", v)  # noqa: E731
     chart_svgs = [
-        charts.bar_chart(
-            _("Requests per day"), labels, [row["requested"] for row in series], lambda v: formatting.value("count", v)
+        (
+            _("Requests per day"),
+            charts.bar_chart(
+                _("Requests per day"), labels, [row["requested"] for row in series], lambda v: f"{round(v):,}"
+            ),
         ),
-        charts.line_chart(_("FRT median per day"), labels, [row["frt_median"] for row in series], formatting.duration),
-        charts.line_chart(
-            _("CSAT per day"),
-            labels,
-            [row["csat"] for row in series],
-            lambda v: formatting.value("percent", v),
-            target=targets["csat_percent"],
-            max_value=100,
+        (
+            _("FRT median per day"),
+            charts.line_chart(
+                _("FRT median per day"), labels, [row["frt_median"] for row in series], formatting.duration
+            ),
         ),
-        charts.line_chart(
-            _("Abandonment rate per day"),
-            labels,
-            [row["abandonment"] for row in series],
-            lambda v: formatting.value("percent", v),
-            target=targets["abandonment_percent"],
+        (
+            _("CSAT per day (dashed: target)"),
+            charts.line_chart(
+                _("CSAT per day"),
+                labels,
+                [row["csat"] for row in series],
+                percent,
+                target=targets["csat_percent"],
+                max_value=100,
+            ),
+        ),
+        (
+            _("Abandonment rate per day (dashed: target)"),
+            charts.line_chart(
+                _("Abandonment rate per day"),
+                labels,
+                [row["abandonment"] for row in series],
+                percent,
+                target=targets["abandonment_percent"],
+            ),
         ),
     ]
     tables = []
@@ -146,8 +161,12 @@ def _card_extra(key: str, row: dict) -> str:
             "n": formatting.value("count", row["survey_responses"]),
             "m": formatting.value("count", row["surveys_sent"]),
         }
-    if key == "csat_mean":
-        return _("Mean over one scale only; mixed scales show —")
+    if key in ("csat_mean", "ces_mean") and row[key] is None and row[f"{key}_by_scale"]:
+        # Means on different scales are not averaged together: one per scale.
+        return " · ".join(
+            _("%(mean)s on %(scale)s") % {"mean": formatting.value("score", mean), "scale": scale}
+            for scale, mean in sorted(row[f"{key}_by_scale"].items())
+        )
     return ""
 
 
