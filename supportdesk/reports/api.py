@@ -61,7 +61,9 @@ FIGURE_KEYS = [
     "tickets_resolved",
     "csat",
     "csat_mean",
+    "csat_mean_by_scale",
     "ces_mean",
+    "ces_mean_by_scale",
     "ces_easy",
     "nps",
     "response_rate",
@@ -73,7 +75,9 @@ FIGURE_KEYS = [
 def _figure_fields() -> dict:
     fields: dict[str, serializers.Field] = {}
     for key in FIGURE_KEYS:
-        if key in COUNT_KEYS:
+        if key.endswith("_by_scale"):
+            fields[key] = serializers.DictField(child=serializers.FloatField(), help_text="mean per scale")
+        elif key in COUNT_KEYS:
             fields[key] = serializers.IntegerField()
         else:
             figure = figures.FIGURES_BY_KEY.get(key)
@@ -190,7 +194,9 @@ class ReportView(APIView):
         form = ReportForm(request.query_params)
         if not form.is_valid():
             return Response({"errors": form.errors.get_json_data()}, status=400)
-        return Response(self.serializer_class(self.compose(form.report_query())).data)
+        with figures.report_session():
+            data = self.compose(form.report_query())
+        return Response(self.serializer_class(data).data)
 
 
 class SummaryView(ReportView):

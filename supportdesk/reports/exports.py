@@ -59,8 +59,12 @@ def _figure_values(row: dict) -> list:
 def summary_csv(query: ReportQuery) -> StreamingHttpResponse:
     def rows():
         yield ["period", "start", "end", *_figure_header()]
-        for name, q in (("current", query), ("previous", query.previous())):
-            yield [name, q.first_day.isoformat(), q.last_day.isoformat(), *_figure_values(figures.summary(q))]
+        with figures.report_session():
+            summaries = [
+                (name, q, figures.summary(q)) for name, q in (("current", query), ("previous", query.previous()))
+            ]
+        for name, q, summary in summaries:
+            yield [name, q.first_day.isoformat(), q.last_day.isoformat(), *_figure_values(summary)]
 
     return _response(rows(), f"report-summary_{_stamp(query)}.csv")
 
@@ -68,7 +72,9 @@ def summary_csv(query: ReportQuery) -> StreamingHttpResponse:
 def breakdown_csv(query: ReportQuery, *, by: str) -> StreamingHttpResponse:
     def rows():
         yield [by, "label", *_figure_header()]
-        for row in figures.breakdown(query, by=by):
+        with figures.report_session():
+            table = figures.breakdown(query, by=by)
+        for row in table:
             yield [_cell(row["key"]), row["label"], *_figure_values(row)]
 
     return _response(rows(), f"report-{by}_{_stamp(query)}.csv")
@@ -79,7 +85,9 @@ def timeseries_csv(query: ReportQuery) -> StreamingHttpResponse:
 
     def rows():
         yield ["day", "requested", "frt_median_s", "csat_pct", "abandonment_pct"]
-        for row in figures.timeseries(query):
+        with figures.report_session():
+            series = figures.timeseries(query)
+        for row in series:
             yield [_cell(row[c]) for c in columns]
 
     return _response(rows(), f"report-timeseries_{_stamp(query)}.csv")

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from supportdesk.reports import charts, exports, figures, formatting
@@ -47,10 +46,10 @@ def _cell(figure: figures.Figure, value, targets: dict, query: ReportQuery, by=N
 
 
 def dashboard_context(query: ReportQuery) -> dict:
-    now = timezone.now()
+    """Cards (with the previous period), charts and heat map; the tables load beside it (table_context)."""
     previous_query = query.previous()
-    current = figures.summary(query, now=now)
-    previous = figures.summary(previous_query, now=now)
+    current = figures.summary(query)
+    previous = figures.summary(previous_query)
     targets = figures.targets_for(query)
     cards = []
     for figure in figures.FIGURES:
@@ -72,7 +71,7 @@ def dashboard_context(query: ReportQuery) -> dict:
                 "extra": _card_extra(figure.key, current),
             }
         )
-    series = figures.timeseries(query, now=now)
+    series = figures.timeseries(query)
     grid = figures.heatmap(query)
     labels = [row["day"][5:] for row in series]
     weekdays = [calendar.day_abbr[i] for i in range(7)]
@@ -112,19 +111,6 @@ def dashboard_context(query: ReportQuery) -> dict:
             ),
         ),
     ]
-    tables = []
-    for by, title in TABLES:
-        rows = []
-        for row in figures.breakdown(query, by=by, now=now):
-            rows.append(
-                {
-                    "label": row["label"],
-                    "cells": [
-                        _cell(f, row[f.key], row["targets"], query, by=by, key=row["key"]) for f in TABLE_FIGURES
-                    ],
-                }
-            )
-        tables.append({"by": by, "title": title, "rows": rows, "csv": f"?{query.querystring()}"})
     return {
         "query": query,
         "previous_query": previous_query,
@@ -133,8 +119,7 @@ def dashboard_context(query: ReportQuery) -> dict:
         "heatmap": charts.heatmap(_("Requests by weekday and hour (UTC)"), grid, weekdays),
         "series": series,
         "grid": grid,
-        "tables": tables,
-        "table_figures": TABLE_FIGURES,
+        "tables": [{"by": by, "title": title} for by, title in TABLES],
         "querystring": query.querystring(),
         "report_data": {
             "summary": current,
@@ -143,6 +128,25 @@ def dashboard_context(query: ReportQuery) -> dict:
             "series": series,
             "heatmap": grid,
         },
+    }
+
+
+def table_context(query: ReportQuery, by: str) -> dict:
+    """One breakdown table: every figure per inbox, channel kind, team or operator, each linked."""
+    rows = []
+    for row in figures.breakdown(query, by=by):
+        rows.append(
+            {
+                "label": row["label"],
+                "cells": [_cell(f, row[f.key], row["targets"], query, by=by, key=row["key"]) for f in TABLE_FIGURES],
+            }
+        )
+    return {
+        "by": by,
+        "title": dict(TABLES)[by],
+        "rows": rows,
+        "table_figures": TABLE_FIGURES,
+        "querystring": query.querystring(),
     }
 
 
@@ -172,13 +176,24 @@ def _card_extra(key: str, row: dict) -> str:
 
 def dashboard(request, site):
     form, query = read_query(request)
-    context = {
-        **site.each_context(request),
-        "title": _("Reports"),
-        "form": form,
-        **dashboard_context(query),
-    }
+    with figures.report_session():
+        context = {
+            **site.each_context(request),
+            "title": _("Reports"),
+            "form": form,
+            "cache_minutes": figures.cache_seconds() // 60,
+            **dashboard_context(query),
+        }
     return TemplateResponse(request, "admin/reports/dashboard.html", context)
+
+
+def table(request, site, by: str):
+    if by not in dict(TABLES):
+        raise Http404
+    _form, query = read_query(request)
+    with figures.report_session():
+        context = table_context(query, by)
+    return TemplateResponse(request, "admin/reports/table.html", context)
 
 
 def export(request, site, table: str):
@@ -207,5 +222,6 @@ def report_urls(site) -> list:
 
     return [
         path("reports/", guard(dashboard), name="reports-dashboard"),
+        path("reports/table/<slug:by>/", guard(table), name="reports-table"),
         path("reports/export/<slug:table>.csv", guard(export), name="reports-export"),
     ]

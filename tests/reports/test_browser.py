@@ -56,6 +56,7 @@ def test_manager_changes_the_period_and_downloads_the_conversations(
     csat = page.inner_text("[data-figure=csat]")
     assert "50.0 %" in csat and "Off target (80.0 %)" in csat
     assert page.locator(".report-chart").count() == 4
+    page.wait_for_selector("#table-operator tbody th")
     # Olga, Omar, and "(none)" for the abandoned and the missed chat that no operator held.
     assert page.locator("#table-operator tbody th").all_inner_texts() == ["Olga", "Omar", "(none)"]
     page.screenshot(path=str(screenshot_dir / "reports-browser.png"), full_page=True)
