@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -115,6 +116,19 @@ def report_session():
         yield
 
 
+_refreshing: ContextVar[bool] = ContextVar("reports_refreshing", default=False)
+
+
+@contextmanager
+def refreshing():
+    """Inside, figures are recomputed and stored in the cache even when a stored copy is still fresh."""
+    token = _refreshing.set(True)
+    try:
+        yield
+    finally:
+        _refreshing.reset(token)
+
+
 def _cached(name: str, query: ReportQuery, compute, **key):
     """Figures are cached for REPORTS_CACHE_SECONDS (default 5 min; 0 turns it off), per selection."""
     seconds = cache_seconds()
@@ -123,7 +137,7 @@ def _cached(name: str, query: ReportQuery, compute, **key):
     raw = repr((name, query.start, query.end, query.inbox_ids, query.channel_kinds, query.team_ids,
                 query.operator_ids, sorted(key.items())))  # fmt: skip
     cache_key = "reports:" + hashlib.sha256(raw.encode()).hexdigest()
-    value = cache.get(cache_key)
+    value = None if _refreshing.get() else cache.get(cache_key)
     if value is None:
         value = compute()
         cache.set(cache_key, value, seconds)

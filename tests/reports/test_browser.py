@@ -33,9 +33,11 @@ def committed_history(transactional_db):
 
 
 def test_manager_changes_the_period_and_downloads_the_conversations(
-    committed_history, asgi_server, browser_context, screenshot_dir
+    committed_history, asgi_server_factory, browser_context, screenshot_dir
 ):
     history = committed_history
+    # Fresh figures: the server must not serve a report cached by an earlier run on another database.
+    asgi_server = asgi_server_factory(REPORTS_CACHE_SECONDS="0")
     page = browser_context.new_page()
     page.goto(f"{asgi_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", "manager")
