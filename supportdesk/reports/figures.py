@@ -101,7 +101,7 @@ def ticket_filter(query: ReportQuery) -> ticket_selectors.MetricFilter:
 
 
 def cache_seconds() -> int:
-    return int(getattr(settings, "REPORTS_CACHE_SECONDS", 300))
+    return int(getattr(settings, "REPORTS_CACHE_SECONDS", 900))
 
 
 @contextmanager
@@ -130,7 +130,7 @@ def refreshing():
 
 
 def _cached(name: str, query: ReportQuery, compute, **key):
-    """Figures are cached for REPORTS_CACHE_SECONDS (default 5 min; 0 turns it off), per selection."""
+    """Figures are cached for REPORTS_CACHE_SECONDS (default 15 min; 0 turns it off), per selection."""
     seconds = cache_seconds()
     if seconds <= 0:
         return compute()
