@@ -125,7 +125,7 @@ def main() -> None:
     load(args.conversations)
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
-        print(cursor.fetchone()[0].split(",")[0], f"· {os.cpu_count()} cores")
+        print(cursor.fetchone()[0].split(",")[0], f"· {os.cpu_count()} cores · load average {os.getloadavg()[0]:.1f}")
     print(f"{Conversation.objects.count():,} conversations in the database\n")
 
     slowest = None
@@ -159,7 +159,8 @@ def main() -> None:
         if slowest is None or float(top["time"]) > float(slowest["time"]):
             slowest = top
     print(f"== slowest query ({float(slowest['time']):.3f} s):\n{slowest['sql']}\n")
-    with connection.cursor() as cursor:
+    # As the page runs it: in a report session (no JIT, work_mem for the sorts).
+    with figures.report_session(), connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {slowest['sql']}")
         print("\n".join(row[0] for row in cursor.fetchall()))
 

@@ -121,7 +121,9 @@ def test_previous_period_is_compared(client, history, manager, frozen_now):
     # 23 Feb – 1 Mar: nothing happened, so every rate is "nothing measured", not 0.
     assert data["previous"]["requested"] == 0
     assert data["previous"]["csat"] is None
-    assert "Previous: —" in response.content.decode()
+    cards = {card["figure"].key: card for card in response.context["cards"]}
+    assert cards["csat"]["previous_text"] == "—" and cards["csat"]["delta"] == ""
+    assert "Previous: <bdi>—</bdi>" in response.content.decode()
 
 
 @pytest.mark.django_db
