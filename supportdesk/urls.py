@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -16,6 +15,3 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("tickets.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns.append(path("demo/", views.demo_site, name="demo-site"))

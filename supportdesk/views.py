@@ -3,12 +3,8 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
-
-from chat.models import Inbox
 
 
 def _check_database() -> None:
@@ -41,10 +37,3 @@ def healthz(request):
         {"status": "ok" if not failed else "failed", "failed": failed, "checks": checks}, status=503 if failed else 200
     )
 
-
-def demo_site(request):
-    """A page that embeds the widget like a customer's site would (served cross-origin by `make run`)."""
-    inbox = Inbox.objects.filter(kind="web_widget", is_active=True).order_by("pk").first()
-    return render(
-        request, "demo/site.html", {"site_key": inbox.site_key if inbox else "", "desk_url": settings.SITE_URL}
-    )

@@ -137,7 +137,7 @@ class AsgiServer(ManagedProcess):
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 60) -> None:
         super().start()
         _wait_http(f"{self.url}/healthz", timeout, self.proc, self.log)
 
@@ -175,7 +175,7 @@ class CeleryWorker(ManagedProcess):
             log_dir,
         )
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 60) -> None:
         super().start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

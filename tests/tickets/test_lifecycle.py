@@ -9,6 +9,7 @@ from tests.tickets.histories import chat_ticket, operator_reply, seconds, utc
 from tickets.models import ReportingEvent, Ticket
 from tickets.selectors import MetricFilter, fcr, first_response_time, followup_candidate, resolution_time
 from tickets.services import (
+    reporting_event_record,
     ticket_create,
     ticket_mark_followup,
     ticket_message_recorded,
@@ -146,6 +147,16 @@ def test_follow_up_moves_the_conversation_reopens_the_ticket_and_drops_the_fresh
     ticket_resolve(ticket=old, at=T0 + seconds(600))
     new_conversation, fresh = chat_ticket(inbox, at=T0 + seconds(3600), contact=contact, ended=False)
     operator_reply(new_conversation, operator, at=T0 + seconds(3630))
+    # As chat services record it when the visitor sends the first message.
+    requested = reporting_event_record(
+        name=ReportingEvent.Name.CONVERSATION_REQUESTED,
+        inbox=inbox,
+        channel_kind=inbox.kind,
+        start=T0 + seconds(3600),
+        end=T0 + seconds(3600),
+        ticket=fresh,
+        conversation=new_conversation,
+    )
 
     assert followup_candidate(conversation=new_conversation) == old
     time_machine.move_to(T0 + seconds(3700), tick=False)
@@ -156,6 +167,8 @@ def test_follow_up_moves_the_conversation_reopens_the_ticket_and_drops_the_fresh
     assert (ticket.status, ticket.conversation_count, ticket.reopen_count) == ("open", 2, 1)
     assert not Ticket.objects.filter(pk=fresh.pk).exists()
     assert not ReportingEvent.objects.filter(ticket_id=fresh.pk).exists()
+    requested.refresh_from_db()
+    assert requested.ticket == old
     assert Ticket.objects.count() == 1
     assert followup_candidate(conversation=new_conversation) is None
 

@@ -1,0 +1,92 @@
+"""The demo data that `make run` starts with: one team, two operators, a manager, two widget inboxes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from chat.models import CannedReply, ChannelKind, Inbox, OperatorProfile, Team
+from surveys.models import SurveyTemplate
+
+DEMO_SITE_PORT = 8001
+DEMO_ORIGINS = [f"http://127.0.0.1:{DEMO_SITE_PORT}", f"http://localhost:{DEMO_SITE_PORT}"]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+
+
+MANAGER = DemoLogin("admin", "admin-demo", "manager (admin, reports)")
+OPERATORS = [DemoLogin("sara", "sara-demo", "operator"), DemoLogin("ali", "ali-demo", "operator")]
+
+CANNED_REPLIES = [
+    ("hello", "Greeting", "Hi! Thanks for reaching out. How can I help you today?", "en"),
+    ("wait", "One moment", "Thanks for waiting, I'm checking that for you now.", "en"),
+    ("shipping", "Shipping times", "Orders ship within 1–2 business days; delivery takes 3–5 days.", "en"),
+    ("bye", "Goodbye", "Glad I could help. Have a great day!", "en"),
+    ("salam", "سلام", "سلام! ممنون که با ما در تماس هستید. چطور می‌توانم کمکتان کنم؟", "fa"),
+]
+
+
+def _user(login: DemoLogin, *, superuser: bool = False):
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=login.username,
+        defaults={"is_staff": True, "is_superuser": superuser, "email": f"{login.username}@example.com"},
+    )
+    if created:
+        # Only on creation: a second run must change nothing (a new hash would).
+        user.set_password(login.password)
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def create_demo() -> dict:
+    team, _ = Team.objects.get_or_create(name="Support")
+    website, _ = Inbox.objects.get_or_create(
+        site_key="demo-site-key",
+        defaults={
+            "name": "Acme Outdoor website",
+            "kind": ChannelKind.WEB_WIDGET,
+            "team": team,
+            "allowed_origins": DEMO_ORIGINS,
+            "greeting": "Hi there! Questions about gear or an order? We're happy to help.",
+            "brand_color": "#2d6a4f",
+            "language": "en",
+        },
+    )
+    persian, _ = Inbox.objects.get_or_create(
+        site_key="demo-site-key-fa",
+        defaults={
+            "name": "فروشگاه آکمه",
+            "kind": ChannelKind.WEB_WIDGET,
+            "team": team,
+            "allowed_origins": DEMO_ORIGINS,
+            "greeting": "سلام! سوالی دربارهٔ سفارش یا محصولات دارید؟ در خدمتیم.",
+            "brand_color": "#6a2d5f",
+            "position": Inbox.Position.LEFT,
+            "language": "fa",
+            "time_zone": "Asia/Tehran",
+        },
+    )
+    for inbox in (website, persian):
+        SurveyTemplate.objects.get_or_create(inbox=inbox, defaults={"ask_csat": True, "ask_ces": True})
+
+    _user(MANAGER, superuser=True)
+    for login, name in zip(OPERATORS, ["Sara", "Ali"], strict=True):
+        user = _user(login)
+        profile, _ = OperatorProfile.objects.get_or_create(user=user, defaults={"display_name": name})
+        profile.teams.add(team)
+        profile.inboxes.add(website, persian)
+
+    for shortcut, title, body, language in CANNED_REPLIES:
+        CannedReply.objects.get_or_create(
+            team=team, inbox=None, shortcut=shortcut, language=language, defaults={"title": title, "body": body}
+        )
+    return {"team": team, "inboxes": [website, persian]}

@@ -1,0 +1,142 @@
+"""Starts the whole system in the foreground: daphne, a Celery worker, Celery beat and the demo website.
+
+The demo website is served on another port, so the widget runs cross-origin as on a customer's site.
+Ctrl-C stops all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.request import urlopen
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.template.loader import render_to_string
+
+from chat.models import Inbox
+from supportdesk.demo import DEMO_SITE_PORT, MANAGER, OPERATORS
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class Command(BaseCommand):
+    help = "Runs daphne, a Celery worker, Celery beat and the demo website together (Ctrl-C stops all)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--site-port", type=int, default=DEMO_SITE_PORT)
+
+    def handle(self, *args, host: str, port: int, site_port: int, **options):
+        desk_url = f"http://{host}:{port}"
+        site_dir = self._render_demo_site(desk_url)
+        site = ThreadingHTTPServer((host, site_port), partial(QuietHandler, directory=str(site_dir)))
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+
+        embedded = not settings.REDIS_URL
+        python = sys.executable
+        commands = {
+            "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "supportdesk.asgi:application"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "supportdesk",
+                "worker",
+                "-l",
+                "INFO",
+                *(["-P", "solo"] if embedded else ["-c", "2"]),
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "supportdesk",
+                "beat",
+                "-l",
+                "INFO",
+                "-s",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
+        }
+        env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL", desk_url), "PYTHONUNBUFFERED": "1"}
+        children = {name: subprocess.Popen(argv, env=env, start_new_session=True) for name, argv in commands.items()}
+
+        def stop(*_):
+            for child in children.values():
+                if child.poll() is None:
+                    os.killpg(child.pid, signal.SIGTERM)
+            for child in children.values():
+                try:
+                    child.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)
+            site.shutdown()
+
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        try:
+            self._wait_ready(f"{desk_url}/healthz", children)
+            self._announce(desk_url, f"http://localhost:{site_port}")
+            while all(child.poll() is None for child in children.values()):
+                time.sleep(0.5)
+            failed = [name for name, child in children.items() if child.poll() is not None]
+            self.stderr.write(f"{', '.join(failed)} stopped; stopping the rest.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            stop()
+
+    def _render_demo_site(self, desk_url: str) -> Path:
+        site_dir = Path(settings.VAR_DIR) / "demo-site"
+        site_dir.mkdir(parents=True, exist_ok=True)
+        pages = {"index.html": "demo-site-key", "fa.html": "demo-site-key-fa"}
+        for filename, site_key in pages.items():
+            inbox = Inbox.objects.filter(site_key=site_key).first()
+            html = render_to_string(
+                "demo/site.html",
+                {"site_key": site_key, "desk_url": desk_url, "inbox": inbox, "persian": filename == "fa.html"},
+            )
+            (site_dir / filename).write_text(html, encoding="utf-8")
+        return site_dir
+
+    def _wait_ready(self, url: str, children: dict, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(child.poll() is not None for child in children.values()):
+                raise KeyboardInterrupt
+            try:
+                with urlopen(url, timeout=2):  # noqa: S310 — our own server
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stderr.write(f"{url} did not answer within {timeout:.0f} s")
+
+    def _announce(self, desk_url: str, site_url: str) -> None:
+        lines = [
+            "",
+            "Supportdesk is running. Ctrl-C stops everything.",
+            "",
+            f"  Demo website (widget, another origin): {site_url}/   (Persian: {site_url}/fa.html)",
+            f"  Agent inbox:                           {desk_url}/inbox/",
+            f"  Admin and reports:                     {desk_url}/admin/",
+            f"  Health:                                {desk_url}/healthz",
+            "",
+            "  Demo logins:",
+            *[f"    {login.role:<26} {login.username} / {login.password}" for login in [MANAGER, *OPERATORS]],
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
+        self.stdout.flush()
