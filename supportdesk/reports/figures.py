@@ -15,7 +15,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -104,16 +103,8 @@ def cache_seconds() -> int:
     return int(getattr(settings, "REPORTS_CACHE_SECONDS", 900))
 
 
-@contextmanager
-def report_session():
-    """One transaction for a report's queries. On PostgreSQL without JIT (compiling these aggregates costs
-    more than it saves: ~0.5 s a query) and with room to sort percentiles in memory."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-                cursor.execute("SET LOCAL work_mem = '64MB'")
-        yield
+# One read transaction for a dashboard; on PostgreSQL without JIT and with work_mem for the percentile sorts.
+report_session = ticket_selectors.report_session
 
 
 _refreshing: ContextVar[bool] = ContextVar("reports_refreshing", default=False)
