@@ -142,7 +142,19 @@ SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": SWEEP_INTERVAL_SECONDS},
     "surveys-sweep-invitations": {"task": "surveys.sweep_invitations", "schedule": SWEEP_INTERVAL_SECONDS},
+    "reports-warm-cache": {"task": "reports.warm_cache", "schedule": env.float("REPORTS_WARM_SECONDS", default=600.0)},
 }
+CELERY_IMPORTS = ["supportdesk.reports.tasks"]
+
+# --- Cache (report figures; shared by web and worker processes) ---------------------------------
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+}
+# Report figures are kept this long (seconds; 0 computes them on every view); beat refreshes the presets.
+REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=900)
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 

@@ -1,0 +1,325 @@
+"""The report's figures, composed from the apps' metric selectors, and their targets.
+
+One flat row of figures per selection (the summary) or per breakdown key (inbox, channel kind, team,
+operator, day). Rates are percentages (0–100); times are seconds; a figure with nothing to measure is None.
+The dashboard, the CSV exports and the API all read these rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chat.models import ChannelKind, Inbox
+from supportdesk.reports.query import ReportQuery
+from supportdesk.reports.selectors import requests_by_weekday_hour
+from surveys import selectors as survey_selectors
+from tickets import selectors as ticket_selectors
+from tickets.services import sla_targets_for
+
+ALL = "__all__"
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    unit: str  # count | seconds | percent | score
+    better: str = ""  # higher | lower | "" (no direction)
+    target: str = ""  # csat_percent | nps | fcr_percent | abandonment_percent | first_response | resolution
+    source: str = "conversations"  # what its number links to: conversations | tickets_created | ...
+    help: str = ""
+
+
+FIGURES: list[Figure] = [
+    Figure("requested", _("Requested"), "count", source="conversations", help=_("Live chats requested.")),
+    Figure("answered", _("Answered"), "count", source="answered", help=_("Live chats an operator replied to.")),
+    Figure("frt_median", _("FRT median"), "seconds", "lower", source="tickets_answered"),
+    Figure("frt_p90", _("FRT p90"), "seconds", "lower", source="tickets_answered"),
+    Figure("frt_business_median", _("FRT median (business)"), "seconds", "lower", "first_response", "tickets_answered"),
+    Figure("frt_business_p90", _("FRT p90 (business)"), "seconds", "lower", "first_response", "tickets_answered"),
+    Figure("wait_median", _("Wait median"), "seconds", "lower", source="conversations"),
+    Figure("resolution_median", _("Resolution median"), "seconds", "lower", source="tickets_resolved"),
+    Figure("resolution_p90", _("Resolution p90"), "seconds", "lower", source="tickets_resolved"),
+    Figure(
+        "resolution_business_median",
+        _("Resolution median (business)"),
+        "seconds",
+        "lower",
+        "resolution",
+        "tickets_resolved",
+    ),
+    Figure("sla_first_response", _("SLA: first response"), "percent", "higher", source="tickets_created"),
+    Figure("sla_resolution", _("SLA: resolution"), "percent", "higher", source="tickets_resolved"),
+    Figure("fcr", _("FCR"), "percent", "higher", "fcr_percent", "tickets_resolved"),
+    Figure("fcr_awaiting", _("Awaiting FCR window"), "count", source="tickets_resolved"),
+    Figure("abandonment", _("Abandonment rate"), "percent", "lower", "abandonment_percent", "abandoned"),
+    Figure("abandonment_wait", _("Mean wait before abandonment"), "seconds", source="abandoned"),
+    Figure("missed", _("Missed"), "count", "lower", source="missed"),
+    Figure("transfer_rate", _("Transfer rate"), "percent", "lower", source="transferred"),
+    Figure("canned_share", _("Canned reply share"), "percent", source="operator_messages"),
+    Figure("csat", _("CSAT"), "percent", "higher", "csat_percent", "survey_answers"),
+    Figure("csat_mean", _("CSAT mean score"), "score", source="survey_answers"),
+    Figure("ces_mean", _("CES mean"), "score", "higher", source="survey_answers"),
+    Figure("ces_easy", _("CES: easy"), "percent", "higher", source="survey_answers"),
+    Figure("nps", _("NPS"), "score", "higher", "nps", "survey_answers"),
+    Figure("response_rate", _("Survey response rate"), "percent", "higher", source="survey_invitations"),
+]
+FIGURES_BY_KEY = {f.key: f for f in FIGURES}
+# Counts that sit beside a rate (the denominators), shown in tables and exports.
+COUNTS = ["abandoned", "transferred", "tickets_created", "tickets_resolved", "survey_responses", "surveys_sent"]
+
+
+def _pct(share: float | None) -> float | None:
+    return None if share is None else round(100.0 * share, 2)
+
+
+def _by_key(result, by: str | None) -> dict:
+    if by is None:
+        return {ALL: result}
+    return {row["key"]: row for row in result}
+
+
+def ticket_filter(query: ReportQuery) -> ticket_selectors.MetricFilter:
+    return ticket_selectors.MetricFilter(
+        start=query.start,
+        end=query.end,
+        inbox_ids=query.inbox_ids,
+        channel_kinds=query.channel_kinds,
+        team_ids=query.team_ids,
+        operator_ids=query.operator_ids,
+    )
+
+
+def cache_seconds() -> int:
+    return int(getattr(settings, "REPORTS_CACHE_SECONDS", 900))
+
+
+# One read transaction for a dashboard; on PostgreSQL without JIT and with work_mem for the percentile sorts.
+report_session = ticket_selectors.report_session
+
+
+_refreshing: ContextVar[bool] = ContextVar("reports_refreshing", default=False)
+
+
+@contextmanager
+def refreshing():
+    """Inside, figures are recomputed and stored in the cache even when a stored copy is still fresh."""
+    token = _refreshing.set(True)
+    try:
+        yield
+    finally:
+        _refreshing.reset(token)
+
+
+def _cached(name: str, query: ReportQuery, compute, **key):
+    """Figures are cached for REPORTS_CACHE_SECONDS (default 15 min; 0 turns it off), per selection."""
+    seconds = cache_seconds()
+    if seconds <= 0:
+        return compute()
+    raw = repr((name, query.start, query.end, query.inbox_ids, query.channel_kinds, query.team_ids,
+                query.operator_ids, sorted(key.items())))  # fmt: skip
+    cache_key = "reports:" + hashlib.sha256(raw.encode()).hexdigest()
+    value = None if _refreshing.get() else cache.get(cache_key)
+    if value is None:
+        value = compute()
+        cache.set(cache_key, value, seconds)
+    return value
+
+
+def figure_rows(query: ReportQuery, *, by: str | None = None, now: datetime | None = None) -> dict:
+    """{key: {figure: value, ...}} for the selection (key ALL) or per breakdown key, from the selectors."""
+    if now is None:
+        return _cached("rows", query, lambda: _figure_rows(query, by=by, now=timezone.now()), by=by)
+    return _figure_rows(query, by=by, now=now)
+
+
+def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
+    filters = ticket_filter(query)
+    parts = {
+        "frt": _by_key(ticket_selectors.first_response_time(filters=filters, by=by), by),
+        "resolution": _by_key(ticket_selectors.resolution_time(filters=filters, by=by), by),
+        "wait": _by_key(ticket_selectors.wait_time(filters=filters, by=by), by),
+        "sla": _by_key(ticket_selectors.sla_compliance(filters=filters, by=by, now=now), by),
+        "fcr": _by_key(ticket_selectors.fcr(filters=filters, by=by, now=now), by),
+        "outcomes": _by_key(ticket_selectors.conversation_outcomes(filters=filters, by=by), by),
+        "canned": _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by),
+        "tickets": _by_key(ticket_selectors.ticket_counts(filters=filters, by=by), by),
+    }
+    surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by=by), by)
+    keys = set(surveys)
+    for part in parts.values():
+        keys |= set(part)
+    empty_stats = {"mean": None, "median": None, "p90": None}
+    rows = {}
+    for key in keys:
+        frt = parts["frt"].get(key) or {"count": 0, "wall": empty_stats, "business": empty_stats}
+        res = parts["resolution"].get(key) or {"count": 0, "wall": empty_stats, "business": empty_stats}
+        wait = parts["wait"].get(key) or {"count": 0, "wall": empty_stats}
+        sla = parts["sla"].get(key) or {}
+        fcr = parts["fcr"].get(key) or {}
+        out = parts["outcomes"].get(key) or {}
+        canned = parts["canned"].get(key) or {}
+        tickets = parts["tickets"].get(key) or {}
+        sm = surveys.get(key) or {}
+        csat, ces, nps, rate = (sm.get(k) or {} for k in ("csat", "ces", "nps", "response_rate"))
+        rows[key] = {
+            "requested": out.get("requested", 0),
+            "answered": out.get("answered", 0),
+            "frt_mean": frt["wall"]["mean"],
+            "frt_median": frt["wall"]["median"],
+            "frt_p90": frt["wall"]["p90"],
+            "frt_business_mean": frt["business"]["mean"],
+            "frt_business_median": frt["business"]["median"],
+            "frt_business_p90": frt["business"]["p90"],
+            "frt_count": frt["count"],
+            "wait_median": wait["wall"]["median"],
+            "resolution_mean": res["wall"]["mean"],
+            "resolution_median": res["wall"]["median"],
+            "resolution_p90": res["wall"]["p90"],
+            "resolution_business_mean": res["business"]["mean"],
+            "resolution_business_median": res["business"]["median"],
+            "resolution_business_p90": res["business"]["p90"],
+            "sla_first_response": _pct((sla.get("first_response") or {}).get("rate")),
+            "sla_resolution": _pct((sla.get("resolution") or {}).get("rate")),
+            "fcr": _pct(fcr.get("rate")),
+            "fcr_awaiting": fcr.get("awaiting_window", 0),
+            "fcr_eligible": fcr.get("eligible", 0),
+            "abandonment": _pct(out.get("abandonment_rate")),
+            "abandonment_wait": out.get("mean_wait_before_abandonment"),
+            "abandoned": out.get("abandoned", 0),
+            "missed": out.get("missed", 0),
+            "transfer_rate": _pct(out.get("transfer_rate")),
+            "transferred": out.get("transferred", 0),
+            "canned_share": _pct(canned.get("share")),
+            "tickets_created": tickets.get("created", 0),
+            "tickets_resolved": res["count"],
+            "csat": _pct(csat.get("rate")),
+            "csat_mean": csat.get("mean"),
+            "csat_mean_by_scale": csat.get("mean_by_scale") or {},
+            "ces_mean": ces.get("mean"),
+            "ces_mean_by_scale": ces.get("mean_by_scale") or {},
+            "ces_easy": _pct(ces.get("easy_share")),
+            "nps": nps.get("score"),
+            "response_rate": _pct(rate.get("rate")),
+            "survey_responses": sm.get("responses", 0),
+            "surveys_sent": rate.get("sent", 0),
+        }
+    return rows
+
+
+def summary(query: ReportQuery, *, now: datetime | None = None) -> dict:
+    return figure_rows(query, now=now)[ALL]
+
+
+BREAKDOWN_TITLES = {
+    "inbox": _("Inbox"),
+    "channel_kind": _("Channel kind"),
+    "team": _("Team"),
+    "operator": _("Operator"),
+}
+
+
+def breakdown(query: ReportQuery, *, by: str, now: datetime | None = None) -> list[dict]:
+    """Rows [{"key", "label", "targets", <figures>}], ordered by label; "(none)" rows last."""
+    rows = figure_rows(query, by=by, now=now)
+    labels = ticket_selectors.breakdown_labels(by=by, keys=list(rows))
+    out = []
+    for key, figures in rows.items():
+        label = labels.get(key, str(key)) if key is not None else str(_("(none)"))
+        out.append({"key": key, "label": label, **figures})
+    out.sort(key=lambda r: (r["key"] is None, str(r["label"]).lower()))
+    shared = None if by in ("inbox", "channel_kind") else targets_for(query)
+    for row in out:
+        row["targets"] = shared or targets_for(query, **{by: row["key"]})
+    return out
+
+
+def timeseries(query: ReportQuery, *, now: datetime | None = None) -> list[dict]:
+    """Per day of the period: volume, FRT median, CSAT %, abandonment rate (None where nothing happened)."""
+    return _cached("timeseries", query, lambda: _timeseries(query))
+
+
+def _timeseries(query: ReportQuery) -> list[dict]:
+    filters = ticket_filter(query)
+    outcomes = _by_key(ticket_selectors.conversation_outcomes(filters=filters, by="day"), "day")
+    frt = _by_key(ticket_selectors.first_response_time(filters=filters, by="day"), "day")
+    surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by="day"), "day")
+    series = []
+    for day in query.days:
+        out = outcomes.get(day) or {}
+        series.append(
+            {
+                "day": day.isoformat(),
+                "requested": out.get("requested", 0),
+                "abandonment": _pct(out.get("abandonment_rate")),
+                "frt_median": (frt.get(day) or {}).get("wall", {}).get("median"),
+                "csat": _pct(((surveys.get(day) or {}).get("csat") or {}).get("rate")),
+            }
+        )
+    return series
+
+
+def heatmap(query: ReportQuery) -> list[list[int]]:
+    """Requested live conversations by weekday (Monday first) × hour of the day."""
+    return _cached("heatmap", query, lambda: requests_by_weekday_hour(filters=ticket_filter(query)))
+
+
+# --- Targets ----------------------------------------------------------------------------------------
+
+TARGET_NAMES = ["csat_percent", "nps", "fcr_percent", "abandonment_percent"]
+
+
+def targets_for(
+    query: ReportQuery, *, inbox=None, channel_kind=None, team=None, operator=None, day=None
+) -> dict[str, float | None]:
+    """Targets of the selection: the inboxes' own (metrics.md defaults when unset).
+
+    When the selected inboxes disagree on a target, the deployment default is shown; first response and
+    resolution targets (SLA, business seconds) are shown only when all selected inboxes share one.
+    """
+    inboxes = Inbox.objects.all()
+    if inbox is not None:
+        inboxes = inboxes.filter(pk=inbox)
+    elif query.inbox_ids:
+        inboxes = inboxes.filter(pk__in=query.inbox_ids)
+    kinds = [channel_kind] if channel_kind is not None else list(query.channel_kinds)
+    if kinds:
+        inboxes = inboxes.filter(kind__in=kinds)
+    inboxes = list(inboxes)
+    targets: dict[str, float | None] = {}
+    for name in TARGET_NAMES:
+        values = {i.target(name) for i in inboxes}
+        targets[name] = values.pop() if len(values) == 1 else getattr(settings, f"TARGET_{name.upper()}")
+    sla = {sla_targets_for(inbox=i, channel_kind=i.kind) for i in inboxes}
+    if not inboxes and kinds:
+        sla = {_kind_sla(k) for k in kinds}
+    first, resolution = sla.pop() if len(sla) == 1 else (None, None)
+    targets["first_response"] = first
+    targets["resolution"] = resolution
+    return targets
+
+
+def _kind_sla(kind: str) -> tuple[float, float]:
+    if kind in (ChannelKind.WEB_WIDGET, ChannelKind.API):
+        return settings.SLA_CHAT_FIRST_RESPONSE_SECONDS, settings.SLA_CHAT_RESOLUTION_SECONDS
+    return settings.SLA_OFFLINE_FIRST_RESPONSE_SECONDS, settings.SLA_OFFLINE_RESOLUTION_SECONDS
+
+
+def target_status(figure: Figure, value, targets: dict) -> str:
+    """on | off | none (no target) | empty (nothing measured)."""
+    target = targets.get(figure.target) if figure.target else None
+    if value is None:
+        return "empty"
+    if target is None or not figure.better:
+        return "none"
+    ok = value >= target if figure.better == "higher" else value <= target
+    return "on" if ok else "off"

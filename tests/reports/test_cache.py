@@ -1,0 +1,42 @@
+"""Figures are kept for a few minutes, and beat refreshes the dashboard's presets before anyone waits."""
+
+import pytest
+from django.utils import timezone
+
+from chat.models import ChannelKind
+from supportdesk.reports import figures
+from supportdesk.reports.query import ReportForm
+from supportdesk.reports.tasks import reports_warm_cache
+from tests.factories import ConversationFactory
+
+
+@pytest.fixture
+def cached(settings):
+    settings.REPORTS_CACHE_SECONDS = 300
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def _last_7_days():
+    form = ReportForm({"period": "7d"})
+    assert form.is_valid()
+    return form.report_query()
+
+
+@pytest.mark.django_db
+def test_a_cached_report_is_refreshed_by_the_beat_task(cached, history, frozen_now):
+    query = _last_7_days()
+    # 3–9 March: c2 … c7.
+    assert figures.summary(query)["requested"] == 6
+    ConversationFactory(inbox=history.web, channel_kind=ChannelKind.WEB_WIDGET, requested_at=timezone.now())
+    assert figures.summary(query)["requested"] == 6  # still the stored figures
+    reports_warm_cache()
+    assert figures.summary(query)["requested"] == 7
+
+
+@pytest.mark.django_db
+def test_without_cache_every_view_computes(history, frozen_now, settings):
+    settings.REPORTS_CACHE_SECONDS = 0
+    query = _last_7_days()
+    assert figures.summary(query)["requested"] == 6
+    ConversationFactory(inbox=history.web, channel_kind=ChannelKind.WEB_WIDGET, requested_at=timezone.now())
+    assert figures.summary(query)["requested"] == 7
