@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -8,8 +9,20 @@ from surveys.selectors import survey_result_payload
 from tickets.models import Ticket
 
 
+class SurveyTemplateForm(forms.ModelForm):
+    # The admin supplies the model and fields (Meta) when it builds the form.
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("ask_csat") or cleaned.get("ask_ces") or cleaned.get("ask_nps")):
+            raise forms.ValidationError(
+                _("Choose at least one question, or untick “send surveys” to stop surveying this inbox.")
+            )
+        return cleaned
+
+
 @admin.register(SurveyTemplate)
 class SurveyTemplateAdmin(admin.ModelAdmin):
+    form = SurveyTemplateForm
     list_display = ["inbox", "is_enabled", "ask_csat", "csat_scale", "ask_ces", "ces_scale", "ask_nps", "allow_comment"]
     list_filter = ["is_enabled", "ask_csat", "ask_ces", "ask_nps"]
     fieldsets = [

@@ -2,6 +2,7 @@
 
 import pytest
 
+from surveys.models import SurveyTemplate
 from surveys.services import survey_answer, survey_invitation_create
 from tests.factories import SurveyTemplateFactory, UserFactory
 
@@ -41,3 +42,29 @@ def test_the_survey_template_and_invitation_pages_open(manager_client, answered)
     assert manager_client.get("/admin/surveys/surveytemplate/add/").status_code == 200
     assert manager_client.get(f"/admin/surveys/surveyinvitation/{answered.pk}/change/").status_code == 200
     assert manager_client.get("/admin/surveys/surveyinvitation/").status_code == 200
+
+
+def test_a_template_without_any_question_is_refused_with_a_reason(manager_client, inbox):
+    response = manager_client.post(
+        "/admin/surveys/surveytemplate/add/",
+        {
+            "inbox": inbox.pk,
+            "is_enabled": "on",
+            "csat_scale": "1-5",
+            "ces_scale": "1-7",
+            "csat_question_en": "Q",
+            "csat_question_fa": "Q",
+            "ces_question_en": "Q",
+            "ces_question_fa": "Q",
+            "nps_question_en": "Q",
+            "nps_question_fa": "Q",
+            "comment_label_en": "C",
+            "comment_label_fa": "C",
+            "thank_you_en": "T",
+            "thank_you_fa": "T",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Choose at least one question" in response.content.decode()
+    assert not SurveyTemplate.objects.filter(inbox=inbox).exists()
