@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat import views
+from chat import api, realtime, views
 
 urlpatterns = [
     # The agent inbox page and its HTTP endpoints (actions that are not websocket frames).
@@ -17,4 +17,7 @@ urlpatterns = [
         name="inbox-transfer-targets",
     ),
     path("inbox/canned-replies/", views.canned_replies, name="inbox-canned-replies"),
+    path("api/widget/v1/session", api.WidgetSessionApi.as_view(), name="widget-session"),
+    path("api/widget/v1/offline-messages", api.WidgetOfflineMessageApi.as_view(), name="widget-offline-messages"),
+    path(realtime.BRIDGE_PATH.lstrip("/"), api.realtime_bridge, name="realtime-bridge"),
 ]
