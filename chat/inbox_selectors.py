@@ -91,10 +91,6 @@ def transfer_targets(*, operator: OperatorProfile, conversation: Conversation) -
     }
 
 
-def operator_active_chat_count(*, operator: OperatorProfile) -> int:
-    return Conversation.objects.filter(assignee_id=operator.user_id, status=Conversation.Status.ACTIVE).count()
-
-
 def canned_replies_search(
     *, operator: OperatorProfile, query: str, inbox_id: int | None = None, language: str | None = None
 ) -> list[CannedReply]:

@@ -594,6 +594,10 @@ setInterval(() => {
 }, 1000);
 render();
 socket.connect();
-// Tests and the page's own links can open a conversation with #conversation-<id>.
-const fromHash = /^#conversation-(\d+)$/.exec(location.hash);
-if (fromHash) select(Number(fromHash[1]));
+// A link to #conversation-<id> (a bookmark, a notification, another tab) opens that conversation.
+function openFromHash() {
+  const match = /^#conversation-(\d+)$/.exec(location.hash);
+  if (match) select(Number(match[1]));
+}
+window.addEventListener("hashchange", openFromHash);
+openFromHash();

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from contextlib import ExitStack
 from types import SimpleNamespace
 from urllib.request import Request, urlopen
 
@@ -67,8 +68,9 @@ class Visitor:
     def connect(self, last_message_id: int | None = None) -> None:
         """Opens the widget socket and says hello (again, after a drop: with the newest message id held)."""
         self.frames = [f for f in self.frames if f["type"] != "welcome"]
-        self.ws = connect(
-            f"{self.server.ws_url}/ws/widget/{self.inbox.site_key}/", origin=VISITOR_ORIGIN, open_timeout=10
+        self.sockets = getattr(self, "sockets", ExitStack())
+        self.ws = self.sockets.enter_context(
+            connect(f"{self.server.ws_url}/ws/widget/{self.inbox.site_key}/", origin=VISITOR_ORIGIN, open_timeout=10)
         )
         hello = {"type": "hello", "visitor_token": self.token}
         if last_message_id is not None:
@@ -108,7 +110,7 @@ class Visitor:
         return seen
 
     def close(self) -> None:
-        self.ws.close()
+        self.sockets.close()
 
 
 @pytest.fixture
