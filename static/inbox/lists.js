@@ -11,6 +11,12 @@ const sections = {
 
 for (const list of Object.values(sections)) list.dataset.empty = t(list.dataset.emptyKey);
 
+// "All open" is folded by default (it repeats the other lists); the operator's choice is remembered.
+const ALL_OPEN_KEY = "supportdesk.inbox.all-open";
+const allSection = document.getElementById("all-section");
+allSection.open = localStorage.getItem(ALL_OPEN_KEY) === "open";
+allSection.addEventListener("toggle", () => localStorage.setItem(ALL_OPEN_KEY, allSection.open ? "open" : "closed"));
+
 export function channelLabel(conversation) {
   const inbox = inboxNames[String(conversation.inbox_id)] || "";
   const kind = conversation.channel_kind ? t(`channel_${conversation.channel_kind}`) : "";
@@ -84,12 +90,12 @@ export function tickTimers() {
   }
 }
 
-// Conversation ids in the order j/k walks them: the queue first, then mine, then everyone's, without repeats.
+// Conversation ids in the order j/k walks them: the queue, mine, then everyone's when that list is unfolded.
 export function navigationOrder() {
   const derived = lists();
   const seen = new Set();
   const order = [];
-  for (const c of [...derived.queue, ...derived.mine, ...derived.all]) {
+  for (const c of [...derived.queue, ...derived.mine, ...(allSection.open ? derived.all : [])]) {
     if (!seen.has(c.id)) {
       seen.add(c.id);
       order.push(c.id);

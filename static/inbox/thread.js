@@ -12,7 +12,8 @@ function statusLine(conversation) {
   if (conversation.status === "queued") {
     parts.push(`${t("status_queued")} ${duration(waitedSeconds(conversation))}`);
   } else if (conversation.status === "active") {
-    parts.push(conversation.assignee ? t("claimed_by", { name: isMine(conversation) ? t("you") : conversation.assignee.name }) : t("status_active"));
+    if (!conversation.assignee) parts.push(t("status_active"));
+    else parts.push(isMine(conversation) ? t("assigned_to_you") : t("claimed_by", { name: conversation.assignee.name }));
   } else {
     parts.push(`${t("status_ended")}: ${t(`end_${conversation.end_reason}`)}`);
   }
