@@ -19,19 +19,31 @@ def _conversation(inbox, name, *, waited, email="", assignee=None, locale="en-GB
         inbox=inbox, name=name, email=email, locale=locale, last_page_url=page, first_seen_at=requested
     )
     ticket = TicketFactory(
-        inbox=inbox, contact=contact, created_at=requested, first_response_due_at=requested + timedelta(seconds=120),
+        inbox=inbox,
+        contact=contact,
+        created_at=requested,
+        first_response_due_at=requested + timedelta(seconds=120),
         **ticket,
     )
     status = "active" if assignee else "queued"
     return ConversationFactory(
-        inbox=inbox, contact=contact, ticket=ticket, requested_at=requested, status=status,
-        assignee=assignee, assigned_at=requested + timedelta(seconds=20) if assignee else None,
+        inbox=inbox,
+        contact=contact,
+        ticket=ticket,
+        requested_at=requested,
+        status=status,
+        assignee=assignee,
+        assigned_at=requested + timedelta(seconds=20) if assignee else None,
     )
 
 
 def _say(conversation, sender, body, seconds_ago, author=None, private=False):
     return MessageFactory(
-        conversation=conversation, sender=sender, body=body, private=private, author=author,
+        conversation=conversation,
+        sender=sender,
+        body=body,
+        private=private,
+        author=author,
         author_name=author.operator.display_name if author else conversation.contact.name,
         created_at=timezone.now() - timedelta(seconds=seconds_ago),
     )
@@ -46,8 +58,12 @@ def busy_inbox(desk):
     earlier.ticket.status, earlier.ticket.resolved_at = "resolved", earlier.requested_at
     earlier.ticket.save()
     maria = ConversationFactory(
-        inbox=inbox, contact=earlier.contact, status="active", assignee=ana,
-        requested_at=timezone.now() - timedelta(minutes=6), assigned_at=timezone.now() - timedelta(minutes=5),
+        inbox=inbox,
+        contact=earlier.contact,
+        status="active",
+        assignee=ana,
+        requested_at=timezone.now() - timedelta(minutes=6),
+        assigned_at=timezone.now() - timedelta(minutes=5),
         first_response_at=timezone.now() - timedelta(minutes=5),
         ticket=TicketFactory(inbox=inbox, contact=earlier.contact, priority="high"),
     )
@@ -57,10 +73,21 @@ def busy_inbox(desk):
     contact.save()
     _say(maria, "visitor", "Hi! My Alpine GTX boots arrived in size 41 but I ordered 42.", 340)
     _say(maria, "operator", "Sorry about that, Maria! Let me check your order.", 300, author=ana)
-    _say(maria, "operator", "Order #48213, shipped from the Leeds warehouse. Size 42 in stock.", 280, author=ana,
-         private=True)
-    _say(maria, "operator", "Good news: size 42 is in stock. I can send it today and you return the 41s "
-         "with the prepaid label in the box.", 240, author=ana)
+    _say(
+        maria,
+        "operator",
+        "Order #48213, shipped from the Leeds warehouse. Size 42 in stock.",
+        280,
+        author=ana,
+        private=True,
+    )
+    _say(
+        maria,
+        "operator",
+        "Good news: size 42 is in stock. I can send it today and you return the 41s with the prepaid label in the box.",
+        240,
+        author=ana,
+    )
     _say(maria, "visitor", "Perfect, thank you. Do I need to print anything?", 30)
     tom = _conversation(inbox, "Tom Baker", waited=420, assignee=ana, email="tom@example.net")
     tom.first_response_at = timezone.now() - timedelta(seconds=380)
