@@ -9,8 +9,6 @@ urlpatterns = [
     path("inbox/conversations/<int:conversation_id>/", views.conversation_detail, name="inbox-conversation"),
     path("inbox/conversations/<int:conversation_id>/contact/", views.contact_panel, name="inbox-contact"),
     path("inbox/conversations/<int:conversation_id>/notes/", views.contact_notes, name="inbox-contact-notes"),
-    path("inbox/conversations/<int:conversation_id>/status/", views.ticket_status, name="inbox-ticket-status"),
-    path("inbox/conversations/<int:conversation_id>/priority/", views.ticket_priority, name="inbox-ticket-priority"),
     path(
         "inbox/conversations/<int:conversation_id>/transfer-targets/",
         views.transfer_targets,

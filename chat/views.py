@@ -20,7 +20,6 @@ from chat.models import Conversation, Inbox
 from chat.selectors import conversation_payload, message_payload
 from chat.services.contacts import ContactNotesTooLong, contact_update_notes
 from tickets.models import Ticket
-from tickets.services import ticket_set_priority, ticket_set_status
 
 
 def operator_required(view):
@@ -63,15 +62,6 @@ def _conversation_or_404(request, conversation_id: int) -> Conversation:
     if conversation is None:
         raise Http404(_("No such conversation in your inboxes."))
     return conversation
-
-
-def _ticket_or_404(request, ticket_id: int) -> Ticket:
-    ticket = Ticket.objects.filter(
-        pk=ticket_id, inbox__in=selectors.operator_inbox_ids(operator=request.operator)
-    ).first()
-    if ticket is None:
-        raise Http404(_("No such ticket in your inboxes."))
-    return ticket
 
 
 def _js_strings() -> dict:
@@ -128,6 +118,8 @@ def _js_strings() -> dict:
         "offline": _("Offline"),
         "no_canned": _("No saved reply matches."),
         "transferred": _("Transferred."),
+        "followup_of": _("Same issue as ticket #%(id)s"),
+        "followup_done": _("This conversation now continues ticket #%(id)s."),
         "read_only": _("This conversation has ended; it is shown read-only."),
         "channel_web_widget": _("Web chat"),
         "channel_offline_form": _("Offline form"),
@@ -218,32 +210,6 @@ def contact_notes(request, conversation_id: int):
     except ContactNotesTooLong as exc:
         return _error(str(exc), field="notes")
     return JsonResponse({"notes": contact.notes})
-
-
-@require_POST
-@operator_required
-def ticket_status(request, conversation_id: int):
-    conversation = _conversation_or_404(request, conversation_id)
-    if conversation.ticket_id is None:
-        return _error(_("This conversation has no ticket."), status=409)
-    status = _json_body(request).get("status")
-    if status not in Ticket.Status.values:
-        return _error(_("Choose one of the listed statuses."), field="status")
-    ticket_set_status(ticket=conversation.ticket, status=status, operator=request.user)
-    return JsonResponse({"conversation": conversation_payload(_conversation_or_404(request, conversation_id))})
-
-
-@require_POST
-@operator_required
-def ticket_priority(request, conversation_id: int):
-    conversation = _conversation_or_404(request, conversation_id)
-    if conversation.ticket_id is None:
-        return _error(_("This conversation has no ticket."), status=409)
-    priority = _json_body(request).get("priority")
-    if priority not in Ticket.Priority.values:
-        return _error(_("Choose one of the listed priorities."), field="priority")
-    ticket_set_priority(ticket=conversation.ticket, priority=priority)
-    return JsonResponse({"conversation": conversation_payload(_conversation_or_404(request, conversation_id))})
 
 
 @require_GET

@@ -43,8 +43,16 @@ async function api(url, { method = "GET", body } = {}) {
   } catch {
     data = {};
   }
-  if (!response.ok) throw new Error(data.error || response.statusText);
+  if (!response.ok) throw new Error(errorText(data) || response.statusText);
   return data;
+}
+
+// Our views answer {"error": ...}; DRF answers {"detail": ...} or {"field": ["..."]}.
+function errorText(data) {
+  if (typeof data.error === "string") return data.error;
+  if (typeof data.detail === "string") return data.detail;
+  const first = Object.values(data)[0];
+  return Array.isArray(first) ? String(first[0]) : "";
 }
 
 // --- Feedback ---------------------------------------------------------------------------------
@@ -146,6 +154,9 @@ function handleFrame(frame) {
       break;
     case "typing":
       onVisitorTyping(frame);
+      break;
+    case "ticket.updated":
+      if (frame.ticket) applyTicket(frame.ticket);
       break;
     case "operator.updated":
       if (frame.operator?.id === state.me.id) Object.assign(state.me, pick(frame.operator, ["status", "max_chats"]));
@@ -286,6 +297,7 @@ async function select(conversationId) {
     return;
   }
   loadContact(conversationId);
+  loadFollowup(conversationId);
 }
 
 function step(offset) {
@@ -507,17 +519,58 @@ $("transfer-form").addEventListener("submit", (event) => {
 });
 $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
 
+// Ticket changes go through the tickets app's operator API; its answer is the ticket as stored now.
 async function ticketChange(field, value) {
-  const conversationId = state.selectedId;
+  const conversation = state.conversations.get(state.selectedId);
+  if (!conversation?.ticket) return;
   try {
-    const data = await api(`/inbox/conversations/${conversationId}/${field}/`, { method: "POST", body: { [field]: value } });
-    upsertConversation(data.conversation);
-    render();
+    applyTicket(await api(`/api/tickets/${conversation.ticket.id}/${field}/`, { method: "POST", body: { [field]: value } }));
     toast(t("saved"));
   } catch (error) {
     toast(t("save_failed", { detail: error.message }), "error");
-    render();
   }
+  render();
+}
+
+function applyTicket(ticket) {
+  for (const conversation of state.conversations.values()) {
+    if (conversation.ticket?.id === ticket.id) conversation.ticket = { ...conversation.ticket, ...ticket };
+  }
+}
+
+// The contact's earlier ticket that this conversation may continue (offered while the conversation is open).
+async function loadFollowup(conversationId) {
+  const slot = $("followup-slot");
+  slot.replaceChildren();
+  const conversation = state.conversations.get(conversationId);
+  if (!conversation || conversation.status === "ended") return;
+  let candidate;
+  try {
+    candidate = (await api(`/api/conversations/${conversationId}/followup/`)).ticket;
+  } catch {
+    return;
+  }
+  if (!candidate || state.selectedId !== conversationId) return;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn-small";
+  button.id = "act-followup";
+  button.textContent = t("followup_of", { id: candidate.id });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api(`/api/conversations/${conversationId}/followup/`, { method: "POST", body: { ticket_id: candidate.id } });
+    } catch (error) {
+      button.disabled = false;
+      toast(t("save_failed", { detail: error.message }), "error");
+      return;
+    }
+    slot.replaceChildren();
+    toast(t("followup_done", { id: candidate.id }));
+    await refreshConversation(conversationId);
+    loadContact(conversationId);
+  });
+  slot.append(button);
 }
 
 $("ticket-status").addEventListener("change", (event) => ticketChange("status", event.target.value));

@@ -1,12 +1,14 @@
 """The agent inbox in a real browser: operators on /inbox/, visitors on the widget socket of another origin."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from chat.models import CannedReply, Contact, Conversation, Message
-from tests.factories import CannedReplyFactory, ConversationFactory
+from tests.factories import CannedReplyFactory, ConversationFactory, TicketFactory
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -261,17 +263,27 @@ def test_keyboard_alone_opens_claims_answers_with_a_saved_reply_and_resolves(
     expect(page.locator("#list-mine li")).to_have_count(0)
 
 
-def test_the_contact_column_keeps_notes_and_opens_earlier_conversations_and_the_ticket_can_change(
+def test_the_contact_column_keeps_notes_and_history_and_the_ticket_can_change_and_continue_an_earlier_one(
     desk, asgi_server, operator_page, visitors
 ):
     page = operator_page(desk.ana.user)
     visitor = visitors(asgi_server, desk.inbox, name="Ivy Chen", email="ivy@example.org")
     contact = Contact.objects.get(pk=visitor.contact_id)
-    earlier = ConversationFactory(
-        inbox=desk.inbox, contact=contact, status="ended", end_reason="resolved", ended_at=contact.first_seen_at
+    yesterday = timezone.now() - timedelta(days=1)
+    earlier_ticket = TicketFactory(
+        inbox=desk.inbox, contact=contact, created_at=yesterday, status="resolved", resolved_at=yesterday
     )
-    Message.objects.create(conversation=earlier, sender="visitor", body="Last month's question about tent pegs")
-    visitor.say("Hello again")
+    earlier = ConversationFactory(
+        inbox=desk.inbox,
+        contact=contact,
+        ticket=earlier_ticket,
+        requested_at=yesterday,
+        status="ended",
+        end_reason="resolved",
+        ended_at=yesterday,
+    )
+    Message.objects.create(conversation=earlier, sender="visitor", body="Yesterday's question about tent pegs")
+    visitor.say("Hello again, the pegs still do not fit")
     open_from_queue(page, "Ivy Chen")
     claim(page)
 
@@ -282,12 +294,17 @@ def test_the_contact_column_keeps_notes_and_opens_earlier_conversations_and_the_
     assert Contact.objects.get(pk=contact.pk).notes == "Regular customer, camps a lot"
 
     page.locator("#ticket-priority").select_option("high")
-    expect(page.locator(".toast")).to_contain_text("Saved.")
+    expect(page.locator(".toast").last).to_have_text("Saved.")
     current = Conversation.objects.get(contact=contact, status="active")
     assert Ticket.objects.get(pk=current.ticket_id).priority == "high"
 
+    page.get_by_role("button", name=f"Same issue as ticket #{earlier_ticket.pk}").click()
+    expect(page.locator("#ticket-id")).to_have_text(f"Ticket #{earlier_ticket.pk}")
+    assert Conversation.objects.get(pk=current.pk).ticket_id == earlier_ticket.pk
+    assert Ticket.objects.get(pk=earlier_ticket.pk).status == "open"
+
     pane.locator(".contact-history").get_by_role("button").first.click()
-    expect(page.locator("#thread")).to_contain_text("Last month's question about tent pegs")
+    expect(page.locator("#thread")).to_contain_text("Yesterday's question about tent pegs")
     expect(page.locator("#readonly-note")).to_be_visible()
 
 

@@ -16,7 +16,6 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
-from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -103,18 +102,6 @@ def test_notes_on_the_contact_are_saved_and_an_oversized_note_is_refused_without
     assert response.json()["field"] == "notes"
     assert "10000" in response.json()["error"].replace(",", "")
     assert Contact.objects.get(pk=conversation.contact_id).notes == "VIP customer, prefers e-mail"
-
-
-def test_ticket_status_and_priority_change_through_the_ticket_services(signed_in, inbox):
-    conversation = _conversation(inbox)
-    response = post_json(signed_in, reverse("inbox-ticket-priority", args=[conversation.pk]), {"priority": "urgent"})
-    assert response.json()["conversation"]["ticket"]["priority"] == "urgent"
-    response = post_json(signed_in, reverse("inbox-ticket-status", args=[conversation.pk]), {"status": "pending"})
-    assert response.json()["conversation"]["ticket"]["status"] == "pending"
-    refused = post_json(signed_in, reverse("inbox-ticket-status", args=[conversation.pk]), {"status": "<b>done</b>"})
-    assert refused.status_code == 400
-    ticket = Ticket.objects.get(pk=conversation.ticket_id)
-    assert (ticket.status, ticket.priority) == ("pending", "urgent")
 
 
 def test_canned_replies_are_searched_by_shortcut_or_title_within_my_teams_and_inboxes(signed_in, inbox, operator):
