@@ -19,6 +19,7 @@ from chat import inbox_selectors as selectors
 from chat.models import Conversation, Inbox
 from chat.selectors import conversation_payload, message_payload
 from chat.services.contacts import ContactNotesTooLong, contact_update_notes
+from surveys.selectors import survey_results_for_conversation
 from tickets.models import Ticket
 
 
@@ -126,7 +127,7 @@ def _js_strings() -> dict:
         "channel_email": _("E-mail"),
         "channel_api": _("API"),
         "ticket": _("Ticket #%(id)s"),
-        "transfers": _("%(count)s transfers"),
+        "transfers": _("Transfers: %(count)s"),
     }
 
 
@@ -187,12 +188,19 @@ def contact_panel(request, conversation_id: int):
     """The right-hand column, rendered on the server (every value autoescaped)."""
     conversation = _conversation_or_404(request, conversation_id)
     contact = conversation.contact
+    earlier = selectors.contact_earlier_conversations(conversation=conversation)
+    surveys = []
+    for c in [conversation, *earlier]:
+        result = survey_results_for_conversation(conversation=c)
+        if result and result["answers"]:
+            surveys.append({**result, "requested_at": c.requested_at})
     context = {
         "conversation": conversation,
         "contact": contact,
         # Only web addresses become links; anything else a visitor sent is shown as text.
         "safe_page_url": contact.last_page_url.lower().startswith(("http://", "https://")),
-        "earlier_conversations": selectors.contact_earlier_conversations(conversation=conversation),
+        "earlier_conversations": earlier,
+        "surveys": surveys,
         "tickets": selectors.contact_tickets(conversation=conversation),
     }
     return render(request, "chat/_contact.html", context)

@@ -88,9 +88,11 @@ def test_sound_and_notifications_can_be_switched_off_and_stay_off(desk, asgi_ser
     assert page.evaluate("window.__oscillators") == 0
 
 
-def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it(
-    desk, asgi_server, operator_page, visitors
+def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it_with_a_survey(
+    desk, asgi_server, celery_worker_factory, operator_page, visitors
 ):
+    # The worker makes the survey invitation and reaches the visitor's socket through this server.
+    celery_worker_factory(SITE_URL=asgi_server.url)
     ana = operator_page(desk.ana.user)
     ben = operator_page(desk.ben.user)
     visitor = visitors(asgi_server, desk.inbox, name="Tom Baker")
@@ -112,7 +114,9 @@ def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it(
     expect(ana.locator(".toast")).to_contain_text("Transferred")
     ben.locator("#list-mine").get_by_text("Tom Baker").click()
     expect(ben.locator("#thread .msg-private")).to_contain_text("Wants the parcel sent to his office")
-    expect(ben.locator("#thread-meta")).to_contain_text("1 transfers")
+    expect(ben.locator("#thread-meta")).to_contain_text("Transfers: 1")
+    send(ben, "Done: the parcel goes to your office.")
+    visitor.wait_for("message.new", lambda f: f["message"]["author_name"] == "Ben Okafor")
 
     ben.locator("#act-resolve").click()
     ben.locator("#confirm-dialog").get_by_role("button", name="Resolve").click()
@@ -122,6 +126,8 @@ def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it(
     expect(ben.locator("#readonly-note")).to_be_visible()
     expect(ben.locator("#composer")).to_be_hidden()
     assert "Wants the parcel sent to his office" not in visitor.bodies()
+    invite = visitor.wait_for("survey.invite", timeout=30)
+    assert [question["key"] for question in invite["questions"]][:1] == ["csat"]
     conversation = Conversation.objects.get(contact_id=visitor.contact_id)
     assert (conversation.transfer_count, conversation.end_reason) == (1, "resolved")
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from chat.models import Contact, Conversation
 from tests.factories import (
@@ -12,6 +13,8 @@ from tests.factories import (
     InboxFactory,
     MessageFactory,
     OperatorFactory,
+    SurveyInvitationFactory,
+    SurveyResponseFactory,
     TeamFactory,
     TicketFactory,
     UserFactory,
@@ -127,3 +130,16 @@ def test_transfer_targets_show_the_other_operators_of_the_inbox_with_their_load(
         {"id": ben.user_id, "name": "Ben", "status": "online", "active_chats": 1, "max_chats": 4}
     ]
     assert [team["name"] for team in data["teams"]] == [inbox.team.name]
+
+
+def test_the_contact_column_shows_earlier_survey_answers_as_text(signed_in, inbox):
+    conversation = _conversation(inbox)
+    earlier = ConversationFactory(
+        inbox=inbox, contact=conversation.contact, status="ended", end_reason="resolved", ended_at=timezone.now()
+    )
+    question = {"key": "csat", "text": "How satisfied are you?", "scale": "1-5", "min": 1, "max": 5}
+    invitation = SurveyInvitationFactory(conversation=earlier, status="answered", questions=[question])
+    SurveyResponseFactory(invitation=invitation, csat=5, comment="<b>Great</b> help")
+    html = signed_in.get(reverse("inbox-contact", args=[conversation.pk])).content.decode()
+    assert "CSAT 5/5" in html
+    assert "&lt;b&gt;Great&lt;/b&gt; help" in html
