@@ -135,6 +135,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Beat periods of the sweeps (seconds).
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=15.0)
+CELERY_BEAT_SCHEDULE = {
+    # Abandoned, missed and visitor-left conversations; operators offline after the presence grace.
+    "chat-sweep": {"task": "chat.sweep", "schedule": SWEEP_INTERVAL_SECONDS},
+}
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 
