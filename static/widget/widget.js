@@ -38,7 +38,7 @@
   const DESK = SRC.origin;
   const WS_URL = DESK.replace(/^http/, "ws") + "/ws/widget/" + encodeURIComponent(SITE_KEY) + "/";
   const CSS_URL = new URL("widget.css", SRC).href;
-  const MAX_CHARS = 4000;
+  let MAX_CHARS = 4000; // config.limits.message_max_chars replaces it
   const ACK_TIMEOUT_MS = 15000;
   const TYPING_EVERY_MS = 2500;
   const TYPING_IDLE_MS = 4000;
@@ -364,15 +364,25 @@
   }
 
   async function startSession(extra) {
-    const r = await api("/api/widget/v1/session", Object.assign({ site_key: SITE_KEY, visitor_token: S.token }, extra));
+    const body = { site_key: SITE_KEY, visitor_token: S.token, locale: (navigator.language || "").slice(0, 16) };
+    if (/^https?:/.test(location.href)) body.page_url = location.href.slice(0, 2000);
+    const r = await api("/api/widget/v1/session", Object.assign(body, extra));
     if (r.ok) {
-      S.token = r.data.visitor_token || S.token;
-      store.set("token", S.token);
+      setToken(r.data.visitor_token);
       S.contact = r.data.contact || S.contact;
       S.config = r.data.config || S.config;
       if (typeof S.config.online === "boolean") S.online = S.config.online;
+      const limit = S.config.limits && S.config.limits.message_max_chars;
+      if (limit > 0) MAX_CHARS = limit;
     }
     return r;
+  }
+
+  function setToken(token) {
+    if (token && token !== S.token) {
+      S.token = token;
+      store.set("token", token);
+    }
   }
 
   /* ---------------------------------------------------------------- WebSocket */
@@ -468,6 +478,9 @@
         return setConversation(f.conversation);
       case "survey.invite":
         return showSurvey(f);
+      case "survey.answered":
+        if (S.survey) S.survey.sending = false;
+        return;
       case "error":
         return onError(f);
     }
@@ -477,8 +490,10 @@
     const first = !S.everReady;
     S.ready = S.everReady = true;
     S.attempts = 0;
+    setToken(f.visitor_token);
     if (f.contact) S.contact = f.contact;
     if (typeof f.online === "boolean") S.online = f.online;
+    if ("next_opening" in f) S.config.next_opening = f.next_opening;
     if (f.conversation) setConversation(f.conversation);
     else if (S.conv && S.conv.status !== "ended") setConversation(Object.assign({}, S.conv, { status: "ended" }));
     for (const m of f.messages || []) addMessage(m, !first);
@@ -491,7 +506,7 @@
   function onError(f) {
     const p = (f.client_id && S.pending.get(f.client_id)) || null;
     if (p) return setState(p, "failed", f.code === "rate_limited" ? t("err_rate") : f.detail);
-    if (S.survey && S.survey.sending) {
+    if (S.survey && (f.ref_type === "survey.answer" || (!f.ref_type && S.survey.sending))) {
       S.survey.sending = false;
       S.survey.done = false;
       S.survey.error = f.detail || t("err_generic");
@@ -1013,10 +1028,10 @@
               formErr.hidden = false;
               return reconnectNow();
             }
+            // Thanked at once; an error frame for this answer brings the form back with the reason.
             sv.sending = true;
             sv.done = true;
             sv.error = "";
-            setTimeout(() => (sv.sending = false), 5000);
             renderSurvey();
             const thanks = box.querySelector(".sd-thanks");
             if (thanks) thanks.focus();

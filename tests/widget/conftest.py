@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,13 @@ class OperatorSocket:
         client = Client()
         client.force_login(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        self.ws = connect(
-            f"{server.ws_url}/ws/agent/",
-            additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}", "Origin": server.url},
-            open_timeout=10,
+        self._stack = ExitStack()
+        self.ws = self._stack.enter_context(
+            connect(
+                f"{server.ws_url}/ws/agent/",
+                additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}", "Origin": server.url},
+                open_timeout=10,
+            )
         )
         self.frames: list[dict] = []
         self.welcome = self.expect(lambda f: f["type"] == "welcome")
@@ -87,7 +91,7 @@ class OperatorSocket:
         return conversation
 
     def close(self) -> None:
-        self.ws.close()
+        self._stack.close()
 
 
 @pytest.fixture
@@ -116,8 +120,8 @@ class WidgetPage:
     def __getattr__(self, name):
         return getattr(self.page, name)
 
-    def q(self, selector: str):
-        return self.page.locator(f"supportdesk-widget {selector}")
+    def q(self, selector: str, **kwargs):
+        return self.page.locator(f"supportdesk-widget {selector}", **kwargs)
 
     @property
     def launcher(self):
