@@ -867,7 +867,9 @@
     ];
     const formErr = h("p", { class: "sd-err", role: "alert", hidden: true });
     const button = h("button", { type: "submit", class: "sd-primary", text: t("offline_send") });
-    const next = S.config.next_opening ? whenOf(S.config.next_opening) : "";
+    // An inbox open around the clock with nobody online has no later opening worth announcing.
+    const opening = Date.parse(S.config.next_opening || "");
+    const next = opening > Date.now() + 60000 ? whenOf(S.config.next_opening) : "";
     return h(
       "form",
       {
