@@ -136,6 +136,7 @@ class WidgetPage:
         if not self.panel.is_visible():
             self.launcher.click()
         self.panel.wait_for(state="visible")
+        self.panel.evaluate("(el) => Promise.all(el.getAnimations().map((a) => a.finished))")
 
     def fill_prechat(self, name: str, email: str):
         self.q(".sd-form input[name=name]").fill(name)
