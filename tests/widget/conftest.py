@@ -84,9 +84,11 @@ class OperatorSocket:
         if conversation["status"] == "queued":
             self.send({"type": "conversation.claim", "conversation_id": conversation["id"]})
             conversation = self.expect(
-                lambda f: f["type"] == "conversation.updated"
-                and f["conversation"]["id"] == conversation["id"]
-                and f["conversation"]["status"] == "active"
+                lambda f: (
+                    f["type"] == "conversation.updated"
+                    and f["conversation"]["id"] == conversation["id"]
+                    and f["conversation"]["status"] == "active"
+                )
             )["conversation"]
         return conversation
 

@@ -45,7 +45,10 @@ def _measure(page) -> dict:
 def test_hostile_host_css_does_not_change_the_widget(asgi_server, host_site, widget_inbox, browser, visitor):
     plain_url = host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key, path="/plain")
     hostile_url = host_site.widget_page(
-        desk_url=asgi_server.url, site_key=widget_inbox.site_key, path="/hostile", head=HOSTILE_CSS,
+        desk_url=asgi_server.url,
+        site_key=widget_inbox.site_key,
+        path="/hostile",
+        head=HOSTILE_CSS,
         body="<p>Host page text</p>",
     )
     plain_context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -78,9 +81,10 @@ def test_the_widget_leaves_the_host_page_alone(asgi_server, host_site, widget_in
         )
     )
     page.launcher.wait_for()
-    before = page.evaluate("() => [document.title, getComputedStyle(document.body).fontFamily, document.styleSheets.length]")
+    page_state = "() => [document.title, getComputedStyle(document.body).fontFamily, document.styleSheets.length]"
+    before = page.evaluate(page_state)
     page.open()
-    after = page.evaluate("() => [document.title, getComputedStyle(document.body).fontFamily, document.styleSheets.length]")
+    after = page.evaluate(page_state)
     # No style sheet was added to the page, its title is untouched, and its own button still works.
     assert before == after
     assert page.locator("#buy").bounding_box()["x"] < 100
