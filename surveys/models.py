@@ -116,7 +116,11 @@ class SurveyInvitation(models.Model):
         "chat.Team", verbose_name=_("team"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     token = models.CharField(_("token"), max_length=64, unique=True)
+    # Snapshot of what was asked, in the contact's language: [{key, scale, min, max, text, low_label, high_label}].
     questions = models.JSONField(_("questions"), default=list)
+    language = models.CharField(_("language"), max_length=5, default="en")
+    comment_label = models.CharField(_("comment label"), max_length=200, blank=True, default="")
+    thank_you = models.CharField(_("thank-you text"), max_length=300, blank=True, default="")
     includes_nps = models.BooleanField(_("includes NPS"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)

@@ -1,8 +1,82 @@
-"""Survey writes."""
+"""Survey writes: the one invitation per conversation, its delivery (widget, e-mail), answers and opt-outs.
+
+Rules (metrics.md, "Survey rules"): only conversations an operator answered and that ended resolved or
+closed are surveyed; a contact gets at most one invitation per SURVEY_COOLDOWN_SECONDS, NPS at most once per
+NPS_INTERVAL_SECONDS, never after opting out; an invitation expires after SURVEY_EXPIRY_SECONDS and takes one
+answer. The database is the truth: the beat sweep finds due e-mails and expiries from the rows themselves.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from chat import realtime
+from chat.models import Contact, Conversation
+from surveys.emails import survey_email_message
+from surveys.models import SurveyInvitation, SurveyResponse
+from surveys.selectors import (
+    COMMENT_MAX_CHARS,
+    survey_invite_payload,
+    survey_language_for,
+    survey_questions_snapshot,
+    survey_result_payload,
+    survey_template_for,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = SurveyInvitation.Status
+# An invitation can still be answered (and e-mailed) in these states, until it expires.
+OPEN_STATUSES = [Status.SCHEDULED, Status.SENT]
+SURVEYED_END_REASONS = {
+    Conversation.EndReason.RESOLVED,
+    Conversation.EndReason.CLOSED_BY_VISITOR,
+    Conversation.EndReason.VISITOR_LEFT,
+}
+CHANNELS = ("widget", "email")
+
+
+class SurveyError(ValidationError):
+    """A refused survey answer. `code` is the protocol's error code (protocol.md) for an `error` frame."""
+
+    default_code = "invalid_frame"
+
+    def __init__(self, message, code: str | None = None):
+        super().__init__(message, code=code or self.default_code)
+        # ValidationError keeps no code when given a dict of field errors; the frame needs one.
+        self.code = code or self.default_code
+
+
+class SurveyNotFound(SurveyError):
+    default_code = "not_found"
+
+
+class SurveyForbidden(SurveyError):
+    default_code = "forbidden"
+
+
+class SurveyAlreadyAnswered(SurveyError):
+    default_code = "conflict"
+
+
+class SurveyExpired(SurveyError):
+    default_code = "closed"
+
+
+class SurveyInvalidAnswer(SurveyError):
+    """Field errors, by question key (and "comment"): `message_dict` holds the messages to show beside each."""
+
+    default_code = "invalid_frame"
 
 
 def survey_conversation_ended(*, conversation) -> None:
@@ -11,3 +85,263 @@ def survey_conversation_ended(*, conversation) -> None:
 
     conversation_id = conversation.pk
     transaction.on_commit(lambda: survey_create_invitation.delay(conversation_id))
+
+
+def _is_surveyed(conversation: Conversation) -> bool:
+    return (
+        conversation.status == Conversation.Status.ENDED
+        and conversation.end_reason in SURVEYED_END_REASONS
+        and conversation.first_response_at is not None
+    )
+
+
+def survey_invitation_create(*, conversation_id: int) -> SurveyInvitation | None:
+    """The conversation's one invitation: created once, or None when the rules say no survey.
+
+    Safe under duplicate task delivery and concurrent workers: the contact row is locked (which also makes the
+    cooldown check exact for two conversations of one contact), and the conversation is unique on the table.
+    """
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_related("inbox", "contact", "ticket").filter(pk=conversation_id).first()
+        )
+        if conversation is None:
+            return None
+        contact = Contact.objects.select_for_update().get(pk=conversation.contact_id)
+        existing = SurveyInvitation.objects.filter(conversation_id=conversation.pk).first()
+        if existing is not None:
+            return existing
+        if not _is_surveyed(conversation) or contact.survey_opt_out:
+            return None
+        inbox = conversation.inbox
+        template = survey_template_for(inbox=inbox)
+        if not template.is_enabled:
+            return None
+        now = timezone.now()
+        recent = SurveyInvitation.objects.filter(contact=contact)
+        if recent.filter(created_at__gt=now - timedelta(seconds=settings.SURVEY_COOLDOWN_SECONDS)).exists():
+            return None
+        include_nps = (
+            template.ask_nps
+            and not recent.filter(
+                includes_nps=True, created_at__gt=now - timedelta(seconds=settings.NPS_INTERVAL_SECONDS)
+            ).exists()
+        )
+        language = survey_language_for(contact=contact, inbox=inbox)
+        snapshot = survey_questions_snapshot(template=template, language=language, include_nps=include_nps)
+        if not snapshot["questions"]:
+            return None
+        visitor_connected = conversation.visitor_connection_count > 0
+        invitation = SurveyInvitation(
+            conversation=conversation,
+            contact=contact,
+            ticket=conversation.ticket,
+            inbox=inbox,
+            channel_kind=conversation.channel_kind,
+            operator_id=conversation.assignee_id,
+            team_id=conversation.team_id or inbox.team_id,
+            token=secrets.token_urlsafe(32),
+            questions=snapshot["questions"],
+            language=language,
+            comment_label=snapshot["comment_label"],
+            thank_you=snapshot["thank_you"],
+            includes_nps=include_nps,
+            status=Status.SENT if visitor_connected else Status.SCHEDULED,
+            created_at=now,
+            sent_at=now if visitor_connected else None,
+            widget_sent_at=now if visitor_connected else None,
+            email_due_at=now + timedelta(seconds=settings.SURVEY_EMAIL_DELAY_SECONDS) if contact.email else None,
+            expires_at=now + timedelta(seconds=settings.SURVEY_EXPIRY_SECONDS),
+        )
+        try:
+            with transaction.atomic():
+                invitation.save()
+        except IntegrityError:
+            # Another worker made it between our check and insert (possible only where the lock is a no-op).
+            return SurveyInvitation.objects.filter(conversation_id=conversation.pk).first()
+        if visitor_connected:
+            realtime.send_to_conversation_visitor(conversation.pk, survey_invite_payload(invitation))
+        return invitation
+
+
+def survey_invitation_shown_in_widget(*, invitation: SurveyInvitation) -> None:
+    """Records that the widget showed the survey (e.g. to a visitor who came back): it counts as sent."""
+    now = timezone.now()
+    SurveyInvitation.objects.filter(pk=invitation.pk, widget_sent_at__isnull=True, status__in=OPEN_STATUSES).update(
+        widget_sent_at=now, sent_at=Coalesce(F("sent_at"), Value(now)), status=Status.SENT
+    )
+
+
+def survey_email_send(*, invitation_id: int) -> bool:
+    """Sends the invitation's e-mail if it is due and still unanswered; True if this call sent it.
+
+    Exactly once: the row is claimed with a conditional UPDATE before sending, so a second sweep, a duplicate
+    task or another worker finds it claimed. A failed send releases the claim so the next sweep retries.
+    """
+    now = timezone.now()
+    claimed = SurveyInvitation.objects.filter(
+        pk=invitation_id,
+        status__in=OPEN_STATUSES,
+        emailed_at__isnull=True,
+        answered_at__isnull=True,
+        email_due_at__lte=now,
+        expires_at__gt=now,
+        contact__survey_opt_out=False,
+    ).update(emailed_at=now, sent_at=Coalesce(F("sent_at"), Value(now)), status=Status.SENT)
+    if not claimed:
+        return False
+    invitation = SurveyInvitation.objects.select_related("contact", "inbox").get(pk=invitation_id)
+    try:
+        survey_email_message(invitation).send()
+    except Exception:
+        logger.exception("survey e-mail for invitation %s failed; the next sweep retries", invitation_id)
+        SurveyInvitation.objects.filter(pk=invitation_id, emailed_at=now).update(emailed_at=None)
+        SurveyInvitation.objects.filter(pk=invitation_id, sent_at=now, widget_sent_at__isnull=True).update(
+            sent_at=None, status=Status.SCHEDULED
+        )
+        return False
+    return True
+
+
+def survey_invitations_sweep(*, batch_size: int = 200) -> dict[str, int]:
+    """Beat job: marks expired invitations and e-mails the due ones. Reads only the database."""
+    now = timezone.now()
+    expired = SurveyInvitation.objects.filter(status__in=OPEN_STATUSES, expires_at__lte=now).update(
+        status=Status.EXPIRED
+    )
+    due = list(
+        SurveyInvitation.objects.filter(
+            status__in=OPEN_STATUSES,
+            emailed_at__isnull=True,
+            answered_at__isnull=True,
+            email_due_at__lte=now,
+            expires_at__gt=now,
+            contact__survey_opt_out=False,
+        )
+        .order_by("email_due_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    emailed = sum(survey_email_send(invitation_id=pk) for pk in due)
+    return {"expired": expired, "emailed": emailed}
+
+
+def _as_score(raw) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _validated_scores(invitation: SurveyInvitation, answers) -> dict[str, int]:
+    if not isinstance(answers, dict):
+        raise SurveyInvalidAnswer(_('The answers must be scores by question, like {"csat": 5}.'))
+    asked = {question["key"]: question for question in invitation.questions}
+    errors: dict[str, list[str]] = {}
+    for key in answers:
+        if key not in asked:
+            errors[str(key)] = [_("This survey does not ask that question.")]
+    scores = {}
+    for key, question in asked.items():
+        raw = answers.get(key)
+        if raw is None or raw == "":
+            errors[key] = [_("Please choose a score.")]
+            continue
+        score = _as_score(raw)
+        if score is None or not question["min"] <= score <= question["max"]:
+            errors[key] = [
+                _("Choose a whole number from %(min)s to %(max)s.") % {"min": question["min"], "max": question["max"]}
+            ]
+            continue
+        scores[key] = score
+    if errors:
+        raise SurveyInvalidAnswer(errors)
+    return scores
+
+
+def _validated_comment(invitation: SurveyInvitation, comment) -> str:
+    if comment is None:
+        return ""
+    if not isinstance(comment, str):
+        raise SurveyInvalidAnswer({"comment": [_("The comment must be text.")]})
+    comment = comment.strip()
+    if comment and not invitation.comment_label:
+        raise SurveyInvalidAnswer({"comment": [_("This survey takes no comment.")]})
+    if len(comment) > COMMENT_MAX_CHARS:
+        raise SurveyInvalidAnswer(
+            {"comment": [_("Please keep the comment under %(max)s characters.") % {"max": COMMENT_MAX_CHARS}]}
+        )
+    return comment
+
+
+def survey_answer(*, token: str, contact=None, answers, comment=None, channel: str) -> SurveyResponse:
+    """Stores the one answer to an invitation; raises a SurveyError subclass, with a clear message, if refused.
+
+    `contact` (the widget's visitor) must own the invitation when given. The first answer closes the invitation:
+    the e-mail is no longer sent and a second answer, from any channel, is refused.
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {CHANNELS}")
+    with transaction.atomic():
+        invitation = None
+        if isinstance(token, str) and token:
+            invitation = SurveyInvitation.objects.select_for_update().filter(token=token).first()
+        if invitation is None:
+            raise SurveyNotFound(_("This survey does not exist."))
+        # Messages in the visitor's language, whoever calls (the page or the widget's socket).
+        with translation.override(invitation.language):
+            if contact is not None and invitation.contact_id != contact.pk:
+                raise SurveyForbidden(_("This survey is not yours to answer."))
+            if invitation.status == Status.ANSWERED:
+                raise SurveyAlreadyAnswered(_("This survey has already been answered. Thank you!"))
+            now = timezone.now()
+            if invitation.status == Status.EXPIRED or invitation.expires_at <= now:
+                raise SurveyExpired(_("This survey has expired and no longer takes answers."))
+            scores = _validated_scores(invitation, answers)
+            text = _validated_comment(invitation, comment)
+        scales = {question["key"]: question["scale"] for question in invitation.questions}
+        response = SurveyResponse.objects.create(
+            invitation=invitation,
+            csat=scores.get("csat"),
+            csat_scale=scales.get("csat", ""),
+            ces=scores.get("ces"),
+            ces_scale=scales.get("ces", ""),
+            nps=scores.get("nps"),
+            comment=text,
+            channel=channel,
+            created_at=now,
+        )
+        invitation.status = Status.ANSWERED
+        invitation.answered_at = now
+        invitation.save(update_fields=["status", "answered_at"])
+        realtime.send_to_conversation_visitor(
+            invitation.conversation_id,
+            {"type": "survey.answered", "invitation": invitation.token, "thank_you": invitation.thank_you},
+        )
+        realtime.send_to_inbox_operators(
+            invitation.inbox_id,
+            {
+                "type": "survey.answered",
+                "conversation_id": invitation.conversation_id,
+                "ticket_id": invitation.ticket_id,
+                "survey": survey_result_payload(invitation, response),
+            },
+        )
+        return response
+
+
+def survey_contact_opt_out(*, contact: Contact) -> None:
+    """The contact is never surveyed again; e-mails not yet sent are cancelled."""
+    with transaction.atomic():
+        Contact.objects.filter(pk=contact.pk).update(survey_opt_out=True)
+        SurveyInvitation.objects.filter(
+            contact_id=contact.pk, status__in=OPEN_STATUSES, emailed_at__isnull=True
+        ).update(email_due_at=None)
+    contact.survey_opt_out = True

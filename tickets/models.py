@@ -1,5 +1,7 @@
 """Tickets, business hours, SLA targets and the append-only reporting events."""
 
+from datetime import time
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -52,12 +54,16 @@ class Ticket(models.Model):
     reopen_count = models.PositiveIntegerField(_("reopened"), default=0)
     last_reopened_at = models.DateTimeField(_("last reopened at"), null=True, blank=True)
     conversation_count = models.PositiveIntegerField(_("conversations"), default=0)
-    # Pending (waiting on the customer) does not count against resolution.
+    # Business time during which the resolution clock was stopped: pending (waiting on the customer), and
+    # resolved before a reopen. The resolution due time is pushed by it.
     pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)
     pending_business_seconds = models.FloatField(_("pending time, business (s)"), default=0)
-    # SLA, in business time.
+    # SLA, in business time. The *_at_risk_at instants are when SLA_AT_RISK_RATIO of the target is spent,
+    # so that the beat sweep is a plain indexed comparison.
     first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_response_at_risk_at = models.DateTimeField(_("first response at risk from"), null=True, blank=True)
+    resolution_at_risk_at = models.DateTimeField(_("resolution at risk from"), null=True, blank=True)
     first_response_at_risk = models.BooleanField(_("first response at risk"), default=False)
     first_response_breached = models.BooleanField(_("first response breached"), default=False)
     resolution_at_risk = models.BooleanField(_("resolution at risk"), default=False)
@@ -84,10 +90,41 @@ class Ticket(models.Model):
             models.Index(fields=["inbox", "created_at"], name="ticket_inbox_created_idx"),
             models.Index(fields=["contact", "inbox", "created_at"], name="ticket_contact_inbox_idx"),
             models.Index(fields=["status", "first_response_due_at"], name="ticket_status_frdue_idx"),
+            models.Index(fields=["assignee", "created_at"], name="ticket_assignee_created_idx"),
+            # The SLA sweep reads only tickets whose flag is still to be raised.
+            models.Index(
+                fields=["first_response_due_at"],
+                condition=Q(first_response_at__isnull=True, first_response_breached=False),
+                name="ticket_fr_breach_todo_idx",
+            ),
+            models.Index(
+                fields=["first_response_at_risk_at"],
+                condition=Q(first_response_at__isnull=True, first_response_at_risk=False),
+                name="ticket_fr_risk_todo_idx",
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=Q(status="open", resolution_breached=False),
+                name="ticket_res_breach_todo_idx",
+            ),
+            models.Index(
+                fields=["resolution_at_risk_at"],
+                condition=Q(status="open", resolution_at_risk=False),
+                name="ticket_res_risk_todo_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return _("Ticket #%(id)s") % {"id": self.pk}
+
+
+class BreachedTicket(Ticket):
+    """The admin's "Breached tickets" list: tickets whose first response or resolution missed its target."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("breached ticket")
+        verbose_name_plural = _("breached tickets")
 
 
 class ReportingEvent(models.Model):
@@ -194,7 +231,7 @@ class BusinessHoursInterval(models.Model):
         return f"{self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
 
     def clean(self) -> None:
-        if self.opens_at == self.closes_at and self.opens_at is not None and self.opens_at.hour != 0:
+        if self.opens_at is not None and self.opens_at == self.closes_at and self.opens_at != time(0):
             raise ValidationError(
                 _("An interval cannot open and close at the same time (use 00:00–00:00 for all day).")
             )

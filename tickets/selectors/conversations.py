@@ -1,0 +1,137 @@
+"""Live chat outcomes, read from the conversation columns that chat services keep in the same transaction as
+each state change. A conversation belongs to the period of its request; only live kinds (web widget, API)
+count, because an offline message or e-mail is not a live chat."""
+
+from __future__ import annotations
+
+from django.db.models import Avg, Case, Count, F, FloatField, Q, When
+
+from chat.models import ChannelKind, Conversation, Message
+from tickets.selectors.filters import CONVERSATION, MetricFilter, apply_filter, breakdown_key
+from tickets.selectors.stats import SecondsBetween, ratio, timing_stats
+
+LIVE_KINDS = (ChannelKind.WEB_WIDGET, ChannelKind.API)
+ABANDONED = Conversation.EndReason.ABANDONED
+MISSED = Conversation.EndReason.MISSED
+
+
+def _conversations(filters: MetricFilter):
+    return apply_filter(Conversation.objects.filter(channel_kind__in=LIVE_KINDS), filters, CONVERSATION, "requested_at")
+
+
+def _rows(qs, aggregates: dict, by: str | None):
+    if by is None:
+        return [{"_key": None, **qs.aggregate(**aggregates)}]
+    return list(
+        qs.annotate(_key=breakdown_key(by, CONVERSATION, "requested_at"))
+        .values("_key")
+        .annotate(**aggregates)
+        .order_by("_key")
+    )
+
+
+def wait_time(*, filters: MetricFilter, by: str | None = None):
+    """Operator's first reply (or abandonment) − conversation requested, for live conversations."""
+    waited_until = Case(
+        When(first_response_at__isnull=False, then=F("first_response_at")),
+        When(end_reason=ABANDONED, then=F("ended_at")),
+        default=None,
+    )
+    rows = timing_stats(
+        _conversations(filters),
+        {"wall": SecondsBetween(waited_until, F("requested_at"))},
+        breakdown_key(by, CONVERSATION, "requested_at") if by else None,
+    )
+    if by is None:
+        rows[0].pop("key")
+        return rows[0]
+    return rows
+
+
+def conversation_outcomes(*, filters: MetricFilter, by: str | None = None):
+    """Requested, answered, abandoned, missed and transferred live conversations, with the rates.
+
+    transfer_rate = answered conversations with at least one transfer ÷ answered conversations.
+    """
+    answered = Q(first_response_at__isnull=False)
+    abandoned = Q(end_reason=ABANDONED)
+    aggregates = {
+        "requested": Count("pk"),
+        "answered": Count("pk", filter=answered),
+        "abandoned": Count("pk", filter=abandoned),
+        "missed": Count("pk", filter=Q(end_reason=MISSED)),
+        "transferred": Count("pk", filter=answered & Q(transfer_count__gt=0)),
+        "mean_wait_before_abandonment": Avg(
+            SecondsBetween(F("ended_at"), F("requested_at")), filter=abandoned, output_field=FloatField()
+        ),
+    }
+    out = []
+    for row in _rows(_conversations(filters), aggregates, by):
+        out.append(
+            {
+                "key": row["_key"],
+                "requested": row["requested"],
+                "answered": row["answered"],
+                "abandoned": row["abandoned"],
+                "abandonment_rate": ratio(row["abandoned"], row["requested"]),
+                "mean_wait_before_abandonment": row["mean_wait_before_abandonment"],
+                "missed": row["missed"],
+                "transferred": row["transferred"],
+                "transfer_rate": ratio(row["transferred"], row["answered"]),
+            }
+        )
+    if by is None:
+        out[0].pop("key")
+        return out[0]
+    return out
+
+
+def canned_reply_share(*, filters: MetricFilter, by: str | None = None):
+    """Public operator messages sent from a saved reply ÷ public operator messages (private notes excluded).
+
+    Messages of the conversations requested in the period (the indexed way in at scale); the operator
+    dimension is the message's author.
+    """
+    conversations = _conversations(
+        MetricFilter(
+            start=filters.start,
+            end=filters.end,
+            inbox_ids=filters.inbox_ids,
+            channel_kinds=filters.channel_kinds,
+            team_ids=filters.team_ids,
+        )
+    )
+    qs = Message.objects.filter(
+        conversation__in=conversations.values("pk"), sender=Message.Sender.OPERATOR, private=False
+    )
+    if filters.operator_ids:
+        qs = qs.filter(author_id__in=filters.operator_ids)
+    aggregates = {
+        "operator_messages": Count("pk"),
+        "canned_messages": Count("pk", filter=Q(canned_reply__isnull=False)),
+    }
+    if by is None:
+        rows = [{"_key": None, **qs.aggregate(**aggregates)}]
+    else:
+        key = {
+            "inbox": F("conversation__inbox_id"),
+            "channel_kind": F("conversation__channel_kind"),
+            "team": F("conversation__team_id"),
+            "operator": F("author_id"),
+        }.get(by)
+        if key is None:
+            key = breakdown_key(by, CONVERSATION, "conversation__requested_at")
+        rows = list(qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by("_key"))
+    out = [
+        {
+            "key": row["_key"],
+            "operator_messages": row["operator_messages"],
+            "canned_messages": row["canned_messages"],
+            "share": ratio(row["canned_messages"], row["operator_messages"]),
+        }
+        for row in rows
+    ]
+    if by is None:
+        out[0].pop("key")
+        return out[0]
+    return out
