@@ -98,11 +98,11 @@
       survey_pick: "Please choose an answer.",
       stars: "{n} of 5 stars",
       score: "{n}",
-      nps_low: "Not likely",
-      nps_high: "Very likely",
+      nps_low: "Not at all likely",
+      nps_high: "Extremely likely",
       ces_low: "Very difficult",
       ces_high: "Very easy",
-      csat_low: "Very unsatisfied",
+      csat_low: "Very dissatisfied",
       csat_high: "Very satisfied",
       new_message: "New message",
       q_csat: "How satisfied are you with the help you got?",
@@ -160,8 +160,8 @@
       survey_pick: "لطفاً یک گزینه را انتخاب کنید.",
       stars: "{n} از ۵ ستاره",
       score: "{n}",
-      nps_low: "به هیچ وجه",
-      nps_high: "حتماً",
+      nps_low: "اصلاً محتمل نیست",
+      nps_high: "کاملاً محتمل است",
       ces_low: "بسیار دشوار",
       ces_high: "بسیار آسان",
       csat_low: "بسیار ناراضی",
@@ -364,7 +364,7 @@
   }
 
   async function startSession(extra) {
-    const body = { site_key: SITE_KEY, visitor_token: S.token, locale: (navigator.language || "").slice(0, 16) };
+    const body = { site_key: SITE_KEY, visitor_token: S.token };
     if (/^https?:/.test(location.href)) body.page_url = location.href.slice(0, 2000);
     const r = await api("/api/widget/v1/session", Object.assign(body, extra));
     if (r.ok) {
@@ -931,19 +931,20 @@
         min,
         max,
         stars: key === "csat" && min === 1 && max === 5,
-        low: q.low_label || (STRINGS.en[key + "_low"] ? t(key + "_low") : ""),
-        high: q.high_label || (STRINGS.en[key + "_high"] ? t(key + "_high") : ""),
+        // Our own words for the known scales, so their ends speak the widget's language.
+        low: STRINGS.en[key + "_low"] ? t(key + "_low") : q.low_label || "",
+        high: STRINGS.en[key + "_high"] ? t(key + "_high") : q.high_label || "",
       };
     });
     if (!f.invitation || !questions.length) return;
-    const conf = S.config.survey || {};
+    // `comment` is {label, max_length}, or null when the inbox asks for no comment.
+    const comment = "comment" in f ? f.comment : (S.config.survey || {}).allow_comment === false ? null : {};
     S.survey = {
       invitation: f.invitation,
       questions,
       answers: {},
-      comment: f.allow_comment !== false && conf.allow_comment !== false,
-      commentLabel: f.comment_label || conf.comment_label || t("survey_comment"),
-      thanks: f.thank_you || conf.thank_you || t("survey_thanks"),
+      comment: comment ? { label: comment.label || t("survey_comment"), max: comment.max_length || 2000 } : null,
+      thanks: f.thank_you || t("survey_thanks"),
       done: false,
       error: "",
     };
@@ -1005,7 +1006,7 @@
       return { q, fs, err, first: opts[0].querySelector("input") };
     });
     const comment = sv.comment
-      ? h("textarea", { class: "sd-input", id: nextId("comment"), rows: 2, maxlength: 2000, name: "comment" })
+      ? h("textarea", { class: "sd-input", id: nextId("comment"), rows: 2, maxlength: sv.comment.max, name: "comment" })
       : null;
     const formErr = h("p", { class: "sd-err", role: "alert", hidden: !sv.error, text: sv.error || "" });
     box.append(
@@ -1041,7 +1042,7 @@
         },
         h("h3", { id: titleId, class: "sd-survey-title", text: t("survey_title") }),
         groups.map((g) => g.fs),
-        comment ? h("label", { for: comment.id, class: "sd-label", text: sv.commentLabel }) : null,
+        comment ? h("label", { for: comment.id, class: "sd-label", text: sv.comment.label }) : null,
         comment,
         formErr,
         h("button", { type: "submit", class: "sd-primary", text: t("survey_submit") })
@@ -1318,6 +1319,11 @@
     }
     build();
     connect();
+    // The visitor's language is the one the widget speaks to them (surveys and e-mails follow it).
+    if (store.get("locale") !== lang) {
+      const r = await startSession({ locale: lang });
+      if (r.ok) store.set("locale", lang);
+    }
   }
 
   boot().catch(warn);
