@@ -233,7 +233,7 @@ class WidgetConsumer(ProtocolConsumer):
             "conversation": visitor_view(selectors.conversation_payload(conversation)) if conversation else None,
             "messages": messages_,
             "online": online,
-            "next_opening": selectors.iso(next_opening) if not online else None,
+            "next_opening": selectors.iso(next_opening),
             "visitor_token": token,
         }
 

@@ -166,11 +166,12 @@ def online_operator_count(inbox: Inbox) -> int:
 
 
 def inbox_availability(inbox: Inbox, at: datetime | None = None) -> tuple[bool, datetime | None]:
-    """(online, next opening): online means inside business hours with an operator online."""
+    """(online, next opening): online means inside business hours with an operator online; the next
+    opening is given only outside business hours."""
     at = at or timezone.now()
     schedule = schedule_for(inbox)
     is_open = schedule.is_open(at)
-    return is_open and online_operator_count(inbox) > 0, schedule.next_opening(at) if not is_open else at
+    return is_open and online_operator_count(inbox) > 0, None if is_open else schedule.next_opening(at)
 
 
 def origin_allowed(inbox: Inbox, origin: str) -> bool:
@@ -198,7 +199,7 @@ def widget_config(inbox: Inbox) -> dict:
         "locale": inbox.language,
         "direction": "rtl" if inbox.language == "fa" else "ltr",
         "online": online,
-        "next_opening": iso(next_opening) if not online else None,
+        "next_opening": iso(next_opening),
         "prechat": {"name": inbox.prechat_name, "email": inbox.prechat_email},
         "survey": {
             "enabled": template.is_enabled if template else True,

@@ -45,6 +45,8 @@ def _create_once(conversation: Conversation, client_id: str | None, **fields) ->
 
 @transaction.atomic
 def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) -> tuple[Message, bool]:
+    # The socket's contact was loaded at hello; the pre-chat form may have named the visitor since.
+    contact.refresh_from_db(fields=["name", "email"])
     if client_id:
         earlier = Message.objects.select_related("conversation").filter(
             conversation__contact=contact, client_id=client_id

@@ -52,6 +52,15 @@ class Socket:
             if frame["type"] == type_ and all(frame.get(k) == v for k, v in match.items()):
                 return frame
 
+    async def conversation(self, timeout: float = 3, **match) -> dict:
+        """The next `conversation.updated` whose conversation has the given fields."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            frame = await self.expect("conversation.updated", max(0.01, deadline - loop.time()))
+            if all(frame["conversation"].get(k) == v for k, v in match.items()):
+                return frame["conversation"]
+
     async def error(self, code: str, timeout: float = 3) -> dict:
         frame = await self.expect("error", timeout)
         assert frame["code"] == code, frame
