@@ -7,6 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from chat.models import Message
+from chat.services.messages import visitor_message_send
 from tests.factories import CannedReplyFactory, ContactFactory, ConversationFactory, MessageFactory, TicketFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -106,19 +107,43 @@ def busy_inbox(desk):
     ivy.save()
     _say(ivy, "visitor", "Do you ship to Canada?", 880)
     _say(ivy, "operator", "We do! Shipping takes 5–7 days.", 860, author=ben)
-    return maria
+    return maria, tom
 
 
-def test_screenshots_of_a_busy_inbox(desk, asgi_server, operator_page, screenshot_dir):
-    maria = busy_inbox(desk)
+def test_screenshots_of_a_busy_inbox(desk, asgi_server, operator_page, screenshot_dir, settings):
+    # Messages written here reach the server's sockets through its realtime bridge.
+    settings.SITE_URL = asgi_server.url
+    maria, tom = busy_inbox(desk)
     for language in ("en", "fa"):
         page = operator_page(desk.ana.user, language=language)
         page.locator("#list-mine").get_by_text("Maria Lopez").click()
         expect(page.locator("#thread .msg")).to_have_count(Message.objects.filter(conversation=maria).count())
         expect(page.locator("#contact-pane .contact-name")).to_have_text("Maria Lopez")
         expect(page.locator("#list-queue li")).to_have_count(3)
+        visitor_message_send(contact=tom.contact, client_id=f"late-{language}", body="Will it still arrive this week?")
+        expect(page.locator("#list-mine .conv-badge:visible")).to_have_text("1")
         page.wait_for_timeout(300)
         page.screenshot(path=screenshot_dir / f"inbox-{language}.png")
+        if language == "en":
+            page.locator("#act-transfer").click()
+            expect(page.locator("#transfer-dialog")).to_contain_text("Ben Okafor")
+            page.screenshot(path=screenshot_dir / "inbox-transfer.png")
+            page.keyboard.press("Escape")
+            page.locator("#composer-input").focus()
+            page.keyboard.press("/")
+            expect(page.locator("#canned-list")).to_contain_text("Size exchange")
+            page.screenshot(path=screenshot_dir / "inbox-canned.png")
+    page.keyboard.press("Escape")
     page.keyboard.press("Escape")
     page.keyboard.press("?")
     page.screenshot(path=screenshot_dir / "inbox-shortcuts-fa.png")
+
+
+def test_screenshot_of_the_sign_in_page(desk, asgi_server, browser_context, screenshot_dir):
+    page = browser_context.new_page()
+    page.goto(f"{asgi_server.url}/inbox/")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "login.png")
