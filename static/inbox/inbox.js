@@ -27,6 +27,9 @@ let cannedReplyId = null;
 let typingTimer = null;
 let typingSentAt = 0;
 let visitorTypingTimer = null;
+// After a reconnect the server replays what was missed, then says "sync.done"; until then a replayed
+// "conversation.queued" may be long taken, so alerts wait for the end of the replay.
+const sync = { active: false, welcomes: 0, missedQueued: new Set(), timer: null };
 
 // --- HTTP -------------------------------------------------------------------------------------
 
@@ -81,7 +84,7 @@ function onSocketState(kind, info) {
       setTimeout(() => {
         if (socket.isOpen) banner.hidden = true;
       }, 2500);
-      resync();
+      startSync();
     } else {
       banner.hidden = true;
     }
@@ -138,7 +141,15 @@ function mergeConversations(conversations = []) {
 function handleFrame(frame) {
   switch (frame.type) {
     case "welcome":
+      // The first welcome greets the new connection; a second one answers a `sync` that was too far behind.
+      if (sync.active && ++sync.welcomes > 1) finishSync();
       if (frame.operator) Object.assign(state.me, pick(frame.operator, ["status", "max_chats", "name"]));
+      // Chats that started waiting while we were away still deserve their alert.
+      for (const conversation of frame.queue || []) {
+        if (sync.active && state.conversations.get(conversation.id)?.status !== "queued") {
+          sync.missedQueued.add(conversation.id);
+        }
+      }
       mergeConversations(frame.queue);
       mergeConversations(frame.conversations);
       break;
@@ -154,6 +165,9 @@ function handleFrame(frame) {
       break;
     case "typing":
       onVisitorTyping(frame);
+      break;
+    case "sync.done":
+      finishSync();
       break;
     case "ticket.updated":
       if (frame.ticket) applyTicket(frame.ticket);
@@ -180,6 +194,11 @@ function pick(source, keys) {
 function onQueued(conversation) {
   const known = upsertConversation(conversation);
   if (known && known.status === "queued") return;
+  if (sync.active) sync.missedQueued.add(conversation.id);
+  else alertNewChat(conversation);
+}
+
+function alertNewChat(conversation) {
   alerts.newChat({
     title: t("new_chat_title"),
     body: t("new_chat_body", { name: contactName(conversation), inbox: inboxNames[String(conversation.inbox_id)] || "" }),
@@ -310,6 +329,26 @@ function step(offset) {
   });
 }
 
+function startSync() {
+  Object.assign(sync, { active: true, welcomes: 0 });
+  clearTimeout(sync.timer);
+  sync.timer = setTimeout(finishSync, 10_000);
+}
+
+function finishSync() {
+  if (!sync.active) return;
+  sync.active = false;
+  clearTimeout(sync.timer);
+  resync().then(() => {
+    for (const id of sync.missedQueued) {
+      const conversation = state.conversations.get(id);
+      if (conversation?.status === "queued") alertNewChat(conversation);
+    }
+    sync.missedQueued.clear();
+  });
+}
+
+// The state as stored now, after the replay: the open conversations, and what the open thread missed.
 async function resync() {
   try {
     replaceOpenConversations((await api("/inbox/conversations/")).conversations);

@@ -70,8 +70,11 @@ def test_a_new_chat_rings_and_notifies_and_the_operator_claims_and_answers(desk,
 
     visitor.wait_for("message.new", lambda f: f["message"]["body"] == "We will send a new pair today.")
     assert "VIP customer: offer free shipping" not in visitor.bodies()
+    visitor.send({"type": "typing", "is_typing": True})
+    expect(page.locator("#typing")).to_have_text("Maria Lopez is typing…")
     visitor.say("Great, size 42 please")
     expect(page.locator("#thread")).to_contain_text("size 42 please")
+    expect(page.locator("#typing")).to_have_text("")
 
 
 def test_sound_and_notifications_can_be_switched_off_and_stay_off(desk, asgi_server, operator_page, visitors):
@@ -212,10 +215,14 @@ def test_a_dropped_connection_shows_a_banner_reconnects_and_catches_up_without_r
     asgi_server.start()
     visitor.connect(last_message_id=first["id"])
     visitor.say("Are you still there?")
+    visitors(asgi_server, desk.inbox, name="Paul Weber").say("Hello? Anyone?")
 
     expect(page.locator("#thread")).to_contain_text("Are you still there?")
+    expect(page.locator("#list-queue")).to_contain_text("Paul Weber")
     expect(page.locator("#banner")).to_be_hidden(timeout=30_000)
     assert page.evaluate("window.__samePage") is True
+    bodies = [n["body"] for n in page.evaluate("window.__notifications")]
+    assert bodies == ["Nina Roth in Acme shop", "Paul Weber in Acme shop"]
     send(page, "Yes, still here!")
     visitor.wait_for("message.new", lambda f: f["message"]["body"] == "Yes, still here!")
 
@@ -312,6 +319,20 @@ def test_the_contact_column_keeps_notes_and_history_and_the_ticket_can_change_an
     pane.locator(".contact-history").get_by_role("button").first.click()
     expect(page.locator("#thread")).to_contain_text("Yesterday's question about tent pegs")
     expect(page.locator("#readonly-note")).to_be_visible()
+
+
+def test_going_online_takes_the_waiting_chat(desk, asgi_server, operator_page, visitors):
+    page = operator_page(desk.ana.user)
+    visitors(asgi_server, desk.inbox, name="Eva Novak").say("Hi there")
+    expect(page.locator("#list-queue")).to_contain_text("Eva Novak")
+    page.get_by_role("button", name="Online").click()
+    expect(page.get_by_role("button", name="Online")).to_have_attribute("aria-pressed", "true")
+    # An operator who comes online with a free slot gets the oldest waiting chat.
+    expect(page.locator("#list-mine")).to_contain_text("Eva Novak")
+    expect(page.locator("#list-queue li")).to_have_count(0)
+    expect(page.locator("#my-load")).to_have_text("1/3 chats")
+    desk.ana.refresh_from_db()
+    assert desk.ana.status == "online"
 
 
 def test_persian_mirrors_the_layout(desk, asgi_server, operator_page):
