@@ -2,22 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import CannedReply, Contact, Conversation, Inbox, Message, OperatorProfile, Team
-from tickets.models import BusinessHoursInterval, Holiday, SlaTarget
-
-
-class BusinessHoursInline(admin.TabularInline):
-    model = BusinessHoursInterval
-    extra = 0
-
-
-class HolidayInline(admin.TabularInline):
-    model = Holiday
-    extra = 0
-
-
-class SlaTargetInline(admin.TabularInline):
-    model = SlaTarget
-    extra = 0
+from tickets.admin import BusinessHoursInline, HolidayInline, SlaTargetInline
 
 
 @admin.register(Team)

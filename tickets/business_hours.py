@@ -80,15 +80,15 @@ class Schedule:
         """
         if self.always_open:
             return start + timedelta(seconds=seconds)
-        remaining = seconds
+        # timedelta arithmetic is exact to the microsecond; float seconds would leave crumbs at window edges.
+        remaining = timedelta(seconds=seconds)
         window_start = start.astimezone(UTC)
         for _ in range(MAX_SCAN_DAYS // 7 + 1):
             window_end = window_start + timedelta(days=7)
             for lo, hi in self.open_intervals(window_start, window_end):
-                length = (hi - lo).total_seconds()
-                if length >= remaining:
-                    return lo + timedelta(seconds=remaining)
-                remaining -= length
+                if hi - lo >= remaining:
+                    return lo + remaining
+                remaining -= hi - lo
             window_start = window_end
         raise ValueError("the schedule has no opening time in the next two years")
 

@@ -54,6 +54,11 @@ class Ticket(models.Model):
     reopen_count = models.PositiveIntegerField(_("reopened"), default=0)
     last_reopened_at = models.DateTimeField(_("last reopened at"), null=True, blank=True)
     conversation_count = models.PositiveIntegerField(_("conversations"), default=0)
+    # First contact resolution, kept when it happens so that the FCR report is one indexed scan:
+    # the shortest resolved -> reopened gap (rule 2), and the first ticket the same contact opened on the same
+    # inbox after the last resolution (rule 3). metrics.md's window is applied when reading.
+    min_reopen_gap_seconds = models.FloatField(_("shortest reopen gap (s)"), null=True, blank=True)
+    next_ticket_at = models.DateTimeField(_("contact's next ticket at"), null=True, blank=True)
     # Business time during which the resolution clock was stopped: pending (waiting on the customer), and
     # resolved before a reopen. The resolution due time is pushed by it.
     pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chat import realtime
@@ -129,6 +129,14 @@ def ticket_create(
     )
     _set_resolution_due(ticket, schedule)
     ticket.save()
+    # FCR rule 3: this is the contact's next ticket after the last resolution of their earlier resolved ones.
+    Ticket.objects.filter(
+        Q(next_ticket_at__isnull=True) | Q(next_ticket_at__lt=F("resolved_at")),
+        contact=contact,
+        inbox=inbox,
+        status=Ticket.Status.RESOLVED,
+        resolved_at__lte=at,
+    ).exclude(pk=ticket.pk).update(next_ticket_at=at)
     reporting_event_record(
         name=ReportingEvent.Name.TICKET_CREATED,
         inbox=inbox,
@@ -267,6 +275,8 @@ def ticket_reopen(*, ticket: Ticket, at: datetime | None = None, conversation=No
         schedule=schedule,
     )
     ticket.pending_business_seconds += event.value_business_seconds
+    if ticket.min_reopen_gap_seconds is None or event.value_seconds < ticket.min_reopen_gap_seconds:
+        ticket.min_reopen_gap_seconds = event.value_seconds
     _set_resolution_due(ticket, schedule)
     ticket.status = Ticket.Status.OPEN
     ticket.reopen_count += 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Avg, Case, Count, F, FloatField, Q, When
 
 from chat.models import ChannelKind, Conversation, Message
-from tickets.selectors.filters import CONVERSATION, MetricFilter, apply_filter, breakdown_key
+from tickets.selectors.filters import CONVERSATION, KEY_ORDER, MetricFilter, apply_filter, breakdown_key
 from tickets.selectors.stats import SecondsBetween, ratio, timing_stats
 
 LIVE_KINDS = (ChannelKind.WEB_WIDGET, ChannelKind.API)
@@ -26,7 +26,7 @@ def _rows(qs, aggregates: dict, by: str | None):
         qs.annotate(_key=breakdown_key(by, CONVERSATION, "requested_at"))
         .values("_key")
         .annotate(**aggregates)
-        .order_by("_key")
+        .order_by(KEY_ORDER)
     )
 
 
@@ -121,7 +121,7 @@ def canned_reply_share(*, filters: MetricFilter, by: str | None = None):
         }.get(by)
         if key is None:
             key = breakdown_key(by, CONVERSATION, "conversation__requested_at")
-        rows = list(qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by("_key"))
+        rows = list(qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by(KEY_ORDER))
     out = [
         {
             "key": row["_key"],

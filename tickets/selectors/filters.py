@@ -9,6 +9,8 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 BREAKDOWNS = ("inbox", "channel_kind", "team", "operator", "day")
+# Breakdown rows come ordered by key, the "none" group (no team, no operator) last on every backend.
+KEY_ORDER = F("_key").asc(nulls_last=True)
 
 
 @dataclass(frozen=True)

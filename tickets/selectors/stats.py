@@ -9,6 +9,8 @@ from collections import defaultdict
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, FloatField, Func, QuerySet
 
+from tickets.selectors.filters import KEY_ORDER
+
 PERCENTILES = {"median": 0.5, "p90": 0.9}
 
 
@@ -77,7 +79,9 @@ def timing_stats(queryset: QuerySet, measures: dict[str, object], key=None) -> l
             aggregates[f"_pct_{name}"] = PercentilesCont(f"_m_{name}", tuple(PERCENTILES.values()))
     grouped = qs.annotate(_key=key).values("_key") if key is not None else None
     rows = (
-        list(grouped.annotate(**aggregates).order_by("_key")) if grouped is not None else [qs.aggregate(**aggregates)]
+        list(grouped.annotate(**aggregates).order_by(KEY_ORDER))
+        if grouped is not None
+        else [qs.aggregate(**aggregates)]
     )
 
     python_percentiles: dict[object, dict[str, dict[str, float | None]]] = {}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from tickets.models import ReportingEvent, Ticket
-from tickets.selectors.filters import TICKET, MetricFilter, apply_filter, breakdown_key
+from tickets.models import Ticket
+from tickets.selectors.filters import KEY_ORDER, TICKET, MetricFilter, apply_filter, breakdown_key
 from tickets.selectors.stats import ratio, timing_stats
 
 
@@ -55,7 +55,7 @@ def _share_rows(qs, total_q: Q, met_q: Q, key) -> dict:
     if key is None:
         rows = [{"_key": None, **qs.aggregate(**aggregates)}]
     else:
-        rows = qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by("_key")
+        rows = qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by(KEY_ORDER)
     return {
         row["_key"]: {"total": row["total"], "met": row["met"], "rate": ratio(row["met"], row["total"])} for row in rows
     }
@@ -95,28 +95,23 @@ def fcr(*, filters: MetricFilter, by: str | None = None, now: datetime | None = 
     """First contact resolution of tickets whose last resolution is in the period (metrics.md rules 1–3).
 
     Rule 1: at most one conversation (an offline message or e-mail ticket with none is one contact).
-    Rule 2: no reopen within the FCR window after a resolution (the reopen event's value is that gap).
-    Rule 3: no other ticket of the same contact on the same inbox created within the window after resolution.
-    Tickets whose window has not closed by `now` are counted apart as awaiting_window.
+    Rule 2: no reopen within the FCR window after a resolution (min_reopen_gap_seconds).
+    Rule 3: the same contact opened no ticket on the same inbox within the window after the last resolution
+    (next_ticket_at). Tickets whose window has not closed by `now` are counted apart as awaiting_window.
     """
     now = now or timezone.now()
     window = timedelta(seconds=settings.FCR_WINDOW_SECONDS)
-    reopened_soon = ReportingEvent.objects.filter(
-        ticket=OuterRef("pk"), name=ReportingEvent.Name.TICKET_REOPENED, value_seconds__lte=window.total_seconds()
-    )
-    repeat_contact = Ticket.objects.filter(
-        contact_id=OuterRef("contact_id"),
-        inbox_id=OuterRef("inbox_id"),
-        created_at__gt=OuterRef("resolved_at"),
-        created_at__lte=OuterRef("resolved_at") + window,
-    ).exclude(pk=OuterRef("pk"))
-    qs = (
-        _tickets(filters, "resolved_at")
-        .filter(status=Ticket.Status.RESOLVED)
-        .annotate(_reopened_soon=Exists(reopened_soon), _repeat=Exists(repeat_contact))
-    )
+    qs = _tickets(filters, "resolved_at").filter(status=Ticket.Status.RESOLVED)
     closed = Q(resolved_at__lte=now - window)
-    first_contact = Q(conversation_count__lte=1, _reopened_soon=False, _repeat=False)
+    first_contact = (
+        Q(conversation_count__lte=1)
+        & (Q(min_reopen_gap_seconds__isnull=True) | Q(min_reopen_gap_seconds__gt=window.total_seconds()))
+        & (
+            Q(next_ticket_at__isnull=True)
+            | Q(next_ticket_at__lte=F("resolved_at"))
+            | Q(next_ticket_at__gt=F("resolved_at") + window)
+        )
+    )
     aggregates = {
         "resolved": Count("pk"),
         "eligible": Count("pk", filter=closed),
@@ -129,7 +124,7 @@ def fcr(*, filters: MetricFilter, by: str | None = None, now: datetime | None = 
             qs.annotate(_key=breakdown_key(by, TICKET, "resolved_at"))
             .values("_key")
             .annotate(**aggregates)
-            .order_by("_key")
+            .order_by(KEY_ORDER)
         )
     out = []
     for row in rows:
@@ -185,6 +180,9 @@ def ticket_counts(*, filters: MetricFilter, by: str | None = None):
     if by is None:
         return qs.aggregate(**aggregates)
     rows = (
-        qs.annotate(_key=breakdown_key(by, TICKET, "created_at")).values("_key").annotate(**aggregates).order_by("_key")
+        qs.annotate(_key=breakdown_key(by, TICKET, "created_at"))
+        .values("_key")
+        .annotate(**aggregates)
+        .order_by(KEY_ORDER)
     )
     return [{"key": row.pop("_key"), **row} for row in rows]

@@ -1,0 +1,136 @@
+"""The beat task flags at-risk and breached SLAs once each and alerts the inbox's operators in real time."""
+
+import asyncio
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
+
+from chat.realtime import inbox_operators_group
+from tests.factories import InboxFactory, OperatorFactory
+from tests.tickets.histories import chat_ticket, operator_reply, seconds, utc
+from tickets.models import Ticket
+from tickets.services import ticket_set_status
+from tickets.tasks import sla_sweep_task
+
+pytestmark = pytest.mark.django_db
+T0 = utc(2026, 3, 9, 10)
+
+
+@pytest.fixture
+def inbox(settings):
+    settings.SLA_CHAT_FIRST_RESPONSE_SECONDS = 120
+    settings.SLA_CHAT_RESOLUTION_SECONDS = 3600
+    settings.SLA_AT_RISK_RATIO = 0.8
+    return InboxFactory()
+
+
+@pytest.fixture
+def operators_socket(inbox):
+    """A channel in the inbox's operator group, as an operator's socket would be; returns a drain()."""
+    channel = f"sla-test.{uuid.uuid4().hex}"
+    async_to_sync(get_channel_layer().group_add)(inbox_operators_group(inbox.id), channel)
+
+    async def _drain():
+        # The Redis layer binds its buffers to one event loop, and each async_to_sync call runs its own.
+        in_memory = isinstance(get_channel_layer(), InMemoryChannelLayer)
+        layer = get_channel_layer() if in_memory else channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        frames = []
+        while True:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), 0.3)
+            except TimeoutError:
+                break
+            frames.append(message["frame"])
+        if not in_memory:
+            await layer.close_pools()
+        return frames
+
+    return async_to_sync(_drain)
+
+
+def sweep_twice(capture):
+    with capture(execute=True):
+        sla_sweep_task.delay()
+    with capture(execute=True):
+        sla_sweep_task.delay()
+
+
+def test_first_response_at_risk_then_breached_each_alerted_once(
+    inbox, operators_socket, time_machine, django_capture_on_commit_callbacks
+):
+    conversation, ticket = chat_ticket(inbox, at=T0, ended=False)
+
+    time_machine.move_to(T0 + seconds(90), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    assert operators_socket() == []
+
+    time_machine.move_to(T0 + seconds(100), tick=False)  # 80 % of 120 s spent
+    sweep_twice(django_capture_on_commit_callbacks)
+    assert operators_socket() == [
+        {
+            "type": "sla.alert",
+            "ticket_id": ticket.id,
+            "conversation_id": conversation.id,
+            "target": "first_response",
+            "state": "at_risk",
+            "due_at": (T0 + seconds(120)).isoformat(),
+        }
+    ]
+
+    time_machine.move_to(T0 + seconds(121), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    frames = operators_socket()
+    assert [(f["target"], f["state"]) for f in frames] == [("first_response", "breached")]
+    ticket.refresh_from_db()
+    assert ticket.first_response_at_risk and ticket.first_response_breached
+    assert not ticket.resolution_at_risk and not ticket.resolution_breached
+
+
+def test_a_ticket_found_past_due_gets_only_the_breach_alert(
+    inbox, operators_socket, time_machine, django_capture_on_commit_callbacks
+):
+    chat_ticket(inbox, at=T0, ended=False)
+    time_machine.move_to(T0 + seconds(3601), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    frames = operators_socket()
+    assert sorted((f["target"], f["state"]) for f in frames) == [
+        ("first_response", "breached"),
+        ("resolution", "breached"),
+    ]
+
+
+def test_answered_pending_and_resolved_tickets_raise_no_alert(
+    inbox, operators_socket, time_machine, django_capture_on_commit_callbacks
+):
+    operator = OperatorFactory(inboxes=[inbox]).user
+    answered_conversation, answered = chat_ticket(inbox, at=T0, ended=False)
+    operator_reply(answered_conversation, operator, at=T0 + seconds(60))
+    _, pending = chat_ticket(inbox, at=T0)
+    operator_reply(pending.conversations.get(), operator, at=T0 + seconds(30))
+    ticket_set_status(ticket=pending, status=Ticket.Status.PENDING, at=T0 + seconds(40))
+
+    time_machine.move_to(T0 + seconds(2000), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    # Only the answered, open ticket is on the resolution clock: 80 % of 3600 s is 2880 s.
+    assert operators_socket() == []
+    time_machine.move_to(T0 + seconds(2900), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    frames = operators_socket()
+    assert [(f["ticket_id"], f["target"], f["state"]) for f in frames] == [(answered.id, "resolution", "at_risk")]
+
+
+def test_late_answer_is_flagged_breached_and_counts_against_compliance(inbox, operators_socket):
+    from tickets.selectors import MetricFilter, sla_compliance
+
+    operator = OperatorFactory(inboxes=[inbox]).user
+    conversation, ticket = chat_ticket(inbox, at=T0, ended=False)
+    operator_reply(conversation, operator, at=T0 + seconds(150))
+    conversation2, _ = chat_ticket(inbox, at=T0, ended=False)
+    operator_reply(conversation2, operator, at=T0 + seconds(50))
+    ticket.refresh_from_db()
+    assert ticket.first_response_breached
+    figures = sla_compliance(filters=MetricFilter(), now=T0 + seconds(200))
+    assert figures["first_response"] == {"total": 2, "met": 1, "rate": 0.5}
