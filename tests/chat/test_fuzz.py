@@ -5,7 +5,9 @@ import json
 import pytest
 from asgiref.sync import async_to_sync
 from django.db.models import Count, Q
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from chat.models import Conversation, Message, OperatorProfile
 from tests.chat.conftest import operator_socket, say, visitor
@@ -19,12 +21,34 @@ json_values = st.recursive(
     max_leaves=10,
 )
 TYPES = [
-    "hello", "message.send", "typing", "conversation.close", "survey.answer", "presence.set", "conversation.claim",
-    "conversation.transfer", "conversation.resolve", "conversation.history", "sync",
+    "hello",
+    "message.send",
+    "typing",
+    "conversation.close",
+    "survey.answer",
+    "presence.set",
+    "conversation.claim",
+    "conversation.transfer",
+    "conversation.resolve",
+    "conversation.history",
+    "sync",
 ]
 FIELDS = [
-    "conversation_id", "client_id", "body", "private", "is_typing", "status", "last_event_id", "invitation",
-    "answers", "comment", "to_operator_id", "to_team_id", "canned_reply_id", "last_message_id", "visitor_token",
+    "conversation_id",
+    "client_id",
+    "body",
+    "private",
+    "is_typing",
+    "status",
+    "last_event_id",
+    "invitation",
+    "answers",
+    "comment",
+    "to_operator_id",
+    "to_team_id",
+    "canned_reply_id",
+    "last_message_id",
+    "visitor_token",
     "note",
 ]
 field_values = st.one_of(json_values, st.integers(0, 5), st.sampled_from(["online", "away", "x", "", "c-1"]))
