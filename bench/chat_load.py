@@ -355,7 +355,11 @@ def main() -> None:
     from django.conf import settings
 
     site_key, cookies, inbox_id = prepare_desk(args)
-    env = dict(os.environ, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    # Persistent database connections, as a deployment would run: Channels does all ORM work of a process
+    # in one thread, and a new PostgreSQL connection per call would dominate every figure.
+    env = dict(
+        os.environ, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "300")
+    )
     port = free_port()
     print(
         f"desk: 1 daphne, database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
