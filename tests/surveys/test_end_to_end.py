@@ -1,6 +1,8 @@
 """End to end: the operator resolves from the inbox, the survey appears in the visitor's widget, the visitor
 answers there, and the answer shows on the ticket (the manager's admin page)."""
 
+import time
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -11,6 +13,15 @@ from surveys.models import SurveyResponse
 from tests.factories import ConversationFactory, InboxFactory, OperatorFactory, SurveyTemplateFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def wait_for(query, timeout: float = 15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (found := query()) is not None:
+            return found
+        time.sleep(0.1)
+    raise AssertionError("not stored in time")
 
 
 def signed_in_page(browser, server, user):
@@ -79,7 +90,7 @@ def test_resolved_in_the_inbox_answered_in_the_widget_shown_on_the_ticket(
         widget(".sd-survey .sd-thanks").filter(has_text="Thank you for your feedback!").wait_for()
 
         conversation = Conversation.objects.get(contact__name="Maria Lopez")
-        response = SurveyResponse.objects.get(invitation__conversation=conversation)
+        response = wait_for(lambda: SurveyResponse.objects.filter(invitation__conversation=conversation).first())
         assert (response.csat, response.ces, response.channel) == (5, 4, "widget")
         assert response.invitation.operator_id == ana.user_id
 

@@ -1,7 +1,15 @@
-"""The survey over the real widget socket: resolved by the operator, shown to the visitor, answered once."""
+"""The survey over the real widget socket: resolved by the operator, shown to the visitor, answered once.
+
+The scenarios run on their own event loop in a thread: once the session's Playwright browser has started, the
+main thread already runs a loop, and pytest-asyncio tests placed after the browser tests could not start theirs.
+"""
+
+import asyncio
+import threading
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connections
 
 from surveys.models import SurveyResponse
 from tests.chat.conftest import operator_socket, say, visitor
@@ -20,7 +28,30 @@ def agent_profile(shop):
     return OperatorFactory(inboxes=[shop], status="offline")
 
 
-async def test_the_visitor_gets_the_survey_after_resolve_and_can_answer_it_once(shop, agent_profile):
+def run_scenario(scenario, *args) -> None:
+    failure: list[BaseException] = []
+
+    def run():
+        try:
+            asyncio.run(scenario(*args))
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
+            failure.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the scenario did not finish"
+    if failure:
+        raise failure[0]
+
+
+def test_the_visitor_gets_the_survey_after_resolve_and_can_answer_it_once(shop, agent_profile):
+    run_scenario(answer_once, shop, agent_profile)
+
+
+async def answer_once(shop, agent_profile):
     agent, _ = await operator_socket(agent_profile)
     widget, _ = await visitor(shop)
     conversation_id = (await say(widget, "Where is my parcel?"))["message"]["conversation_id"]
@@ -51,7 +82,11 @@ async def test_the_visitor_gets_the_survey_after_resolve_and_can_answer_it_once(
     await agent.close()
 
 
-async def test_a_visitor_cannot_answer_another_visitors_survey_or_an_unknown_one(shop, agent_profile):
+def test_a_visitor_cannot_answer_another_visitors_survey_or_an_unknown_one(shop, agent_profile):
+    run_scenario(answer_someone_elses, shop, agent_profile)
+
+
+async def answer_someone_elses(shop, agent_profile):
     agent, _ = await operator_socket(agent_profile)
     widget, _ = await visitor(shop)
     conversation_id = (await say(widget, "Hello"))["message"]["conversation_id"]
