@@ -2,20 +2,67 @@
 
 Audiences (channel-layer groups):
 - `conversation_visitor(conversation_id)`: the visitor's sockets of one conversation — never a private note.
+- `contact_visitor(contact_id)`: every widget socket of one visitor (to learn that a conversation started).
 - `inbox_operators(inbox_id)`: every operator socket of an inbox.
 - `operator(user_id)`: every socket of one operator.
 A consumer in a group receives {"type": "realtime.frame", "frame": {...}} and forwards the frame as it is.
+
+Frames for operators of an inbox are also appended to `InboxEvent`, in the same transaction as the change,
+and carry its id as `event_id`: a reconnecting inbox asks for everything after the last id it saw (`sync`).
+
+Across processes: with Redis the channel layer reaches every process. The in-memory layer (embedded
+default) only reaches sockets of its own process, so a process that is not the ASGI server (a Celery
+worker) hands its group sends to the server over loopback HTTP, signed with an HMAC of SECRET_KEY.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.request
+
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db import transaction
+
+from chat.models import InboxEvent
+
+logger = logging.getLogger(__name__)
+
+# Event type names, in one place.
+WELCOME = "welcome"
+MESSAGE_NEW = "message.new"
+MESSAGE_ACK = "message.ack"
+TYPING = "typing"
+CONVERSATION_QUEUED = "conversation.queued"
+CONVERSATION_UPDATED = "conversation.updated"
+OPERATOR_UPDATED = "operator.updated"
+SURVEY_INVITE = "survey.invite"
+ERROR = "error"
+
+BRIDGE_PATH = "/internal/realtime/"
+BRIDGE_SIGNATURE_HEADER = "X-Supportdesk-Signature"
+BRIDGE_MAX_AGE_SECONDS = 60
+
+_server_process = False
+
+
+def mark_server_process() -> None:
+    """Called when the websocket routing is loaded: this process holds sockets of the in-memory layer."""
+    global _server_process
+    _server_process = True
 
 
 def conversation_visitor_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}.visitor"
+
+
+def contact_visitor_group(contact_id: int) -> str:
+    return f"contact.{contact_id}.visitor"
 
 
 def inbox_operators_group(inbox_id: int) -> str:
@@ -26,23 +73,67 @@ def operator_group(user_id: int) -> str:
     return f"operator.{user_id}"
 
 
-def _group_send_now(group: str, frame: dict) -> None:
+def bridge_signature(body: bytes) -> str:
+    key = hashlib.sha256(b"supportdesk.realtime.bridge:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def _needs_bridge(layer) -> bool:
+    return isinstance(layer, InMemoryChannelLayer) and not _server_process
+
+
+def _bridge_post(group: str, frame: dict) -> None:
+    body = json.dumps({"group": group, "frame": frame, "ts": time.time()}).encode()
+    request = urllib.request.Request(  # noqa: S310 — SITE_URL is the desk itself
+        settings.SITE_URL.rstrip("/") + BRIDGE_PATH,
+        data=body,
+        headers={"Content-Type": "application/json", BRIDGE_SIGNATURE_HEADER: bridge_signature(body)},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            response.read()
+    except OSError:
+        # The server is down: the clients will catch up from the database when they reconnect.
+        logger.warning("realtime bridge: %s unreachable, frame for %s not pushed", settings.SITE_URL, group)
+
+
+def group_send_now(group: str, frame: dict) -> None:
     layer = get_channel_layer()
+    if _needs_bridge(layer):
+        _bridge_post(group, frame)
+        return
     async_to_sync(layer.group_send)(group, {"type": "realtime.frame", "frame": frame})
 
 
+async def group_send_async(group: str, frame: dict) -> None:
+    """For consumers: ephemeral frames (typing) that change nothing in the database."""
+    await get_channel_layer().group_send(group, {"type": "realtime.frame", "frame": frame})
+
+
 def _on_commit(group: str, frame: dict) -> None:
-    transaction.on_commit(lambda: _group_send_now(group, frame))
+    transaction.on_commit(lambda: group_send_now(group, frame))
 
 
 def send_to_conversation_visitor(conversation_id: int, frame: dict) -> None:
-    if frame.get("type") == "message.new" and frame.get("message", {}).get("private"):
+    if frame.get("type") == MESSAGE_NEW and frame.get("message", {}).get("private"):
         raise ValueError("a private note never goes to a visitor")
     _on_commit(conversation_visitor_group(conversation_id), frame)
 
 
+def send_to_contact_visitor(contact_id: int, frame: dict) -> None:
+    if frame.get("type") == MESSAGE_NEW and frame.get("message", {}).get("private"):
+        raise ValueError("a private note never goes to a visitor")
+    _on_commit(contact_visitor_group(contact_id), frame)
+
+
 def send_to_inbox_operators(inbox_id: int, frame: dict) -> None:
-    _on_commit(inbox_operators_group(inbox_id), frame)
+    """Logged as an InboxEvent (for `sync`) in the caller's transaction, pushed on commit."""
+    conversation_id = (frame.get("conversation") or {}).get("id") or (frame.get("message") or {}).get("conversation_id")
+    event = InboxEvent.objects.create(
+        inbox_id=inbox_id, conversation_id=conversation_id, type=frame["type"], payload=frame
+    )
+    _on_commit(inbox_operators_group(inbox_id), {**frame, "event_id": event.pk})
 
 
 def send_to_operator(user_id: int, frame: dict) -> None:

@@ -1,7 +1,21 @@
 from django.urls import path
 
-from chat import views
+from chat import api, realtime, views
 
 urlpatterns = [
+    # The agent inbox page and its HTTP endpoints (actions that are not websocket frames).
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/conversations/", views.open_conversations, name="inbox-open-conversations"),
+    path("inbox/conversations/<int:conversation_id>/", views.conversation_detail, name="inbox-conversation"),
+    path("inbox/conversations/<int:conversation_id>/contact/", views.contact_panel, name="inbox-contact"),
+    path("inbox/conversations/<int:conversation_id>/notes/", views.contact_notes, name="inbox-contact-notes"),
+    path(
+        "inbox/conversations/<int:conversation_id>/transfer-targets/",
+        views.transfer_targets,
+        name="inbox-transfer-targets",
+    ),
+    path("inbox/canned-replies/", views.canned_replies, name="inbox-canned-replies"),
+    path("api/widget/v1/session", api.WidgetSessionApi.as_view(), name="widget-session"),
+    path("api/widget/v1/offline-messages", api.WidgetOfflineMessageApi.as_view(), name="widget-offline-messages"),
+    path(realtime.BRIDGE_PATH.lstrip("/"), api.realtime_bridge, name="realtime-bridge"),
 ]

@@ -1,7 +1,246 @@
-from django.contrib.auth.decorators import login_required
+"""The agent inbox page and its small HTTP endpoints (everything that is not a websocket frame).
+
+Views only check who asks and what they send, then call selectors and services.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from chat import inbox_selectors as selectors
+from chat.models import Conversation, Inbox
+from chat.selectors import conversation_payload, message_payload
+from chat.services.contacts import ContactNotesTooLong, contact_update_notes
+from surveys.selectors import survey_results_for_conversation
+from tickets.models import Ticket
 
 
-@login_required
+def operator_required(view):
+    """Anonymous users go to the login page; signed-in users without an operator profile get a 403 page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        operator = selectors.operator_for_user(user=request.user)
+        if operator is None:
+            if request.headers.get("Accept", "").startswith("application/json"):
+                return JsonResponse({"error": _("Only operators can use the inbox.")}, status=403)
+            return render(request, "chat/forbidden.html", status=403)
+        request.operator = operator
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _json_body(request) -> dict:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+    return request.POST.dict()
+
+
+def _error(message: str, status: int = 400, field: str | None = None) -> JsonResponse:
+    body = {"error": message}
+    if field:
+        body["field"] = field
+    return JsonResponse(body, status=status)
+
+
+def _conversation_or_404(request, conversation_id: int) -> Conversation:
+    conversation = selectors.operator_conversation(operator=request.operator, conversation_id=conversation_id)
+    if conversation is None:
+        raise Http404(_("No such conversation in your inboxes."))
+    return conversation
+
+
+def _js_strings() -> dict:
+    """Every string the inbox's JavaScript shows, translated for the request's language."""
+    return {
+        "queue_empty": _("Nobody is waiting."),
+        "mine_empty": _("You have no conversations."),
+        "all_empty": _("No open conversations."),
+        "waiting": _("waiting"),
+        "no_messages_yet": _("No messages yet."),
+        "visitor": _("Visitor"),
+        "system": _("System"),
+        "assigned_to_you": _("Assigned to you"),
+        "private_note": _("Private note"),
+        "private_placeholder": _("Private note: only operators see this…"),
+        "reply_placeholder": _("Reply to the visitor… (/ for saved replies)"),
+        "typing": _("%(name)s is typing…"),
+        "sending": _("Sending…"),
+        "send_failed": _("Not sent. Retry"),
+        "claimed_by": _("Taken by %(name)s"),
+        "status_queued": _("Waiting"),
+        "status_active": _("Active"),
+        "status_ended": _("Ended"),
+        "end_resolved": _("Resolved"),
+        "end_closed_by_visitor": _("Closed by the visitor"),
+        "end_visitor_left": _("The visitor left"),
+        "end_abandoned": _("Abandoned"),
+        "end_missed": _("Missed"),
+        "sla_due_in": _("reply due in %(time)s"),
+        "sla_breached": _("reply overdue by %(time)s"),
+        "sla_met": _("answered"),
+        "connection_lost": _("Connection lost. Reconnecting in %(seconds)s s…"),
+        "connecting": _("Reconnecting…"),
+        "reconnected": _("Reconnected."),
+        "signed_out": _("You are signed out. Sign in again to keep answering."),
+        "retry_now": _("Retry now"),
+        "new_chat_title": _("New chat waiting"),
+        "new_chat_body": _("%(name)s in %(inbox)s"),
+        "notifications_blocked": _("Desktop notifications are blocked in this browser's site settings."),
+        "error_conflict": _("Someone else already took this conversation."),
+        "error_forbidden": _("You are not allowed to do that."),
+        "error_not_found": _("That conversation no longer exists."),
+        "error_closed": _("This conversation has ended."),
+        "error_rate_limited": _("Slow down a little, then try again."),
+        "error_too_large": _("The message is too long."),
+        "error_generic": _("That did not work: %(detail)s"),
+        "saved": _("Saved."),
+        "save_failed": _("Could not save: %(detail)s"),
+        "confirm_resolve": _("Resolve this conversation? The visitor's chat ends and they get the survey."),
+        "transfer_pick": _("Choose an operator or a team."),
+        "load": _("%(active)s/%(max)s chats"),
+        "online": _("Online"),
+        "away": _("Away"),
+        "offline": _("Offline"),
+        "no_canned": _("No saved reply matches."),
+        "transferred": _("Transferred."),
+        "followup_of": _("Same issue as ticket #%(id)s"),
+        "followup_done": _("This conversation now continues ticket #%(id)s."),
+        "read_only": _("This conversation has ended; it is shown read-only."),
+        "channel_web_widget": _("Web chat"),
+        "channel_offline_form": _("Offline form"),
+        "channel_email": _("E-mail"),
+        "channel_api": _("API"),
+        "ticket": _("Ticket #%(id)s"),
+        "transfers": _("Transfers: %(count)s"),
+    }
+
+
+@require_GET
+@operator_required
 def inbox(request):
-    return render(request, "chat/inbox.html")
+    operator = request.operator
+    inboxes = Inbox.objects.filter(pk__in=selectors.operator_inbox_ids(operator=operator))
+    conversations = [conversation_payload(c) for c in selectors.operator_open_conversations(operator=operator)]
+    context = {
+        "operator": operator,
+        "inbox_names": {str(inbox.pk): inbox.name for inbox in inboxes},
+        "initial": {
+            "me": {
+                "id": request.user.pk,
+                "name": operator.display_name,
+                "status": operator.status,
+                "max_chats": operator.max_chats,
+            },
+            "conversations": conversations,
+            "message_max_chars": settings.MESSAGE_MAX_CHARS,
+        },
+        "js_strings": _js_strings(),
+        # Short labels: the select sits in a narrow bar.
+        "ticket_statuses": [("open", _("Open")), ("pending", _("Pending")), ("resolved", _("Resolved"))],
+        "ticket_priorities": Ticket.Priority.choices,
+    }
+    return render(request, "chat/inbox.html", context)
+
+
+@require_GET
+@operator_required
+def open_conversations(request):
+    """All open conversations of my inboxes (the page refreshes its lists with it after a reconnect)."""
+    conversations = selectors.operator_open_conversations(operator=request.operator)
+    return JsonResponse({"conversations": [conversation_payload(c) for c in conversations]})
+
+
+@require_GET
+@operator_required
+def conversation_detail(request, conversation_id: int):
+    """The conversation and its messages; with ?after=N only the messages after id N (after a reconnect)."""
+    conversation = _conversation_or_404(request, conversation_id)
+    after = request.GET.get("after")
+    after_id = int(after) if after and after.isdigit() else None
+    messages = selectors.conversation_messages(conversation=conversation, after_id=after_id)
+    return JsonResponse(
+        {
+            "conversation": conversation_payload(conversation),
+            "messages": [message_payload(m) for m in messages],
+        }
+    )
+
+
+@require_GET
+@operator_required
+def contact_panel(request, conversation_id: int):
+    """The right-hand column, rendered on the server (every value autoescaped)."""
+    conversation = _conversation_or_404(request, conversation_id)
+    contact = conversation.contact
+    earlier = selectors.contact_earlier_conversations(conversation=conversation)
+    surveys = []
+    for c in [conversation, *earlier]:
+        result = survey_results_for_conversation(conversation=c)
+        if result and result["answers"]:
+            surveys.append({**result, "requested_at": c.requested_at})
+    context = {
+        "conversation": conversation,
+        "contact": contact,
+        # Only web addresses become links; anything else a visitor sent is shown as text.
+        "safe_page_url": contact.last_page_url.lower().startswith(("http://", "https://")),
+        "earlier_conversations": earlier,
+        "surveys": surveys,
+        "tickets": selectors.contact_tickets(conversation=conversation),
+    }
+    return render(request, "chat/_contact.html", context)
+
+
+@require_POST
+@operator_required
+def contact_notes(request, conversation_id: int):
+    conversation = _conversation_or_404(request, conversation_id)
+    notes = _json_body(request).get("notes", "")
+    if not isinstance(notes, str):
+        return _error(_("Notes must be text."), field="notes")
+    try:
+        contact = contact_update_notes(contact=conversation.contact, notes=notes)
+    except ContactNotesTooLong as exc:
+        return _error(str(exc), field="notes")
+    return JsonResponse({"notes": contact.notes})
+
+
+@require_GET
+@operator_required
+def transfer_targets(request, conversation_id: int):
+    conversation = _conversation_or_404(request, conversation_id)
+    return JsonResponse(selectors.transfer_targets(operator=request.operator, conversation=conversation))
+
+
+@require_GET
+@operator_required
+def canned_replies(request):
+    inbox_id = request.GET.get("inbox")
+    replies = selectors.canned_replies_search(
+        operator=request.operator,
+        query=request.GET.get("q", "")[:100],
+        inbox_id=int(inbox_id) if inbox_id and inbox_id.isdigit() else None,
+    )
+    return JsonResponse(
+        {
+            "results": [
+                {"id": r.pk, "shortcut": r.shortcut, "title": r.title, "body": r.body, "language": r.language}
+                for r in replies
+            ]
+        }
+    )

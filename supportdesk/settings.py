@@ -140,6 +140,8 @@ CELERY_TIMEZONE = "UTC"
 # Beat periods of the sweeps (seconds).
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
+    # Abandoned, missed and visitor-left conversations; operators offline after the presence grace.
+    "chat-sweep": {"task": "chat.sweep", "schedule": SWEEP_INTERVAL_SECONDS},
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": SWEEP_INTERVAL_SECONDS},
     "surveys-sweep-invitations": {"task": "surveys.sweep_invitations", "schedule": SWEEP_INTERVAL_SECONDS},
     "reports-warm-cache": {"task": "reports.warm_cache", "schedule": env.float("REPORTS_WARM_SECONDS", default=600.0)},

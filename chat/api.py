@@ -1,0 +1,137 @@
+"""The widget's HTTP API (protocol.md): one small view per operation, thin over chat.services.
+
+CORS: django-cors-headers answers only for origins some active inbox allows (`widget_origin_allowed`,
+connected to its `check_request_enabled` signal); each view then checks the Origin against the inbox
+the request names, so a page allowed for one inbox cannot use another.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import realtime, selectors
+from chat.models import Inbox
+from chat.services.visitors import offline_message_create, visitor_session_start, visitor_token_contact
+
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def widget_origin_allowed(sender, request, **kwargs) -> bool:
+    if not request.path.startswith("/api/widget/"):
+        return False
+    origin = request.headers.get("Origin", "")
+    inboxes = Inbox.objects.filter(is_active=True).only("allowed_origins")
+    return any(selectors.origin_allowed(inbox, origin) for inbox in inboxes)
+
+
+def _inbox_for(request, site_key: str) -> Inbox:
+    inbox = Inbox.objects.filter(site_key=site_key, is_active=True).first()
+    if inbox is None:
+        raise NotFound(_("There is no chat with this site key."))
+    origin = request.headers.get("Origin")
+    # Browsers always send Origin on these cross-site calls; a server-side caller has none to check.
+    if origin is not None and not selectors.origin_allowed(inbox, origin):
+        raise PermissionDenied(_("This website may not use this chat."))
+    return inbox
+
+
+class _WidgetApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class WidgetSessionApi(_WidgetApi):
+    """POST {site_key, visitor_token?, name?, email?, locale?, page_url?} → {visitor_token, contact, config}."""
+
+    class InputSerializer(serializers.Serializer):
+        site_key = serializers.CharField(max_length=64)
+        visitor_token = serializers.CharField(max_length=500, required=False, allow_blank=True, allow_null=True)
+        name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+        email = serializers.EmailField(required=False, allow_blank=True)
+        locale = serializers.CharField(max_length=16, required=False, allow_blank=True)
+        page_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        inbox = _inbox_for(request, data["site_key"])
+        contact, token = visitor_session_start(
+            inbox=inbox,
+            visitor_token=data.get("visitor_token"),
+            name=data.get("name", ""),
+            email=data.get("email", ""),
+            locale=data.get("locale", ""),
+            page_url=data.get("page_url", ""),
+        )
+        return Response(
+            {
+                "visitor_token": token,
+                "contact": selectors.contact_payload(contact),
+                "config": selectors.widget_config(inbox),
+            }
+        )
+
+
+class WidgetOfflineMessageApi(_WidgetApi):
+    """POST {site_key, visitor_token?, name?, email, body} → 201 {ticket_id, visitor_token, contact}."""
+
+    class InputSerializer(serializers.Serializer):
+        site_key = serializers.CharField(max_length=64)
+        visitor_token = serializers.CharField(max_length=500, required=False, allow_blank=True, allow_null=True)
+        name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+        email = serializers.EmailField()
+        body = serializers.CharField(max_length=settings.MESSAGE_MAX_CHARS)
+
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        inbox = _inbox_for(request, data["site_key"])
+        contact = visitor_token_contact(inbox=inbox, token=data.get("visitor_token"))
+        token = data.get("visitor_token")
+        if contact is None:
+            contact, token = visitor_session_start(inbox=inbox)
+        ticket = offline_message_create(
+            inbox=inbox, contact=contact, name=data.get("name", ""), email=data["email"], body=data["body"]
+        )
+        return Response(
+            {"ticket_id": ticket.pk, "visitor_token": token, "contact": selectors.contact_payload(contact)},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@csrf_exempt
+async def realtime_bridge(request):
+    """Performs a group send for a process that cannot reach this server's in-memory channel layer.
+
+    Loopback only, signed with an HMAC of SECRET_KEY, and fresh (a replayed request is refused).
+    """
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    if request.META.get("REMOTE_ADDR") not in LOOPBACK:
+        return HttpResponse(status=403)
+    signature = request.headers.get(realtime.BRIDGE_SIGNATURE_HEADER, "")
+    if not hmac.compare_digest(signature, realtime.bridge_signature(request.body)):
+        return HttpResponse(status=403)
+    try:
+        data = json.loads(request.body)
+        group, frame, sent_at = str(data["group"]), dict(data["frame"]), float(data["ts"])
+    except (ValueError, KeyError, TypeError):
+        return HttpResponse(status=400)
+    if abs(time.time() - sent_at) > realtime.BRIDGE_MAX_AGE_SECONDS:
+        return HttpResponse(status=403)
+    await realtime.group_send_async(group, frame)
+    return JsonResponse({"sent": True})

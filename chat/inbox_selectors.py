@@ -1,0 +1,116 @@
+"""Reads for the agent inbox page: what an operator may see, the contact's history, transfer targets."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from chat.models import CannedReply, Conversation, Message, OperatorProfile, Team
+from tickets.models import Ticket
+
+CONVERSATION_RELATED = ["contact", "assignee__operator", "ticket", "team", "inbox"]
+MESSAGES_PAGE = 500
+CANNED_RESULTS = 12
+
+
+def operator_for_user(*, user) -> OperatorProfile | None:
+    """The user's operator profile when they may use the inbox (an active staff user with a profile)."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return None
+    return OperatorProfile.objects.filter(user=user).first()
+
+
+def operator_inbox_ids(*, operator: OperatorProfile) -> list[int]:
+    return list(operator.inboxes.filter(is_active=True).values_list("pk", flat=True))
+
+
+def operator_conversations(*, operator: OperatorProfile) -> QuerySet[Conversation]:
+    """Every conversation, open or not, of the operator's inboxes."""
+    return Conversation.objects.filter(inbox__in=operator_inbox_ids(operator=operator)).select_related(
+        *CONVERSATION_RELATED
+    )
+
+
+def operator_open_conversations(*, operator: OperatorProfile) -> QuerySet[Conversation]:
+    return operator_conversations(operator=operator).exclude(status=Conversation.Status.ENDED).order_by("requested_at")
+
+
+def operator_conversation(*, operator: OperatorProfile, conversation_id: int) -> Conversation | None:
+    return operator_conversations(operator=operator).filter(pk=conversation_id).first()
+
+
+def conversation_messages(*, conversation: Conversation, after_id: int | None = None) -> list[Message]:
+    """The newest MESSAGES_PAGE messages (after `after_id` when given), oldest first, private notes included."""
+    messages = conversation.messages.select_related("author")
+    if after_id is not None:
+        messages = messages.filter(pk__gt=after_id)
+    return list(reversed(messages.order_by("-id")[:MESSAGES_PAGE]))
+
+
+def contact_earlier_conversations(*, conversation: Conversation, limit: int = 20) -> list[Conversation]:
+    return list(
+        Conversation.objects.filter(contact_id=conversation.contact_id)
+        .exclude(pk=conversation.pk)
+        .select_related("assignee__operator", "ticket")
+        .order_by("-requested_at")[:limit]
+    )
+
+
+def contact_tickets(*, conversation: Conversation, limit: int = 20) -> list[Ticket]:
+    """The contact's tickets, newest first, each with its latest conversation's id (to open it)."""
+    tickets = Ticket.objects.filter(contact_id=conversation.contact_id).annotate(
+        latest_conversation_id=Max("conversations__id")
+    )
+    return list(tickets.order_by("-created_at")[:limit])
+
+
+def transfer_targets(*, operator: OperatorProfile, conversation: Conversation) -> dict:
+    """Who can take the conversation: the inbox's other operators with their presence and load, and teams."""
+    active = Q(user__assigned_conversations__status=Conversation.Status.ACTIVE)
+    operators = (
+        OperatorProfile.objects.filter(inboxes=conversation.inbox_id, user__is_active=True)
+        .exclude(pk=operator.pk)
+        .annotate(active_chats=Count("user__assigned_conversations", filter=active, distinct=True))
+        .order_by("display_name")
+    )
+    teams = Team.objects.filter(Q(inboxes=conversation.inbox_id) | Q(operators__inboxes=conversation.inbox_id))
+    teams = teams.distinct().annotate(
+        online=Count("operators", filter=Q(operators__status=OperatorProfile.Status.ONLINE), distinct=True)
+    )
+    return {
+        "operators": [
+            {
+                "id": profile.user_id,
+                "name": profile.display_name,
+                "status": profile.status,
+                "active_chats": profile.active_chats,
+                "max_chats": profile.max_chats,
+            }
+            for profile in operators
+        ],
+        "teams": [{"id": team.pk, "name": team.name, "online": team.online} for team in teams.order_by("name")],
+    }
+
+
+def canned_replies_search(
+    *, operator: OperatorProfile, query: str, inbox_id: int | None = None, language: str | None = None
+) -> list[CannedReply]:
+    """Saved replies the operator may use (their teams', their inboxes', and shared ones), shortcut hits first."""
+    query = query.strip().lstrip("/")
+    team_ids = list(operator.teams.values_list("pk", flat=True))
+    inbox_ids = operator_inbox_ids(operator=operator)
+    if inbox_id is not None:
+        inbox_ids = [pk for pk in inbox_ids if pk == inbox_id]
+    scope = (
+        Q(team__isnull=True, inbox__isnull=True)
+        | Q(team_id__in=team_ids, inbox__isnull=True)
+        | Q(inbox_id__in=inbox_ids)
+    )
+    replies = CannedReply.objects.filter(scope)
+    if language:
+        replies = replies.filter(language=language)
+    if query:
+        replies = replies.filter(Q(shortcut__icontains=query) | Q(title__icontains=query))
+    replies = list(replies.order_by("shortcut")[:200])
+    lowered = query.lower()
+    replies.sort(key=lambda reply: (not reply.shortcut.lower().startswith(lowered), reply.shortcut))
+    return replies[:CANNED_RESULTS]

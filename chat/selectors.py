@@ -1,0 +1,309 @@
+"""Chat reads: the frame shapes C and M of protocol.md (built here and nowhere else), queues, availability."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from chat.models import Contact, Conversation, Inbox, InboxEvent, Message, OperatorProfile, Team
+from tickets.business_hours import schedule_for
+
+PREVIEW_CHARS = 140
+# Recent conversations whose handling time estimates the wait, and the guess when there is no history.
+HANDLING_SAMPLE = 20
+DEFAULT_HANDLING_SECONDS = 300.0
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def operator_name(user) -> str:
+    if user is None:
+        return ""
+    profile = getattr(user, "operator", None)
+    if profile is not None and profile.display_name:
+        return profile.display_name
+    return user.get_full_name() or user.get_username()
+
+
+def message_payload(message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "sender": message.sender,
+        "author_name": message.author_name,
+        "body": message.body,
+        "private": message.private,
+        "created_at": iso(message.created_at),
+        "client_id": message.client_id,
+        "canned_reply_id": message.canned_reply_id,
+    }
+
+
+def _ticket_payload(ticket) -> dict | None:
+    if ticket is None:
+        return None
+    return {
+        "id": ticket.pk,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "first_response_due_at": iso(ticket.first_response_due_at),
+        "resolution_due_at": iso(ticket.resolution_due_at),
+        "first_response_breached": ticket.first_response_breached,
+        "resolution_breached": ticket.resolution_breached,
+        "first_response_at_risk": ticket.first_response_at_risk,
+        "resolution_at_risk": ticket.resolution_at_risk,
+    }
+
+
+def queue_position(conversation: Conversation) -> int | None:
+    """1 for the next conversation to be assigned in its inbox; None when not waiting."""
+    if conversation.status != Conversation.Status.QUEUED:
+        return None
+    ahead = Conversation.objects.filter(
+        Q(requested_at__lt=conversation.requested_at)
+        | Q(requested_at=conversation.requested_at, pk__lt=conversation.pk),
+        inbox_id=conversation.inbox_id,
+        status=Conversation.Status.QUEUED,
+    ).count()
+    return ahead + 1
+
+
+def recent_handling_seconds(inbox_id: int) -> float:
+    """Mean time an operator held one of the inbox's recent answered conversations."""
+    rows = (
+        Conversation.objects.filter(
+            inbox_id=inbox_id, status=Conversation.Status.ENDED, assigned_at__isnull=False, ended_at__isnull=False
+        )
+        .order_by("-ended_at")
+        .values_list("assigned_at", "ended_at")[:HANDLING_SAMPLE]
+    )
+    durations = [(end - start).total_seconds() for start, end in rows if end >= start]
+    return sum(durations) / len(durations) if durations else DEFAULT_HANDLING_SECONDS
+
+
+def estimated_wait_seconds(conversation: Conversation, position: int | None) -> int | None:
+    """Position × recent handling time, shared by the inbox's online operators' chat slots."""
+    if position is None:
+        return None
+    slots = (
+        OperatorProfile.objects.filter(inboxes=conversation.inbox_id, status=OperatorProfile.Status.ONLINE).aggregate(
+            n=Count("pk")
+        )["n"]
+        or 1
+    )
+    return int(math.ceil(position * recent_handling_seconds(conversation.inbox_id) / slots))
+
+
+def conversation_payload(conversation: Conversation) -> dict:
+    position = queue_position(conversation)
+    last = conversation.messages.filter(private=False).order_by("-id").first()
+    assignee = conversation.assignee
+    return {
+        "id": conversation.pk,
+        "inbox_id": conversation.inbox_id,
+        "ticket_id": conversation.ticket_id,
+        "status": conversation.status,
+        "end_reason": conversation.end_reason,
+        "contact": {"id": conversation.contact_id, "name": conversation.contact.name},
+        "assignee": {"id": assignee.pk, "name": operator_name(assignee)} if assignee else None,
+        "queue_position": position,
+        "estimated_wait_seconds": estimated_wait_seconds(conversation, position),
+        "created_at": iso(conversation.requested_at),
+        "requested_at": iso(conversation.requested_at),
+        "assigned_at": iso(conversation.assigned_at),
+        "first_response_at": iso(conversation.first_response_at),
+        "ended_at": iso(conversation.ended_at),
+        "channel_kind": conversation.channel_kind,
+        "transfer_count": conversation.transfer_count,
+        "team": {"id": conversation.team_id, "name": conversation.team.name} if conversation.team_id else None,
+        "last_message": {
+            "id": last.pk,
+            "sender": last.sender,
+            "body": last.body[:PREVIEW_CHARS],
+            "created_at": iso(last.created_at),
+        }
+        if last
+        else None,
+        "ticket": _ticket_payload(conversation.ticket),
+    }
+
+
+def contact_payload(contact: Contact) -> dict:
+    return {"id": contact.pk, "name": contact.name, "email": contact.email}
+
+
+def open_conversation_for(contact: Contact) -> Conversation | None:
+    return (
+        Conversation.objects.select_related("contact", "assignee__operator", "team", "ticket")
+        .filter(contact=contact)
+        .exclude(status=Conversation.Status.ENDED)
+        .first()
+    )
+
+
+def visitor_messages(conversation: Conversation, *, after_id: int | None) -> list[dict]:
+    """The public messages of a conversation after `after_id` (all when None), oldest first."""
+    messages = conversation.messages.filter(private=False)
+    if after_id is not None:
+        messages = messages.filter(pk__gt=after_id)
+    return [message_payload(m) for m in messages.order_by("id")]
+
+
+def conversation_messages(conversation: Conversation) -> list[dict]:
+    """Every message, private notes included (operators only)."""
+    return [message_payload(m) for m in conversation.messages.order_by("id")]
+
+
+def online_operator_count(inbox: Inbox) -> int:
+    return OperatorProfile.objects.filter(inboxes=inbox, status=OperatorProfile.Status.ONLINE).count()
+
+
+def inbox_availability(inbox: Inbox, at: datetime | None = None) -> tuple[bool, datetime | None]:
+    """(online, next opening): online means inside business hours with an operator online; the next
+    opening is given only outside business hours."""
+    at = at or timezone.now()
+    schedule = schedule_for(inbox)
+    is_open = schedule.is_open(at)
+    return is_open and online_operator_count(inbox) > 0, None if is_open else schedule.next_opening(at)
+
+
+def origin_allowed(inbox: Inbox, origin: str) -> bool:
+    """The page embedding the widget is one of the inbox's allowed origins (or the desk itself)."""
+    origin = (origin or "").strip().rstrip("/").lower()
+    if not origin:
+        return False
+    allowed = {str(o).rstrip("/").lower() for o in inbox.allowed_origins or []}
+    site = urlsplit(settings.SITE_URL)
+    allowed.add(f"{site.scheme}://{site.netloc}".lower())
+    return origin in allowed
+
+
+def widget_config(inbox: Inbox) -> dict:
+    from surveys.models import SurveyTemplate
+
+    online, next_opening = inbox_availability(inbox)
+    template = SurveyTemplate.objects.filter(inbox=inbox).first()
+    return {
+        "inbox_id": inbox.pk,
+        "name": inbox.name,
+        "brand_color": inbox.brand_color,
+        "position": inbox.position,
+        "greeting": inbox.greeting,
+        "locale": inbox.language,
+        "direction": "rtl" if inbox.language == "fa" else "ltr",
+        "online": online,
+        "next_opening": iso(next_opening),
+        "prechat": {"name": inbox.prechat_name, "email": inbox.prechat_email},
+        "survey": {
+            "enabled": template.is_enabled if template else True,
+            "csat": template.ask_csat if template else True,
+            "csat_scale": template.csat_scale if template else "1-5",
+            "ces": template.ask_ces if template else False,
+            "allow_comment": template.allow_comment if template else True,
+        },
+        "limits": {"message_max_chars": settings.MESSAGE_MAX_CHARS},
+    }
+
+
+def operator_active_chats(user_id: int) -> int:
+    return Conversation.objects.filter(assignee_id=user_id, status=Conversation.Status.ACTIVE).count()
+
+
+def operator_payload(profile: OperatorProfile) -> dict:
+    return {
+        "id": profile.user_id,
+        "name": profile.display_name,
+        "status": profile.status,
+        "active_chats": operator_active_chats(profile.user_id),
+        "max_chats": profile.max_chats,
+        "inbox_ids": list(profile.inboxes.values_list("pk", flat=True)),
+    }
+
+
+def operator_inbox_ids(profile: OperatorProfile) -> list[int]:
+    return list(profile.inboxes.values_list("pk", flat=True))
+
+
+def _conversations(qs) -> list[dict]:
+    qs = qs.select_related("contact", "assignee__operator", "team", "ticket")
+    return [conversation_payload(c) for c in qs]
+
+
+def inbox_queue(inbox_ids: list[int]) -> list[dict]:
+    return _conversations(
+        Conversation.objects.filter(inbox_id__in=inbox_ids, status=Conversation.Status.QUEUED).order_by(
+            "requested_at", "pk"
+        )
+    )
+
+
+def last_inbox_event_id(inbox_ids: list[int]) -> int:
+    return InboxEvent.objects.filter(inbox_id__in=inbox_ids).order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def operator_welcome(profile: OperatorProfile) -> dict:
+    inbox_ids = operator_inbox_ids(profile)
+    # Read before the state, so that a change between the two is replayed by `sync`, not lost.
+    last_event_id = last_inbox_event_id(inbox_ids)
+    mine = Conversation.objects.filter(assignee_id=profile.user_id, status=Conversation.Status.ACTIVE).order_by(
+        "requested_at"
+    )
+    operators = (
+        OperatorProfile.objects.filter(inboxes__in=inbox_ids)
+        .distinct()
+        .annotate(
+            active_chats=Count(
+                "user__assigned_conversations",
+                filter=Q(user__assigned_conversations__status=Conversation.Status.ACTIVE),
+            )
+        )
+        .order_by("display_name")
+    )
+    return {
+        "type": "welcome",
+        "operator": operator_payload(profile),
+        "queue": inbox_queue(inbox_ids),
+        "conversations": _conversations(mine),
+        "operators": [
+            {
+                "id": o.user_id,
+                "name": o.display_name,
+                "status": o.status,
+                "active_chats": o.active_chats,
+                "max_chats": o.max_chats,
+            }
+            for o in operators
+        ],
+        "teams": [{"id": t.pk, "name": t.name} for t in Team.objects.filter(inboxes__in=inbox_ids).distinct()],
+        "last_event_id": last_event_id,
+    }
+
+
+def inbox_events_after(inbox_ids: list[int], last_event_id: int, limit: int) -> list[dict]:
+    events = InboxEvent.objects.filter(inbox_id__in=inbox_ids, pk__gt=last_event_id).order_by("pk")[: limit + 1]
+    return [{**e.payload, "event_id": e.pk} for e in events]
+
+
+def contact_history(conversation: Conversation) -> list[dict]:
+    """The contact's earlier conversations on the same inbox, newest first."""
+    return _conversations(
+        Conversation.objects.filter(contact_id=conversation.contact_id, inbox_id=conversation.inbox_id)
+        .exclude(pk=conversation.pk)
+        .order_by("-requested_at")[:20]
+    )
+
+
+def conversation_for_update(conversation_id: int) -> Conversation | None:
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "contact", "ticket")
+        .filter(pk=conversation_id)
+        .first()
+    )

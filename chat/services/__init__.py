@@ -1,0 +1,1 @@
+"""Chat writes, split by subject. Each public function is one state change in one transaction."""

@@ -1,0 +1,194 @@
+"""Routing and assignment: auto-assignment, the FIFO queue, claims, transfers.
+
+Locks are always taken in the same order: the conversation row first, then the operator's profile row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chat.models import Conversation, Message, OperatorProfile, Team
+from chat.selectors import conversation_for_update, operator_active_chats, operator_name
+from chat.services.broadcast import conversation_changed, message_created, queue_moved
+from chat.services.errors import ChatError
+from tickets.models import ReportingEvent
+from tickets.services import reporting_event_record
+
+
+def conversation_for_operator(*, profile: OperatorProfile, conversation_id: int) -> Conversation:
+    """The conversation, locked, if the operator belongs to its inbox (checked on every frame)."""
+    conversation = conversation_for_update(conversation_id)
+    if conversation is None:
+        raise ChatError("not_found", _("There is no such conversation."))
+    if not profile.inboxes.filter(pk=conversation.inbox_id).exists():
+        raise ChatError("forbidden", _("You are not an operator of this conversation's inbox."))
+    return conversation
+
+
+def _assign(conversation: Conversation, profile: OperatorProfile, at: datetime) -> None:
+    was_queued = conversation.status == Conversation.Status.QUEUED
+    conversation.status = Conversation.Status.ACTIVE
+    conversation.assignee = profile.user
+    conversation.assigned_at = at
+    conversation.save(update_fields=["status", "assignee", "assigned_at", "updated_at"])
+    OperatorProfile.objects.filter(pk=profile.pk).update(last_assigned_at=at)
+    reporting_event_record(
+        name=ReportingEvent.Name.CONVERSATION_ASSIGNED,
+        inbox=conversation.inbox,
+        channel_kind=conversation.channel_kind,
+        start=conversation.requested_at,
+        end=at,
+        ticket=conversation.ticket,
+        conversation=conversation,
+        operator=profile.user,
+        team=conversation.team,
+    )
+    conversation_changed(conversation)
+    if was_queued:
+        queue_moved(conversation.inbox_id)
+
+
+def _has_room(profile: OperatorProfile) -> bool:
+    return operator_active_chats(profile.user_id) < profile.max_chats
+
+
+def conversation_assign_auto(*, conversation: Conversation) -> bool:
+    """Gives a queued conversation (locked by the caller) to the online operator of its inbox with the
+    fewest active chats under their maximum (ties: longest since their last assignment)."""
+    at = timezone.now()
+    candidates = OperatorProfile.objects.filter(inboxes=conversation.inbox_id, status=OperatorProfile.Status.ONLINE)
+    if conversation.team_id and conversation.team_id != conversation.inbox.team_id:
+        candidates = candidates.filter(teams=conversation.team_id)
+    candidates = (
+        candidates.annotate(
+            active=Count(
+                "user__assigned_conversations",
+                filter=Q(user__assigned_conversations__status=Conversation.Status.ACTIVE),
+            )
+        )
+        .filter(active__lt=F("max_chats"))
+        .order_by("active", F("last_assigned_at").asc(nulls_first=True), "pk")
+        .values_list("pk", flat=True)
+    )
+    for profile_id in list(candidates):
+        profile = OperatorProfile.objects.select_for_update().select_related("user").get(pk=profile_id)
+        if profile.status == OperatorProfile.Status.ONLINE and _has_room(profile):
+            _assign(conversation, profile, at)
+            return True
+    return False
+
+
+@transaction.atomic
+def conversation_claim(*, profile: OperatorProfile, conversation_id: int) -> Conversation:
+    """An operator takes a queued conversation; of two claiming at once exactly one wins."""
+    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id)
+    if conversation.status != Conversation.Status.QUEUED:
+        raise ChatError("conflict", _("This conversation is no longer waiting."))
+    _assign(conversation, profile, timezone.now())
+    return conversation
+
+
+def conversation_assign_waiting(*, profile_id: int) -> list[int]:
+    """An operator came online or freed a slot: the oldest waiting conversations of their inboxes go to them."""
+    assigned: list[int] = []
+    while True:
+        with transaction.atomic():
+            profile = OperatorProfile.objects.select_related("user").get(pk=profile_id)
+            if profile.status != OperatorProfile.Status.ONLINE or not _has_room(profile):
+                return assigned
+            conversation = (
+                Conversation.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("inbox", "contact", "ticket")
+                .filter(status=Conversation.Status.QUEUED, inbox__in=profile.inboxes.all())
+                .filter(Q(team__isnull=True) | Q(team=F("inbox__team")) | Q(team__in=profile.teams.all()))
+                .order_by("requested_at", "pk")
+                .first()
+            )
+            if conversation is None:
+                return assigned
+            profile = OperatorProfile.objects.select_for_update().select_related("user").get(pk=profile_id)
+            if not _has_room(profile):
+                return assigned
+            _assign(conversation, profile, timezone.now())
+            assigned.append(conversation.pk)
+
+
+@transaction.atomic
+def conversation_transfer(
+    *,
+    profile: OperatorProfile,
+    conversation_id: int,
+    to_operator_id: int | None = None,
+    to_team_id: int | None = None,
+    note: str = "",
+) -> Conversation:
+    """Hands a conversation to another operator of its inbox, or back to the queue of a team. Counted."""
+    if (to_operator_id is None) == (to_team_id is None):
+        raise ChatError("invalid_frame", _("Name either an operator or a team to transfer to."))
+    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id)
+    if conversation.status == Conversation.Status.ENDED:
+        raise ChatError("closed", _("This conversation has ended."))
+    at = timezone.now()
+    previous_assignee_id = conversation.assignee_id
+    was_queued = conversation.status == Conversation.Status.QUEUED
+    target = None
+    if to_operator_id is not None:
+        target = OperatorProfile.objects.select_related("user").filter(user_id=to_operator_id).first()
+        if target is None:
+            raise ChatError("not_found", _("There is no such operator."))
+        if not target.inboxes.filter(pk=conversation.inbox_id).exists():
+            raise ChatError("forbidden", _("That operator does not work in this conversation's inbox."))
+        if target.user_id == previous_assignee_id:
+            raise ChatError("conflict", _("The conversation is already with that operator."))
+        conversation.assignee = target.user
+        conversation.status = Conversation.Status.ACTIVE
+        conversation.assigned_at = at
+    else:
+        team = Team.objects.filter(pk=to_team_id).first()
+        if team is None:
+            raise ChatError("not_found", _("There is no such team."))
+        conversation.team = team
+        conversation.assignee = None
+        conversation.status = Conversation.Status.QUEUED
+    conversation.transfer_count += 1
+    conversation.save(update_fields=["assignee", "status", "assigned_at", "team", "transfer_count", "updated_at"])
+    if target is not None:
+        OperatorProfile.objects.filter(pk=target.pk).update(last_assigned_at=at)
+    reporting_event_record(
+        name=ReportingEvent.Name.CONVERSATION_TRANSFERRED,
+        inbox=conversation.inbox,
+        channel_kind=conversation.channel_kind,
+        start=at,
+        end=at,
+        ticket=conversation.ticket,
+        conversation=conversation,
+        operator=profile.user,
+        team=conversation.team,
+    )
+    note = (note or "").strip()
+    if note:
+        message_created(
+            Message.objects.create(
+                conversation=conversation,
+                sender=Message.Sender.OPERATOR,
+                author=profile.user,
+                author_name=operator_name(profile.user),
+                body=note,
+                private=True,
+            )
+        )
+    conversation_changed(conversation)
+    if conversation.status == Conversation.Status.QUEUED:
+        conversation_assign_auto(conversation=conversation)
+    if was_queued or conversation.status == Conversation.Status.QUEUED:
+        queue_moved(conversation.inbox_id)
+    if previous_assignee_id is not None:
+        previous = OperatorProfile.objects.filter(user_id=previous_assignee_id).values_list("pk", flat=True).first()
+        if previous is not None:
+            transaction.on_commit(lambda: conversation_assign_waiting(profile_id=previous))
+    return conversation

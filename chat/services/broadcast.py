@@ -1,0 +1,45 @@
+"""Who hears about a conversation change: its visitor's sockets and the inbox's operators (on commit)."""
+
+from __future__ import annotations
+
+from chat import realtime
+from chat.models import Conversation, Message
+from chat.selectors import conversation_payload, message_payload
+
+
+def conversation_changed(conversation: Conversation, *, frame_type: str = realtime.CONVERSATION_UPDATED) -> dict:
+    payload = conversation_payload(conversation)
+    realtime.send_to_inbox_operators(conversation.inbox_id, {"type": frame_type, "conversation": payload})
+    realtime.send_to_conversation_visitor(
+        conversation.pk, {"type": realtime.CONVERSATION_UPDATED, "conversation": visitor_view(payload)}
+    )
+    return payload
+
+
+def visitor_view(payload: dict) -> dict:
+    """What a visitor may see of a conversation: not the ticket's internals, not the team."""
+    return {key: value for key, value in payload.items() if key not in ("ticket", "team")}
+
+
+def queue_moved(inbox_id: int) -> None:
+    """Every waiting visitor of the inbox learns their new position and estimated wait."""
+    waiting = (
+        Conversation.objects.select_related("contact", "assignee__operator", "team", "ticket")
+        .filter(inbox_id=inbox_id, status=Conversation.Status.QUEUED)
+        .order_by("requested_at", "pk")
+    )
+    for conversation in waiting:
+        realtime.send_to_conversation_visitor(
+            conversation.pk,
+            {"type": realtime.CONVERSATION_UPDATED, "conversation": visitor_view(conversation_payload(conversation))},
+        )
+
+
+def message_created(message: Message) -> dict:
+    payload = message_payload(message)
+    frame = {"type": realtime.MESSAGE_NEW, "message": payload}
+    conversation = message.conversation
+    realtime.send_to_inbox_operators(conversation.inbox_id, frame)
+    if not message.private:
+        realtime.send_to_conversation_visitor(conversation.pk, frame)
+    return payload

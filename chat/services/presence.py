@@ -1,0 +1,73 @@
+"""Operators' presence, kept in the database so that any process (a sweep in any worker) can decide.
+
+An operator's open sockets are counted across all server processes; when the last one closes they stay
+as they were for PRESENCE_GRACE_SECONDS (a page reload is not going offline), then a sweep takes them offline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from chat import realtime
+from chat.models import OperatorProfile
+from chat.selectors import operator_inbox_ids, operator_payload
+from chat.services.assignment import conversation_assign_waiting
+
+
+@transaction.atomic
+def operator_status_set(*, profile: OperatorProfile, status: str) -> OperatorProfile:
+    if status not in OperatorProfile.Status.values:
+        raise ValueError(f"unknown operator status {status!r}")
+    updated = (
+        OperatorProfile.objects.filter(pk=profile.pk)
+        .exclude(status=status)
+        .update(status=status, status_changed_at=timezone.now())
+    )
+    profile.refresh_from_db()
+    if updated:
+        frame = {"type": realtime.OPERATOR_UPDATED, "operator": operator_payload(profile)}
+        for inbox_id in operator_inbox_ids(profile):
+            realtime.send_to_inbox_operators(inbox_id, frame)
+        realtime.send_to_operator(profile.user_id, frame)
+    if status == OperatorProfile.Status.ONLINE:
+        profile_id = profile.pk
+        transaction.on_commit(lambda: conversation_assign_waiting(profile_id=profile_id))
+    return profile
+
+
+def operator_connected(*, profile: OperatorProfile) -> OperatorProfile:
+    """A socket opened. An offline operator who opens the inbox is online; `away` stays away."""
+    OperatorProfile.objects.filter(pk=profile.pk).update(
+        connection_count=F("connection_count") + 1, disconnected_at=None
+    )
+    profile.refresh_from_db()
+    if profile.status == OperatorProfile.Status.OFFLINE:
+        profile = operator_status_set(profile=profile, status=OperatorProfile.Status.ONLINE)
+    return profile
+
+
+def operator_disconnected(*, profile: OperatorProfile) -> None:
+    with transaction.atomic():
+        OperatorProfile.objects.filter(pk=profile.pk).update(connection_count=F("connection_count") - 1)
+        OperatorProfile.objects.filter(pk=profile.pk, connection_count__lte=0).update(
+            connection_count=0, disconnected_at=timezone.now()
+        )
+
+
+def operator_sweep_offline(*, now: datetime | None = None) -> int:
+    """Operators whose last socket closed more than the grace period ago go offline."""
+    now = now or timezone.now()
+    gone = OperatorProfile.objects.filter(
+        connection_count__lte=0,
+        disconnected_at__lt=now - timedelta(seconds=settings.PRESENCE_GRACE_SECONDS),
+    ).exclude(status=OperatorProfile.Status.OFFLINE)
+    count = 0
+    for profile in gone:
+        operator_status_set(profile=profile, status=OperatorProfile.Status.OFFLINE)
+        count += 1
+    return count

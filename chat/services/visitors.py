@@ -1,0 +1,120 @@
+"""Visitors: signed tokens bound to an inbox's site, sessions, presence of their sockets, offline messages."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from chat.models import ChannelKind, Contact, Conversation, Inbox, Message
+from tickets.services import ticket_attach_conversation, ticket_create
+
+VISITOR_TOKEN_SALT = "chat.visitor-token"
+
+
+def visitor_token_make(*, contact: Contact) -> str:
+    return signing.dumps({"v": contact.visitor_id.hex, "k": contact.inbox.site_key}, salt=VISITOR_TOKEN_SALT)
+
+
+def visitor_token_contact(*, inbox: Inbox, token) -> Contact | None:
+    """The contact a token names, only if it was signed by this desk for this inbox's site."""
+    if not isinstance(token, str) or not token or len(token) > 500:
+        return None
+    try:
+        data = signing.loads(token, salt=VISITOR_TOKEN_SALT, max_age=settings.VISITOR_TOKEN_MAX_AGE_DAYS * 86400)
+        visitor_id = uuid.UUID(hex=data["v"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if data.get("k") != inbox.site_key:
+        return None
+    return Contact.objects.select_related("inbox").filter(visitor_id=visitor_id, inbox=inbox).first()
+
+
+def _clean_profile(contact: Contact, *, name: str = "", email: str = "", locale: str = "", page_url: str = "") -> list:
+    changed = []
+    for field, value, limit in (
+        ("name", name, 120),
+        ("email", email, 254),
+        ("locale", locale, 16),
+        ("last_page_url", page_url, 2000),
+    ):
+        value = (value or "").strip()[:limit]
+        if value and getattr(contact, field) != value:
+            setattr(contact, field, value)
+            changed.append(field)
+    return changed
+
+
+@transaction.atomic
+def visitor_session_start(
+    *, inbox: Inbox, visitor_token=None, name: str = "", email: str = "", locale: str = "", page_url: str = ""
+) -> tuple[Contact, str]:
+    """Resumes the visitor a valid token names, else makes a new one (never someone else's)."""
+    contact = visitor_token_contact(inbox=inbox, token=visitor_token)
+    if contact is None:
+        contact = Contact(inbox=inbox)
+        _clean_profile(contact, name=name, email=email, locale=locale, page_url=page_url)
+        contact.save()
+    else:
+        changed = _clean_profile(contact, name=name, email=email, locale=locale, page_url=page_url)
+        contact.last_seen_at = timezone.now()
+        contact.save(update_fields=[*changed, "last_seen_at"])
+    return contact, visitor_token_make(contact=contact)
+
+
+@transaction.atomic
+def offline_message_create(*, inbox: Inbox, contact: Contact, name: str, email: str, body: str):
+    """A message left while nobody is available: a ticket on the offline channel, its body kept as a message.
+
+    The message is held by an ended conversation of kind `offline_form` (ended as `missed`: nobody was
+    there to answer); it records no `conversation_requested` event, so live chat rates do not count it.
+    """
+    changed = _clean_profile(contact, name=name, email=email)
+    if changed:
+        contact.save(update_fields=changed)
+    now = timezone.now()
+    ticket = ticket_create(
+        inbox=inbox, contact=contact, channel_kind=ChannelKind.OFFLINE_FORM, subject=body.strip()[:200], at=now
+    )
+    conversation = Conversation.objects.create(
+        inbox=inbox,
+        channel_kind=ChannelKind.OFFLINE_FORM,
+        contact=contact,
+        team=inbox.team,
+        status=Conversation.Status.ENDED,
+        end_reason=Conversation.EndReason.MISSED,
+        requested_at=now,
+        ended_at=now,
+        last_message_at=now,
+        visitor_connection_count=0,
+    )
+    ticket_attach_conversation(ticket=ticket, conversation=conversation)
+    Message.objects.create(
+        conversation=conversation,
+        sender=Message.Sender.VISITOR,
+        author_name=contact.name,
+        body=body,
+        created_at=now,
+    )
+    return ticket
+
+
+def visitor_connected(*, conversation_id: int) -> None:
+    Conversation.objects.filter(pk=conversation_id).update(
+        visitor_connection_count=F("visitor_connection_count") + 1, visitor_last_seen_at=timezone.now()
+    )
+
+
+def visitor_disconnected(*, conversation_id: int) -> None:
+    Conversation.objects.filter(pk=conversation_id).update(
+        visitor_connection_count=F("visitor_connection_count") - 1, visitor_last_seen_at=timezone.now()
+    )
+
+
+def visitor_heartbeat(*, conversation_id: int) -> None:
+    """A live socket says it is still there, so a crashed server's stale count does not keep a visitor forever."""
+    Conversation.objects.filter(pk=conversation_id).update(visitor_last_seen_at=timezone.now())

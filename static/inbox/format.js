@@ -1,0 +1,64 @@
+// Formatting helpers shared by the inbox modules: translated strings, durations, times, names.
+const strings = JSON.parse(document.getElementById("inbox-strings").textContent);
+const lang = document.documentElement.lang || "en";
+const timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+const two = new Intl.NumberFormat(lang, { minimumIntegerDigits: 2, useGrouping: false });
+const one = new Intl.NumberFormat(lang, { useGrouping: false });
+
+// t("typing", {name: "Ana"}) -> "Ana is typing…"; placeholders use Django's %(name)s form.
+export function t(key, values = {}) {
+  const text = strings[key] ?? key;
+  return text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
+}
+
+export function duration(totalSeconds) {
+  const seconds = Math.max(0, Math.floor(totalSeconds));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h ? `${one.format(h)}:${two.format(m)}:${two.format(s)}` : `${one.format(m)}:${two.format(s)}`;
+}
+
+export function clock(iso) {
+  return iso ? timeFormat.format(new Date(iso)) : "";
+}
+
+export function dateTime(iso) {
+  return iso ? dateTimeFormat.format(new Date(iso)) : "";
+}
+
+export function contactName(conversation) {
+  const contact = conversation.contact || {};
+  return contact.name || `${t("visitor")} #${contact.id ?? conversation.id}`;
+}
+
+export function previewText(conversation) {
+  const last = conversation.last_message;
+  if (!last) return "";
+  const body = typeof last === "string" ? last : last.body || "";
+  return body.replace(/\s+/g, " ").slice(0, 140);
+}
+
+// SLA state of the first reply: "ok", "risk" or "breached" (null once answered or without a ticket).
+export function firstResponseSla(conversation, now = Date.now()) {
+  const ticket = conversation.ticket;
+  if (!ticket || conversation.first_response_at || ticket.first_response_at || !ticket.first_response_due_at) {
+    return null;
+  }
+  const due = Date.parse(ticket.first_response_due_at);
+  const start = Date.parse(conversation.requested_at || conversation.created_at);
+  const left = (due - now) / 1000;
+  let level = "ok";
+  if (ticket.first_response_breached || left <= 0) level = "breached";
+  else if (ticket.first_response_at_risk || left <= 0.2 * Math.max(1, (due - start) / 1000)) level = "risk";
+  return { level, left };
+}
+
+export function slaLabel(sla) {
+  return sla.left > 0 ? t("sla_due_in", { time: duration(sla.left) }) : t("sla_breached", { time: duration(-sla.left) });
+}
+
+export function waitedSeconds(conversation, now = Date.now()) {
+  return (now - Date.parse(conversation.requested_at || conversation.created_at)) / 1000;
+}

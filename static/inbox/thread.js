@@ -1,0 +1,134 @@
+// The centre column: who, the ticket bar, the messages (always as text), the typing line and the composer's mode.
+import { clock, contactName, dateTime, duration, firstResponseSla, slaLabel, t, waitedSeconds } from "./format.js";
+import { channelLabel } from "./lists.js";
+import { isMine, sortedMessages, state } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+const messageTemplate = $("tpl-message");
+const thread = $("thread");
+
+function statusLine(conversation) {
+  const parts = [channelLabel(conversation)];
+  if (conversation.status === "queued") {
+    parts.push(`${t("status_queued")} ${duration(waitedSeconds(conversation))}`);
+  } else if (conversation.status === "active") {
+    if (!conversation.assignee) parts.push(t("status_active"));
+    else parts.push(isMine(conversation) ? t("assigned_to_you") : t("claimed_by", { name: conversation.assignee.name }));
+  } else {
+    parts.push(`${t("status_ended")}: ${t(`end_${conversation.end_reason}`)}`);
+  }
+  if (conversation.transfer_count) parts.push(t("transfers", { count: conversation.transfer_count }));
+  return parts.filter(Boolean).join(" · ");
+}
+
+export function renderHeader(conversation) {
+  $("thread-empty").hidden = true;
+  $("thread-wrap").hidden = false;
+  $("thread-title").textContent = contactName(conversation);
+  $("thread-meta").textContent = statusLine(conversation);
+  const ended = conversation.status === "ended";
+  const mine = isMine(conversation);
+  $("act-claim").hidden = conversation.status !== "queued";
+  $("act-transfer").hidden = ended || conversation.status === "queued";
+  $("act-resolve").hidden = ended || conversation.status === "queued";
+  $("act-transfer").disabled = !mine;
+  $("act-resolve").disabled = !mine;
+  $("composer").hidden = ended;
+  const readonly = $("readonly-note");
+  readonly.hidden = !ended;
+  readonly.textContent = ended ? t("read_only") : "";
+  renderTicketBar(conversation);
+}
+
+function renderTicketBar(conversation) {
+  const ticket = conversation.ticket;
+  $("ticket-bar").hidden = !ticket;
+  if (!ticket) return;
+  $("ticket-id").textContent = t("ticket", { id: ticket.id });
+  $("ticket-status").value = ticket.status;
+  $("ticket-priority").value = ticket.priority;
+  tickThreadSla(conversation);
+}
+
+export function tickThreadSla(conversation) {
+  const element = $("thread-sla");
+  const sla = firstResponseSla(conversation);
+  element.className = "sla";
+  if (sla) {
+    element.classList.add(`sla-${sla.level}`);
+    element.textContent = slaLabel(sla);
+  } else {
+    element.textContent = conversation.first_response_at ? t("sla_met") : "";
+  }
+  if (conversation.status === "queued") $("thread-meta").textContent = statusLine(conversation);
+}
+
+function messageNode(message) {
+  const node = messageTemplate.content.firstElementChild.cloneNode(true);
+  node.dataset.messageId = message.id ?? "";
+  node.classList.add(`msg-${message.sender}`);
+  if (message.private) node.classList.add("msg-private");
+  if (message.pending) node.classList.add("msg-pending");
+  if (message.failed) node.classList.add("msg-failed");
+  let author = message.author_name;
+  if (message.sender === "visitor") author = author || t("visitor");
+  if (message.sender === "system") author = t("system");
+  node.querySelector(".msg-author").textContent = author || "";
+  if (message.private) {
+    const label = document.createElement("span");
+    label.className = "msg-note-label";
+    label.textContent = t("private_note");
+    node.querySelector(".msg-head").append(label);
+  }
+  const time = node.querySelector(".msg-time");
+  if (message.created_at) {
+    time.dateTime = message.created_at;
+    time.textContent = clock(message.created_at);
+    time.title = dateTime(message.created_at);
+  }
+  node.querySelector(".msg-body").textContent = message.body;
+  const stateLine = node.querySelector(".msg-state");
+  if (message.failed) {
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "link-btn";
+    retry.dataset.retry = message.client_id;
+    retry.textContent = t("send_failed");
+    stateLine.append(retry);
+  } else if (message.pending) {
+    stateLine.textContent = t("sending");
+  }
+  return node;
+}
+
+export function renderMessages(conversationId) {
+  const nearBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 80;
+  const messages = sortedMessages(conversationId);
+  if (!messages.length) {
+    const empty = document.createElement("li");
+    empty.className = "msg msg-system";
+    empty.textContent = t("no_messages_yet");
+    thread.replaceChildren(empty);
+    return;
+  }
+  thread.replaceChildren(...messages.map(messageNode));
+  if (nearBottom || thread.dataset.conversationId !== String(conversationId)) thread.scrollTop = thread.scrollHeight;
+  thread.dataset.conversationId = String(conversationId);
+}
+
+export function showTyping(text) {
+  $("typing").textContent = text;
+}
+
+export function showEmpty() {
+  $("thread-wrap").hidden = true;
+  $("thread-empty").hidden = false;
+  $("contact-pane").replaceChildren();
+  state.selectedId = null;
+}
+
+export function setPrivateMode(on) {
+  $("private-toggle").checked = on;
+  $("composer").classList.toggle("private", on);
+  $("composer-input").placeholder = on ? t("private_placeholder") : t("reply_placeholder");
+}

@@ -1,0 +1,97 @@
+"""The widget's HTTP API: sessions bound to the site, offline messages, CORS per inbox."""
+
+import pytest
+from django.test import Client
+
+from chat.models import Contact, Conversation
+from chat.services.visitors import visitor_token_make
+from tests.factories import ContactFactory, InboxFactory, OperatorFactory
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = "http://site.test"
+
+
+def post(path, data, origin=ORIGIN):
+    headers = {"HTTP_ORIGIN": origin} if origin else {}
+    return Client().post(path, data, content_type="application/json", **headers)
+
+
+def test_a_new_visitor_gets_a_token_a_contact_and_the_widget_config(inbox):
+    OperatorFactory(inboxes=[inbox])
+    response = post("/api/widget/v1/session", {"site_key": inbox.site_key})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["visitor_token"] and body["contact"]["id"]
+    config = body["config"]
+    assert config["online"] is True and config["next_opening"] is None
+    assert config["greeting"] == inbox.greeting and config["direction"] == "ltr"
+    assert config["prechat"] == {"name": "optional", "email": "optional"}
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_the_token_resumes_the_same_visitor_and_a_forged_one_never_someone_else(inbox):
+    first = post("/api/widget/v1/session", {"site_key": inbox.site_key, "name": "Ann"}).json()
+    again = post("/api/widget/v1/session", {"site_key": inbox.site_key, "visitor_token": first["visitor_token"]}).json()
+    assert again["contact"] == first["contact"] and again["contact"]["name"] == "Ann"
+    other_site = InboxFactory()
+    foreign = visitor_token_make(contact=ContactFactory(inbox=other_site))
+    for token in (first["visitor_token"] + "x", foreign, "garbage"):
+        body = post("/api/widget/v1/session", {"site_key": inbox.site_key, "visitor_token": token}).json()
+        assert body["contact"]["id"] != first["contact"]["id"]
+    # The first visitor's token does not work on another site either.
+    body = post("/api/widget/v1/session", {"site_key": other_site.site_key, "visitor_token": first["visitor_token"]})
+    assert body.json()["contact"]["id"] != first["contact"]["id"]
+
+
+def test_offline_when_nobody_is_online(inbox):
+    body = post("/api/widget/v1/session", {"site_key": inbox.site_key}).json()
+    assert body["config"]["online"] is False
+
+
+def test_other_origins_and_unknown_sites_are_refused(inbox):
+    response = post("/api/widget/v1/session", {"site_key": inbox.site_key}, origin="https://evil.example")
+    assert response.status_code == 403
+    assert "Access-Control-Allow-Origin" not in response
+    assert post("/api/widget/v1/session", {"site_key": "nope"}).status_code == 404
+    preflight = Client().options(
+        "/api/widget/v1/session", HTTP_ORIGIN=ORIGIN, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert preflight["Access-Control-Allow-Origin"] == ORIGIN
+    preflight = Client().options(
+        "/api/widget/v1/session", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert "Access-Control-Allow-Origin" not in preflight
+
+
+def test_bad_input_is_a_clear_400(inbox):
+    client = Client()
+    response = client.post("/api/widget/v1/session", "{oops", content_type="application/json", HTTP_ORIGIN=ORIGIN)
+    assert response.status_code == 400
+    assert post("/api/widget/v1/session", {}).status_code == 400
+    response = post("/api/widget/v1/offline-messages", {"site_key": inbox.site_key, "email": "nope", "body": ""})
+    assert response.status_code == 400 and set(response.json()) == {"email", "body"}
+
+
+def test_an_offline_message_creates_a_ticket_on_the_offline_channel(inbox):
+    session = post("/api/widget/v1/session", {"site_key": inbox.site_key}).json()
+    response = post(
+        "/api/widget/v1/offline-messages",
+        {
+            "site_key": inbox.site_key,
+            "visitor_token": session["visitor_token"],
+            "name": "Bo",
+            "email": "bo@example.org",
+            "body": "Please call me back",
+        },
+    )
+    assert response.status_code == 201
+    ticket = Ticket.objects.get(pk=response.json()["ticket_id"])
+    assert ticket.channel_kind == "offline_form" and ticket.subject == "Please call me back"
+    assert ticket.contact_id == session["contact"]["id"]
+    contact = Contact.objects.get(pk=ticket.contact_id)
+    assert (contact.name, contact.email) == ("Bo", "bo@example.org")
+    conversation = Conversation.objects.get(ticket=ticket)
+    assert conversation.messages.get().body == "Please call me back"
+    # The visitor can still start a live chat later: the offline message is not an open conversation.
+    assert conversation.status == "ended"

@@ -1,0 +1,178 @@
+"""How conversations end, what each end records, and the sweeps that end them in any process."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+
+from chat.models import Conversation, Message, OperatorProfile
+from chat.services import conversations as lifecycle
+from chat.services.messages import operator_message_send, visitor_message_send
+from chat.services.presence import operator_connected, operator_disconnected
+from chat.services.visitors import visitor_connected, visitor_disconnected
+from chat.tasks import chat_sweep
+from tests.factories import BusinessHoursIntervalFactory, ContactFactory, OperatorFactory
+from tickets.models import ReportingEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def surveyed(monkeypatch):
+    calls = []
+    monkeypatch.setattr(lifecycle, "survey_conversation_ended", lambda *, conversation: calls.append(conversation.pk))
+    return calls
+
+
+def start(inbox, *, connected=True):
+    contact = ContactFactory(inbox=inbox)
+    message, _ = visitor_message_send(contact=contact, client_id=None, body="Hello?")
+    if connected:
+        visitor_connected(conversation_id=message.conversation_id)
+    return Conversation.objects.get(pk=message.conversation_id)
+
+
+def events(conversation):
+    return list(ReportingEvent.objects.filter(conversation=conversation).order_by("pk").values_list("name", flat=True))
+
+
+def test_a_request_creates_a_conversation_a_ticket_and_their_events(inbox):
+    conversation = start(inbox)
+    assert conversation.status == "queued" and conversation.ticket.conversation_count == 1
+    assert conversation.ticket.subject == "Hello?"
+    assert "conversation_requested" in events(conversation)
+    assert ReportingEvent.objects.filter(name="ticket_created", ticket=conversation.ticket).count() == 1
+
+
+def test_only_a_public_human_reply_is_the_first_response(inbox):
+    operator = OperatorFactory(inboxes=[inbox])
+    conversation = start(inbox)
+    operator_message_send(profile=operator, conversation_id=conversation.pk, client_id=None, body="n", private=True)
+    lifecycle.conversation_miss_if_unanswered(conversation_id=conversation.pk)  # operator online: not missed
+    conversation.refresh_from_db()
+    assert conversation.first_response_at is None and conversation.status == "active"
+    operator_message_send(profile=operator, conversation_id=conversation.pk, client_id=None, body="Hi")
+    conversation.refresh_from_db()
+    conversation.ticket.refresh_from_db()
+    assert conversation.first_response_at == conversation.ticket.first_response_at is not None
+    assert events(conversation).count("first_response") == 1
+
+
+def test_unanswered_visitor_gone_past_the_grace_is_abandoned_without_a_survey(inbox, surveyed):
+    OperatorFactory(inboxes=[inbox], max_chats=1)
+    conversation = start(inbox)
+    visitor_disconnected(conversation_id=conversation.pk)
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.ABANDONMENT_GRACE_SECONDS - 5)):
+        chat_sweep()
+    conversation.refresh_from_db()
+    assert conversation.status == "active"  # a reload or a short drop is not leaving
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.ABANDONMENT_GRACE_SECONDS + 5)):
+        result = chat_sweep()
+    conversation.refresh_from_db()
+    assert result["abandoned"] == 1
+    assert (conversation.status, conversation.end_reason) == ("ended", "abandoned")
+    assert "conversation_abandoned" in events(conversation) and surveyed == []
+
+
+def test_a_visitor_still_connected_is_not_abandoned(inbox):
+    OperatorFactory(inboxes=[inbox])
+    conversation = start(inbox)
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.ABANDONMENT_GRACE_SECONDS + 5)):
+        chat_sweep()
+    conversation.refresh_from_db()
+    assert conversation.status == "active"
+
+
+def test_a_dead_servers_stale_socket_count_does_not_keep_a_visitor_forever(inbox):
+    OperatorFactory(inboxes=[inbox])
+    conversation = start(inbox)  # counted as connected; its server then died without saying so
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=lifecycle.STALE_SOCKET_SECONDS + 5)):
+        chat_sweep()
+    conversation.refresh_from_db()
+    assert conversation.end_reason == "abandoned"
+
+
+def test_answered_visitor_gone_past_the_inactivity_timeout_left_and_is_surveyed(inbox, surveyed):
+    operator = OperatorFactory(inboxes=[inbox])
+    conversation = start(inbox)
+    operator_message_send(profile=operator, conversation_id=conversation.pk, client_id=None, body="Hi")
+    visitor_disconnected(conversation_id=conversation.pk)
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.ABANDONMENT_GRACE_SECONDS + 5)):
+        chat_sweep()
+    conversation.refresh_from_db()
+    assert conversation.status == "active"  # answered: not abandoned
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.VISITOR_INACTIVITY_TIMEOUT_SECONDS + 5)):
+        chat_sweep()
+    conversation.refresh_from_db()
+    assert conversation.end_reason == "visitor_left"
+    assert "conversation_visitor_left" in events(conversation) and surveyed == [conversation.pk]
+
+
+def test_waiting_past_the_queue_timeout_is_missed_and_kept_as_an_offline_ticket(inbox, surveyed):
+    OperatorFactory(inboxes=[inbox], max_chats=1)
+    start(inbox)  # takes the only slot
+    conversation = start(inbox)
+    assert conversation.status == "queued"
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.QUEUE_TIMEOUT_SECONDS - 30)):
+        Conversation.objects.update(visitor_last_seen_at=timezone.now())  # both visitors' sockets heartbeat
+        lifecycle.conversation_sweep()
+    conversation.refresh_from_db()
+    assert conversation.status == "queued"
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.QUEUE_TIMEOUT_SECONDS + 5)):
+        # The visitor is still there (heartbeats): waiting too long, not leaving.
+        Conversation.objects.update(visitor_last_seen_at=timezone.now())
+        lifecycle.conversation_sweep()
+    conversation.refresh_from_db()
+    conversation.ticket.refresh_from_db()
+    assert conversation.end_reason == "missed" and surveyed == []
+    assert conversation.ticket.channel_kind == "offline_form" and conversation.ticket.status == "open"
+    due = conversation.ticket.first_response_due_at - conversation.ticket.created_at
+    assert due == dt.timedelta(seconds=settings.SLA_OFFLINE_FIRST_RESPONSE_SECONDS)
+    bodies = list(conversation.messages.values_list("sender", "body"))
+    assert bodies[0] == ("visitor", "Hello?") and bodies[-1][0] == "system"  # the transcript stays on the ticket
+    assert "conversation_missed" in events(conversation)
+
+
+def test_nobody_online_means_missed_at_the_next_sweep(inbox):
+    conversation = start(inbox)
+    assert lifecycle.conversation_sweep()["missed"] == 1
+    conversation.refresh_from_db()
+    assert conversation.end_reason == "missed"
+
+
+def test_outside_business_hours_nobody_is_available(inbox):
+    from chat.selectors import inbox_availability
+
+    OperatorFactory(inboxes=[inbox])
+    now = timezone.now()
+    tomorrow = (now + dt.timedelta(days=1)).date()
+    BusinessHoursIntervalFactory(inbox=inbox, weekday=tomorrow.weekday(), opens_at=dt.time(9), closes_at=dt.time(17))
+    online, next_opening = inbox_availability(inbox, now)
+    assert online is False
+    assert next_opening == dt.datetime.combine(tomorrow, dt.time(9), tzinfo=dt.UTC)
+
+
+def test_an_operator_whose_last_socket_closed_goes_offline_after_the_grace_but_not_on_a_reload(inbox):
+    operator = OperatorFactory(inboxes=[inbox], status="offline")
+    operator = operator_connected(profile=operator)
+    assert operator.status == "online"
+    operator_disconnected(profile=operator)
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.PRESENCE_GRACE_SECONDS - 5)):
+        chat_sweep()
+        operator_connected(profile=operator)  # the page reloaded
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.PRESENCE_GRACE_SECONDS * 3)):
+        chat_sweep()
+    assert OperatorProfile.objects.get(pk=operator.pk).status == "online"
+    operator_disconnected(profile=operator)
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.PRESENCE_GRACE_SECONDS + 5)):
+        assert chat_sweep()["operators_offline"] == 1
+    assert OperatorProfile.objects.get(pk=operator.pk).status == "offline"
+
+
+def test_a_missed_conversation_tells_the_visitor(inbox):
+    conversation = start(inbox)
+    lifecycle.conversation_sweep()
+    notice = Message.objects.filter(conversation=conversation, sender="system").get()
+    assert notice.private is False and notice.body

@@ -1,0 +1,249 @@
+"""The visitor's websocket: every frame, every refusal, every close code (protocol.md)."""
+
+import json
+
+from channels.db import database_sync_to_async
+
+from chat.models import Conversation, Message
+from tests.chat.conftest import client_id, operator_socket, say, visitor, widget_socket
+from tests.factories import InboxFactory
+
+db = database_sync_to_async
+
+
+async def test_hello_welcomes_a_new_visitor_with_no_conversation_yet(inbox, operator):
+    widget, welcome = await visitor(inbox)
+    assert welcome["conversation"] is None
+    assert welcome["messages"] == []
+    assert welcome["contact"]["id"]
+    assert welcome["online"] is False  # the operator has not opened the inbox yet
+    assert welcome["next_opening"] is None  # open all week: only nobody is there
+    await widget.close()
+
+
+async def test_hello_without_a_valid_token_makes_a_new_visitor_with_a_new_token(inbox):
+    widget = await widget_socket(inbox)
+    await widget.send({"type": "hello", "visitor_token": "forged.token"})
+    welcome = await widget.expect("welcome")
+    assert welcome["visitor_token"] and welcome["visitor_token"] != "forged.token"
+    assert welcome["conversation"] is None
+    await widget.close()
+
+
+async def test_first_message_requests_a_conversation_and_is_acknowledged_after_storing(inbox, operator):
+    widget, _ = await visitor(inbox)
+    ack = await say(widget, "Is my order shipped?")
+    message = await db(Message.objects.get)(pk=ack["message"]["id"])
+    assert message.body == "Is my order shipped?" and message.sender == "visitor"
+    assert ack["message"]["conversation_id"] == message.conversation_id
+    update = await widget.expect("conversation.updated")
+    assert update["conversation"]["id"] == message.conversation_id
+    assert update["conversation"]["status"] == "queued"
+    assert update["conversation"]["queue_position"] == 1
+    assert update["conversation"]["estimated_wait_seconds"] > 0
+    assert "ticket" not in update["conversation"]  # internal SLA state is for operators only
+    await widget.close()
+
+
+async def test_resending_a_client_id_is_acknowledged_again_and_stored_once(inbox):
+    widget, _ = await visitor(inbox)
+    first = await say(widget, "Hello", client_id="same-id")
+    second = await say(widget, "Hello", client_id="same-id")
+    assert first["message"] == second["message"]
+    assert await db(Message.objects.filter(client_id="same-id").count)() == 1
+    await widget.close()
+
+
+async def test_reconnecting_with_last_message_id_gets_every_later_message_in_order(inbox, operator):
+    agent, _ = await operator_socket(operator)
+    widget, _ = await visitor(inbox)
+    first = await say(widget, "one")
+    conversation_id = first["message"]["conversation_id"]
+    await widget.close()
+    replies = [await say(agent, f"reply {n}", conversation_id=conversation_id) for n in range(3)]
+    note = await say(agent, "internal", conversation_id=conversation_id, private=True)
+    again, welcome = await visitor(inbox, token=widget.token, last_message_id=first["message"]["id"])
+    assert [m["id"] for m in welcome["messages"]] == [r["message"]["id"] for r in replies]
+    assert note["message"]["id"] not in [m["id"] for m in welcome["messages"]]
+    assert welcome["conversation"]["id"] == conversation_id
+    _, everything = await visitor(inbox, token=widget.token)
+    assert [m["body"] for m in everything["messages"]] == ["one", "reply 0", "reply 1", "reply 2"]
+    await again.close()
+    await agent.close()
+
+
+async def test_operator_messages_and_typing_reach_the_visitor(inbox, operator):
+    agent, _ = await operator_socket(operator)
+    widget, _ = await visitor(inbox)
+    conversation_id = (await say(widget, "hi"))["message"]["conversation_id"]
+    await agent.send({"type": "typing", "conversation_id": conversation_id, "is_typing": True})
+    typing = await widget.expect("typing")
+    assert typing == {"type": "typing", "is_typing": True, "name": operator.display_name}
+    reply = await say(agent, "Hello! Looking now.", conversation_id=conversation_id)
+    new = await widget.expect("message.new")
+    assert new["message"] == reply["message"]
+    await widget.close()
+    await agent.close()
+
+
+async def test_visitor_typing_reaches_operators_and_is_throttled(inbox, operator, settings):
+    settings.TYPING_THROTTLE_SECONDS = 60
+    agent, _ = await operator_socket(operator)
+    widget, _ = await visitor(inbox)
+    conversation_id = (await say(widget, "hi"))["message"]["conversation_id"]
+    await agent.drain()
+    for _ in range(5):
+        await widget.send({"type": "typing", "is_typing": True})
+    await widget.send({"type": "typing", "is_typing": False})
+    frames = [f for f in await agent.drain(0.3) if f["type"] == "typing"]
+    assert frames == [
+        {"type": "typing", "conversation_id": conversation_id, "is_typing": True},
+        {"type": "typing", "conversation_id": conversation_id, "is_typing": False},
+    ]
+    await widget.close()
+    await agent.close()
+
+
+async def test_visitor_closing_before_any_reply_abandons_after_a_reply_closes(inbox, operator):
+    widget, _ = await visitor(inbox)
+    await say(widget, "hello?")
+    await widget.send({"type": "conversation.close"})
+    ended = await widget.expect("conversation.updated", timeout=3)
+    while ended["conversation"]["status"] != "ended":
+        ended = await widget.expect("conversation.updated")
+    assert ended["conversation"]["end_reason"] == "abandoned"
+    agent, _ = await operator_socket(operator)
+    conversation_id = (await say(widget, "me again"))["message"]["conversation_id"]
+    await say(agent, "Yes?", conversation_id=conversation_id)
+    await widget.send({"type": "conversation.close"})
+    conversation = await db(Conversation.objects.get)(pk=conversation_id)
+    for _ in range(50):
+        if conversation.status == "ended":
+            break
+        await widget.drain(0.05)
+        conversation = await db(Conversation.objects.get)(pk=conversation_id)
+    assert conversation.end_reason == "closed_by_visitor"
+    await widget.send({"type": "conversation.close"})
+    await widget.error("not_found")
+    await widget.close()
+    await agent.close()
+
+
+async def test_survey_answer_goes_to_the_survey_service(inbox, monkeypatch):
+    from surveys import services
+
+    answered = []
+
+    def survey_answer(*, token, contact, answers, comment, channel):
+        answered.append((token, contact.pk, answers, comment, channel))
+
+    monkeypatch.setattr(services, "survey_answer", survey_answer, raising=False)
+    widget, welcome = await visitor(inbox)
+    await widget.send({"type": "survey.answer", "invitation": "tok", "answers": {"csat": 5}, "comment": "great"})
+    assert await widget.expect("survey.answered") == {"type": "survey.answered", "invitation": "tok"}
+    assert answered == [("tok", welcome["contact"]["id"], {"csat": 5}, "great", "widget")]
+    await widget.send({"type": "survey.answer", "invitation": "tok", "answers": [5]})
+    await widget.error("invalid_frame")
+    await widget.close()
+
+
+async def test_survey_answer_refusals_become_error_frames(inbox, monkeypatch):
+    from surveys import services
+
+    def survey_answer(**kwargs):
+        raise LookupError("no such invitation")
+
+    monkeypatch.setattr(services, "survey_answer", survey_answer, raising=False)
+    widget, _ = await visitor(inbox)
+    await widget.send({"type": "survey.answer", "invitation": "nope", "answers": {"csat": 5}})
+    await widget.error("not_found")
+    await widget.close()
+
+
+# --- Refusals that keep the connection open ---------------------------------------------------
+
+
+async def test_malformed_frames_get_an_error_and_the_connection_stays(inbox):
+    widget, _ = await visitor(inbox)
+    for raw in ["{not json", "[1, 2]", '"hello"', "{}", '{"type": 5}', "[" * 5000 + "]" * 5000]:
+        await widget.send(raw)
+        await widget.error("invalid_frame")
+    await widget.send({"type": "dance"})
+    assert (await widget.error("unknown_type"))["ref_type"] == "dance"
+    await widget.send({"type": "message.send", "client_id": 7, "body": "x"})
+    await widget.error("invalid_frame")
+    await widget.send({"type": "message.send", "client_id": "a", "body": ["x"]})
+    await widget.error("invalid_frame")
+    await widget.send({"type": "message.send", "client_id": "a", "body": "   "})
+    await widget.error("invalid_frame")
+    await widget.send({"type": "message.send", "client_id": "x" * 65, "body": "hi"})
+    await widget.error("invalid_frame")
+    await widget.send({"type": "typing", "is_typing": "yes"})
+    await widget.error("invalid_frame")
+    await widget.send({"type": "hello", "visitor_token": widget.token})
+    await widget.error("invalid_frame")
+    assert await db(Message.objects.count)() == 0  # nothing stored half-way
+    ack = await say(widget, "still here")
+    assert ack["message"]["body"] == "still here"
+    await widget.close()
+
+
+async def test_too_large_frames_and_bodies_are_refused(inbox, settings):
+    widget, _ = await visitor(inbox)
+    await widget.send(
+        {"type": "message.send", "client_id": client_id(), "body": "x" * (settings.MESSAGE_MAX_CHARS + 1)}
+    )
+    await widget.error("too_large")
+    await widget.send(
+        json.dumps({"type": "message.send", "client_id": "big", "pad": "x" * settings.WS_MAX_FRAME_BYTES})
+    )
+    await widget.error("too_large")
+    ack = await say(widget, "x" * settings.MESSAGE_MAX_CHARS)
+    assert len(ack["message"]["body"]) == settings.MESSAGE_MAX_CHARS
+    await widget.close()
+
+
+async def test_frames_before_hello_are_forbidden(inbox):
+    widget = await widget_socket(inbox)
+    await widget.send({"type": "message.send", "client_id": "a", "body": "hi"})
+    await widget.error("forbidden")
+    await widget.close()
+
+
+async def test_a_flooding_visitor_is_rate_limited_then_disconnected(inbox, settings):
+    settings.VISITOR_RATE_LIMIT_MESSAGES = 3
+    settings.VISITOR_FLOOD_CLOSE_AFTER = 2
+    widget, _ = await visitor(inbox)
+    for n in range(3):
+        await say(widget, f"m{n}")
+    await widget.send({"type": "message.send", "client_id": client_id(), "body": "too many"})
+    assert (await widget.error("rate_limited"))["client_id"]
+    await widget.send({"type": "message.send", "client_id": client_id(), "body": "too many"})
+    await widget.error("rate_limited")
+    await widget.send({"type": "message.send", "client_id": client_id(), "body": "too many"})
+    assert await widget.closed() == 4429
+    assert await db(Message.objects.count)() == 3
+
+
+# --- Close codes ------------------------------------------------------------------------------
+
+
+async def test_a_page_on_another_origin_is_refused_with_4403(inbox):
+    widget = await widget_socket(inbox, origin="https://evil.example")
+    assert await widget.closed() == 4403
+    widget = await widget_socket(inbox, origin="")
+    assert await widget.closed() == 4403
+
+
+async def test_an_unknown_site_key_is_refused_with_4403(inbox):
+    widget = await widget_socket(inbox, site_key="no-such-key")
+    assert await widget.closed() == 4403
+    other = await db(InboxFactory)(allowed_origins=["https://other.example"])
+    widget = await widget_socket(other)  # an origin allowed for another inbox only
+    assert await widget.closed() == 4403
+
+
+async def test_no_hello_in_time_closes_with_4401(inbox, settings):
+    settings.WS_HELLO_TIMEOUT_SECONDS = 0.2
+    widget = await widget_socket(inbox)
+    assert await widget.closed(timeout=3) == 4401

@@ -1,0 +1,57 @@
+"""Outside business hours (or with nobody online) the widget says when the team is back and takes a message."""
+
+from datetime import time
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from chat.models import ChannelKind
+from tests.factories import BusinessHoursIntervalFactory
+from tickets.business_hours import schedule_for
+from tickets.models import Ticket
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_offline_form_says_when_the_team_is_back_and_creates_a_ticket(
+    asgi_server, host_site, widget_inbox, operator, browser, visitor
+):
+    # Open only on the day after tomorrow (UTC), so it is closed now whatever the hour.
+    weekday = (timezone.now().weekday() + 2) % 7
+    BusinessHoursIntervalFactory(inbox=widget_inbox, weekday=weekday, opens_at=time(9), closes_at=time(17))
+    opening = schedule_for(widget_inbox).next_opening(timezone.now()).astimezone(ZoneInfo("Asia/Tehran"))
+    # The visitor is in Tehran: the time is shown in their zone and locale.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id="Asia/Tehran", locale="en-GB")
+    try:
+        page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key), context)
+        page.open()
+        back = page.q(".sd-back").text_content()
+        assert opening.strftime("%A") in back and opening.strftime("%H:%M") in back, back
+        assert page.q(".sd-subtitle").text_content() == "We're away right now"
+        assert page.q(".sd-compose-input").is_hidden()
+
+        # Nothing filled in: each required field says so beside itself, and nothing is sent.
+        page.q(".sd-form button[type=submit]").click()
+        assert page.q(".sd-form input[name=email] ~ .sd-err").text_content() == "Please fill this in."
+        assert page.q(".sd-form textarea[name=body] ~ .sd-err").text_content() == "Please fill this in."
+        assert page.q(".sd-form input[name=name] ~ .sd-err").is_hidden()
+        assert page.q(".sd-form input[name=email]").get_attribute("aria-invalid") == "true"
+        page.q(".sd-form input[name=email]").fill("sara-at-example")
+        page.q(".sd-form button[type=submit]").click()
+        assert "valid e-mail" in page.q(".sd-form input[name=email] ~ .sd-err").text_content()
+        assert Ticket.objects.count() == 0
+
+        page.q(".sd-form input[name=name]").fill("Sara")
+        page.q(".sd-form input[name=email]").fill("sara@example.org")
+        page.q(".sd-form textarea[name=body]").fill("Is the trail tent back in stock in green?")
+        page.shot("widget-offline.png")
+        page.q(".sd-form button[type=submit]").click()
+        page.q(".sd-thanks", has_text="We got your message").wait_for()
+    finally:
+        context.close()
+
+    ticket = Ticket.objects.get()
+    assert ticket.channel_kind == ChannelKind.OFFLINE_FORM
+    assert (ticket.contact.name, ticket.contact.email) == ("Sara", "sara@example.org")
+    assert ticket.conversations.get().messages.get().body == "Is the trail tent back in stock in green?"
