@@ -158,3 +158,9 @@ def screenshot_dir() -> Path:
     path = Path(settings.BASE_DIR) / "var" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main thread for the
+    session-wide browser, and an async test collected after the first browser test could not start its own."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
