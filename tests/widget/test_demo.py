@@ -1,9 +1,8 @@
-"""The demo shop page (`/demo/`, served cross-origin by `make run`) embeds the widget with the one tag."""
+"""The demo shop page (served cross-origin by `make run`) embeds the widget with the one tag."""
 
 import pytest
-from django.test import RequestFactory
 
-from supportdesk.views import demo_site
+from supportdesk.demo import render_demo_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -12,8 +11,7 @@ def test_demo_shop_on_another_origin_chats_through_the_widget(
     asgi_server, host_site, widget_inbox, operator_socket, visitor, settings
 ):
     settings.SITE_URL = asgi_server.url
-    # The view itself: its URL exists only with DEBUG, which tests run without.
-    html = demo_site(RequestFactory().get("/demo/")).content.decode()
+    html = render_demo_site(desk_url=asgi_server.url, site_key=widget_inbox.site_key)
     assert f'src="{asgi_server.url}/static/widget/widget.js" data-site-key="{widget_inbox.site_key}"' in html
     agent = operator_socket()
     page = visitor(host_site.add("/", html))
