@@ -591,11 +591,13 @@
   }
 
   function markSent(el) {
+    el.setAttribute("data-state", "sent");
     el._meta.append(h("span", { class: "sd-state", text: " · " + t("sent") }));
   }
 
   function setState(p, state, why) {
     p.state = state;
+    p.el.setAttribute("data-state", state);
     const meta = p.el._meta;
     meta.replaceChildren();
     p.el.classList.toggle("sd-failed", state === "failed");
