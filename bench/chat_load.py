@@ -1,7 +1,8 @@
 """Chat load: N visitors and M operators as real websocket clients against one daphne, beside a raw relay.
 
 Open loop: visitor messages leave at a fixed rate whatever the server does. Every message must be stored
-(counted in the database afterwards) and delivered to every operator of the inbox. Reported: delivered
+(counted in the database afterwards), acknowledged to its visitor, and delivered once to the operator who
+holds the conversation (protocol: a held conversation's messages go to its assignee). Reported: delivered
 messages/s, end-to-end latency (visitor send → operator receives message.new) p50/p95/p99, lost and
 duplicated deliveries, server memory per connection; then the same load against a minimal `websockets`
 relay (no database, no channel layer: the physical floor of this machine) and the ratio.
@@ -58,31 +59,29 @@ def run_relay(port: int) -> None:
     """Visitors' messages acknowledged and fanned out to every operator socket; nothing stored."""
     from websockets.asyncio.server import serve
 
-    operators: set = set()
+    operators: list = []
     counter = iter(range(1, 1 << 62))
+    round_robin = iter(range(1 << 62))
 
     async def handler(ws):
         if ws.request.path.startswith("/ws/agent/"):
-            operators.add(ws)
+            operators.append(ws)
             await ws.send(json.dumps({"type": "welcome", "last_event_id": 0}))
-            try:
-                await ws.wait_closed()
-            finally:
-                operators.discard(ws)
+            await ws.wait_closed()
             return
+        assignee = None
         async for raw in ws:
             frame = json.loads(raw)
             if frame.get("type") == "hello":
+                assignee = operators[next(round_robin) % len(operators)]
                 await ws.send(json.dumps({"type": "welcome", "messages": []}))
             elif frame.get("type") == "message.send":
                 message = {"id": next(counter), "body": frame["body"], "client_id": frame["client_id"]}
                 await ws.send(json.dumps({"type": "message.ack", "client_id": frame["client_id"], "message": message}))
-                out = json.dumps({"type": "message.new", "message": message})
-                for operator in list(operators):
-                    try:
-                        await operator.send(out)
-                    except Exception:  # noqa: BLE001 — a closed operator socket is not the relay's problem
-                        operators.discard(operator)
+                try:
+                    await assignee.send(json.dumps({"type": "message.new", "message": message}))
+                except Exception:  # noqa: BLE001 — a closed operator socket is not the relay's problem
+                    pass
 
     async def main():
         async with serve(handler, "127.0.0.1", port, max_size=2**20):
@@ -218,7 +217,7 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
     send_seconds = time.perf_counter() - start
     deadline = time.perf_counter() + args.settle
     while time.perf_counter() < deadline:
-        if all(len(seen) >= total for seen in stats.received) and len(stats.acked_at) >= total:
+        if sum(len(seen) for seen in stats.received) >= total and len(stats.acked_at) >= total:
             break
         await asyncio.sleep(0.1)
     finish = max((max(seen.values()) for seen in stats.received if seen), default=time.perf_counter())
@@ -228,9 +227,15 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
         task.cancel()
     await asyncio.gather(*operator_tasks, return_exceptions=True)
 
-    latencies = [(received - stats.sent_at[seq]) * 1000 for seen in stats.received for seq, received in seen.items()]
+    first_seen: dict[int, float] = {}
+    for seen in stats.received:
+        for seq, received in seen.items():
+            if seq in first_seen:
+                stats.duplicates += 1  # one message delivered to two operators
+            first_seen[seq] = min(received, first_seen.get(seq, received))
+    latencies = [(received - stats.sent_at[seq]) * 1000 for seq, received in first_seen.items()]
     ack_latencies = [(at - stats.sent_at[seq]) * 1000 for seq, at in stats.acked_at.items()]
-    deliveries_expected = total * len(cookies)
+    deliveries_expected = total
     delivered = len(latencies)
     return {
         "label": label,
