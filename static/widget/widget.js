@@ -14,12 +14,14 @@
       /* a page without a console */
     }
   };
-  // Every entry point from the browser (events, timers, socket callbacks) goes through safe().
+  // Every entry point from the browser (events, timers, socket callbacks) goes through safe(), async ones too.
   const safe =
     (fn) =>
     (...args) => {
       try {
-        return fn(...args);
+        const result = fn(...args);
+        if (result && typeof result.then === "function") result.then(null, warn);
+        return result;
       } catch (e) {
         warn(e);
       }
