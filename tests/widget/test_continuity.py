@@ -31,12 +31,11 @@ BLOCK_LOCAL_STORAGE = """Object.defineProperty(window, 'localStorage', {
 
 
 def test_without_local_storage_a_cookie_keeps_the_visitor(
-    asgi_server, host_site, widget_inbox, operator_socket, visitor
+    asgi_server, host_site, widget_inbox, operator_socket, browser_context, visitor
 ):
     operator_socket()
+    browser_context.add_init_script(BLOCK_LOCAL_STORAGE)
     page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
-    page.add_init_script(BLOCK_LOCAL_STORAGE)
-    page.reload()
     page.open()
     page.fill_prechat("Sara", "sara@example.org")
     page.write("Storage is blocked here")
