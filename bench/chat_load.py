@@ -45,6 +45,11 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -100,6 +105,7 @@ class Stats:
         self.received: list[dict[int, float]] = []
         self.duplicates = 0
         self.late_sends = 0
+        self.last_frame_at = time.perf_counter()
 
 
 async def operator_client(url: str, cookie: str | None, stats: Stats, index: int, ready: asyncio.Event, count):
@@ -115,6 +121,7 @@ async def operator_client(url: str, cookie: str | None, stats: Stats, index: int
         ready.set()
         async for raw in ws:
             now = time.perf_counter()
+            stats.last_frame_at = now
             frame = json.loads(raw)
             if frame.get("type") != "message.new":
                 continue
@@ -200,8 +207,13 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
     t0 = time.perf_counter()
     await asyncio.gather(*(first(i, v) for i, v in enumerate(visitors)))
     warmup_seconds = time.perf_counter() - t0
-    await asyncio.sleep(2)
+    # The warm-up's queue and assignment frames drain before the measured phase starts.
+    quiet_deadline = time.perf_counter() + 180
+    while time.perf_counter() - stats.last_frame_at < 2 and time.perf_counter() < quiet_deadline:
+        await asyncio.sleep(0.2)
+    warmup_seconds = time.perf_counter() - t0
     # Measured phase, open loop.
+    cpu_before = cpu_seconds(server_pid)
     total = int(args.rate * args.duration)
     start = time.perf_counter()
     for seq in range(total):
@@ -221,6 +233,7 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
             break
         await asyncio.sleep(0.1)
     finish = max((max(seen.values()) for seen in stats.received if seen), default=time.perf_counter())
+    server_cpu = cpu_seconds(server_pid) - cpu_before
     for v in visitors:
         await v.close()
     for task in operator_tasks:
@@ -257,6 +270,7 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
         "mean": statistics.fmean(latencies) if latencies else float("nan"),
         "rss_per_connection": (rss_after - rss_before) / max(connections, 1),
         "rss_after": rss_after,
+        "cpu_ms_per_message": server_cpu * 1000 / max(total, 1),
     }
 
 
@@ -333,12 +347,14 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
 
 def report(result: dict) -> None:
     print(
-        f"{result['label']:<8} sent {result['messages']} msgs in {result['send_seconds']:.1f}s | "
+        f"{result['label']:<8} warm-up {result['warmup_seconds']:.0f}s, "
+        f"sent {result['messages']} msgs in {result['send_seconds']:.1f}s | "
         f"delivered {result['delivered']}/{result['deliveries_expected']} deliveries "
         f"({result['msgs_per_s']:.1f} msgs/s, {result['deliveries_per_s']:.0f} deliveries/s) | "
         f"latency p50 {result['p50']:.1f} ms p95 {result['p95']:.1f} ms p99 {result['p99']:.1f} ms "
         f"(ack p99 {result['ack_p99']:.1f} ms) | lost {result['lost']} unacked {result['unacked']} "
         f"duplicated {result['duplicated']} late sends {result['late_sends']} | "
+        f"server CPU {result['cpu_ms_per_message']:.2f} ms/msg | "
         f"memory {result['rss_per_connection'] / 1024:.1f} KiB/connection (RSS {result['rss_after'] / 2**20:.0f} MiB)"
     )
 

@@ -109,8 +109,13 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8 reads with a 5 s socket timeout by default, exactly channels-redis' 5 s BZPOPMIN wait:
-            # an idle socket's receive then fails with TimeoutError and kills its consumer. Read longer.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "capacity": 1500, "expiry": 60},
+            # an idle socket's receive then fails with TimeoutError and kills its consumer. Read longer; and
+            # allow more than its default 100 connections per process (hundreds of sockets join groups at once).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}],
+                "capacity": 1500,
+                "expiry": 60,
+            },
         }
     }
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
