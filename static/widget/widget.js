@@ -187,9 +187,13 @@
       return String(n);
     }
   };
+  // The time of day, with the date for a message from another day (a thread resumed later).
   const timeOf = (iso) => {
+    const d = new Date(iso);
+    const opts = { hour: "numeric", minute: "2-digit" };
+    if (d.toDateString() !== new Date().toDateString()) Object.assign(opts, { month: "short", day: "numeric" });
     try {
-      return new Intl.DateTimeFormat(intlLocale, { hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+      return new Intl.DateTimeFormat(intlLocale, opts).format(d);
     } catch (e) {
       return "";
     }
@@ -735,10 +739,7 @@
   /* ---------------------------------------------------------------- forms: fields with their messages */
 
   function fieldRule(name) {
-    const pre = S.config.prechat || S.config.prechat_fields || {};
-    const rule = Array.isArray(pre)
-      ? (pre.find((f) => (f.name || f.key) === name) || {}).rule
-      : pre[name] || S.config["prechat_" + name];
+    const rule = (S.config.prechat || {})[name];
     return rule === "required" || rule === "optional" ? rule : "off";
   }
 
@@ -916,22 +917,21 @@
 
   /* ---------------------------------------------------------------- survey */
 
+  // A question's scale: its min and max, else its "1-7" key, else the usual scale of its kind.
   function scaleOf(q, key) {
-    const s = q.scale;
-    let m = typeof s === "string" ? /^(\d+)\s*[-–]\s*(\d+)$/.exec(s) : null;
-    if (m) return [+m[1], +m[2]];
-    if (s && typeof s === "object" && s.min != null) return [+s.min, +s.max];
     if (q.min != null && q.max != null) return [+q.min, +q.max];
+    const m = /^(\d+)\s*[-–]\s*(\d+)$/.exec(String(q.scale || ""));
+    if (m) return [+m[1], +m[2]];
     return key === "nps" ? [0, 10] : key === "ces" ? [1, 7] : [1, 5];
   }
 
   function showSurvey(f) {
     const questions = (f.questions || []).map((q) => {
-      const key = String(q.key || q.id || q.kind || q.name || q.type || "csat");
+      const key = String(q.key || "csat");
       const [min, max] = scaleOf(q, key);
       return {
         key,
-        text: q.text || q.question || q.label || t("q_" + key),
+        text: q.text || t("q_" + key),
         min,
         max,
         stars: key === "csat" && min === 1 && max === 5,
@@ -942,7 +942,7 @@
     });
     if (!f.invitation || !questions.length) return;
     // `comment` is {label, max_length}, or null when the inbox asks for no comment.
-    const comment = "comment" in f ? f.comment : (S.config.survey || {}).allow_comment === false ? null : {};
+    const comment = f.comment;
     S.survey = {
       invitation: f.invitation,
       questions,
@@ -1133,10 +1133,10 @@
 
   function build() {
     const cfg = S.config;
-    lang = /^fa\b/i.test(cfg.locale || cfg.language || document.documentElement.lang || "") ? "fa" : "en";
+    lang = /^fa\b/i.test(cfg.locale || document.documentElement.lang || "") ? "fa" : "en";
     intlLocale = lang === "fa" ? "fa-IR" : (navigator.language || "en").startsWith("en") ? navigator.language : "en";
     const dir = cfg.direction === "rtl" || cfg.direction === "ltr" ? cfg.direction : lang === "fa" ? "rtl" : "ltr";
-    const brand = /^#[0-9a-f]{6}$/i.test(cfg.brand_color || cfg.color || "") ? cfg.brand_color || cfg.color : "#1f6feb";
+    const brand = /^#[0-9a-f]{6}$/i.test(cfg.brand_color || "") ? cfg.brand_color : "#1f6feb";
 
     const host = document.createElement("supportdesk-widget");
     // The page's own !important rules can still reach our host element: inline !important wins over them.
@@ -1168,7 +1168,7 @@
     const header = h(
       "header",
       { class: "sd-head" },
-      h("div", { class: "sd-head-text" }, h("h2", { id: titleId, class: "sd-title", text: cfg.title || cfg.name || t("title") }), els.subtitle),
+      h("div", { class: "sd-head-text" }, h("h2", { id: titleId, class: "sd-title", text: cfg.name || t("title") }), els.subtitle),
       els.endBtn,
       h(
         "button",
