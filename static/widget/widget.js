@@ -343,6 +343,7 @@
     unread: 0,
     baseTitle: null,
     survey: null,
+    gone: new Set(), // ids of ended conversations left with "Start a new conversation"
     offlineSent: false,
     typingSentAt: 0,
     typingIdle: null,
@@ -525,7 +526,8 @@
   }
 
   function setConversation(c) {
-    if (!c) return;
+    // A late frame about a conversation the visitor has moved on from must not end the new one.
+    if (!c || S.gone.has(c.id) || (S.conv && c.id < S.conv.id)) return;
     const was = S.conv;
     S.conv = c;
     if (c.status === "ended") {
@@ -1194,6 +1196,7 @@
         onclick: () => {
           for (const el of S.rendered.values()) el.remove();
           S.rendered.clear();
+          if (S.conv) S.gone.add(S.conv.id);
           S.conv = null;
           S.ended = false;
           S.survey = null;
