@@ -102,3 +102,31 @@ def test_the_tag_pasted_twice_makes_one_widget(asgi_server, host_site, widget_in
     page.launcher.wait_for()
     page.wait_for_load_state("networkidle")
     assert page.locator("supportdesk-widget").count() == 1
+
+
+def test_reconnects_back_off_exponentially_with_jitter(asgi_server, host_site, widget_inbox, browser_context, visitor):
+    # Records when the widget opens each socket (on the browser's clock).
+    browser_context.add_init_script(
+        """(() => {
+          const Native = window.WebSocket;
+          window.__opened = [];
+          window.WebSocket = function (url, protocols) {
+            window.__opened.push(performance.now());
+            return new Native(url, protocols);
+          };
+          window.WebSocket.prototype = Native.prototype;
+          Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+        })()"""
+    )
+    page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
+    page.launcher.wait_for()
+    page.wait_for_function("window.__opened.length === 1")
+    asgi_server.stop()
+    page.wait_for_function("window.__opened.length >= 6", timeout=30_000)
+    opened = page.evaluate("window.__opened")
+    gaps = [later - earlier for earlier, later in zip(opened[1:], opened[2:], strict=False)]
+    # Each wait is drawn from [base/2, base] with the base doubling: it grows, and it is not a fixed step.
+    assert gaps[3] > 2 * gaps[0], gaps
+    assert len({round(gap) for gap in gaps}) == len(gaps), gaps
+    asgi_server.start()
+    page.q(".sd-launcher").wait_for()
