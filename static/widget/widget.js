@@ -373,7 +373,12 @@
   async function startSession(extra) {
     const body = { site_key: SITE_KEY, visitor_token: S.token };
     if (/^https?:/.test(location.href)) body.page_url = location.href.slice(0, 2000);
-    const r = await api("/api/widget/v1/session", Object.assign(body, extra));
+    let r = await api("/api/widget/v1/session", Object.assign(body, extra));
+    if (r.status === 400 && r.data.page_url) {
+      // An address the desk cannot store (an intranet host name, say) must not cost the visitor the chat.
+      delete body.page_url;
+      r = await api("/api/widget/v1/session", body);
+    }
     if (r.ok) {
       setToken(r.data.visitor_token);
       S.contact = r.data.contact || S.contact;

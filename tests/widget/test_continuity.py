@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 
 from chat.models import Contact, Message
+from tests.processes import StaticSite
 from tests.widget.support import SENT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -130,3 +131,22 @@ def test_reconnects_back_off_exponentially_with_jitter(asgi_server, host_site, w
     assert len({round(gap) for gap in gaps}) == len(gaps), gaps
     asgi_server.start()
     page.q(".sd-launcher").wait_for()
+
+
+def test_a_site_whose_address_the_desk_cannot_store_still_gets_the_chat(
+    asgi_server, widget_inbox, operator_socket, visitor
+):
+    # Browsers accept underscores in host names (intranets use them); Django's URL validation does not.
+    site = StaticSite(host="acme_shop.localhost")
+    try:
+        widget_inbox.allowed_origins = [site.origin]
+        widget_inbox.save()
+        operator_socket()
+        page = visitor(site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
+        page.open()
+        page.fill_prechat("Sara", "sara@example.org")
+        page.write("Hello from the intranet")
+        page.q(".sd-state", has_text=SENT).wait_for()
+    finally:
+        site.close()
+    assert Contact.objects.get().name == "Sara"
