@@ -396,6 +396,7 @@ def main() -> None:
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", desk)
+        print(f"desk server pid {desk.pid}", flush=True)
         desk_result = asyncio.run(drive(f"ws://127.0.0.1:{port}", site_key, cookies, args, desk.pid, "desk"))
     finally:
         desk.terminate()
