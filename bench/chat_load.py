@@ -250,6 +250,20 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
     ack_latencies = [(at - stats.sent_at[seq]) * 1000 for seq, at in stats.acked_at.items()]
     deliveries_expected = total
     delivered = len(latencies)
+    if args.dump:
+        Path(f"{args.dump}.{label}.json").write_text(
+            json.dumps(
+                [
+                    [
+                        seq,
+                        stats.sent_at[seq] - start,
+                        stats.acked_at.get(seq, 0) - start,
+                        first_seen.get(seq, 0) - start,
+                    ]
+                    for seq in range(total)
+                ]
+            )
+        )
     return {
         "label": label,
         "messages": total,
@@ -366,6 +380,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="visitor messages per second")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of measured load")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait for late deliveries")
+    parser.add_argument("--dump", help="write per-message timings to DUMP.<desk|relay>.json")
     parser.add_argument("--relay-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay_server:
