@@ -391,15 +391,21 @@ def main() -> None:
     from django.conf import settings
 
     site_key, cookies, inbox_id = prepare_desk(args)
-    # Persistent database connections, as a deployment would run: Channels does all ORM work of a process
-    # in one thread, and a new PostgreSQL connection per call would dominate every figure.
+    # As a deployment would run daphne: persistent database connections (a new PostgreSQL connection per
+    # call would dominate every figure) and 16 threads for ORM work (daphne's ASGI_THREADS; 2 cores + 4 by
+    # default), so that queries waiting on a busy database overlap.
     env = dict(
-        os.environ, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "300")
+        os.environ,
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="WARNING",
+        CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "300"),
+        ASGI_THREADS=os.environ.get("ASGI_THREADS", "16"),
     )
     port = free_port()
     print(
         f"desk: 1 daphne, database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
-        f"channel layer {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}; "
+        f"channel layer {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}, "
+        f"CONN_MAX_AGE={env['CONN_MAX_AGE']} ASGI_THREADS={env['ASGI_THREADS']}; "
         f"{args.visitors} visitors, {args.operators} operators, {args.rate:g} visitor msgs/s for {args.duration:g}s"
     )
     desk = subprocess.Popen(
