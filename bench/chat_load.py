@@ -250,6 +250,20 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
     ack_latencies = [(at - stats.sent_at[seq]) * 1000 for seq, at in stats.acked_at.items()]
     deliveries_expected = total
     delivered = len(latencies)
+    if args.dump:
+        Path(f"{args.dump}.{label}.json").write_text(
+            json.dumps(
+                [
+                    [
+                        seq,
+                        stats.sent_at[seq] - start,
+                        stats.acked_at.get(seq, 0) - start,
+                        first_seen.get(seq, 0) - start,
+                    ]
+                    for seq in range(total)
+                ]
+            )
+        )
     return {
         "label": label,
         "messages": total,
@@ -366,6 +380,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="visitor messages per second")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of measured load")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait for late deliveries")
+    parser.add_argument("--dump", help="write per-message timings to DUMP.<desk|relay>.json")
     parser.add_argument("--relay-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay_server:
@@ -376,15 +391,21 @@ def main() -> None:
     from django.conf import settings
 
     site_key, cookies, inbox_id = prepare_desk(args)
-    # Persistent database connections, as a deployment would run: Channels does all ORM work of a process
-    # in one thread, and a new PostgreSQL connection per call would dominate every figure.
+    # As a deployment would run daphne: persistent database connections (a new PostgreSQL connection per
+    # call would dominate every figure) and 16 threads for ORM work (daphne's ASGI_THREADS; 2 cores + 4 by
+    # default), so that queries waiting on a busy database overlap.
     env = dict(
-        os.environ, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "300")
+        os.environ,
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="WARNING",
+        CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "300"),
+        ASGI_THREADS=os.environ.get("ASGI_THREADS", "16"),
     )
     port = free_port()
     print(
         f"desk: 1 daphne, database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
-        f"channel layer {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}; "
+        f"channel layer {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}, "
+        f"CONN_MAX_AGE={env['CONN_MAX_AGE']} ASGI_THREADS={env['ASGI_THREADS']}; "
         f"{args.visitors} visitors, {args.operators} operators, {args.rate:g} visitor msgs/s for {args.duration:g}s"
     )
     desk = subprocess.Popen(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 from collections import deque
 
@@ -192,10 +193,12 @@ class WidgetConsumer(ProtocolConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _heartbeat(self):
+        # Spread over the period: sockets opened together must not all write in the same instant.
+        await asyncio.sleep(random.uniform(0, conversations.VISITOR_HEARTBEAT_SECONDS))
         while True:
-            await asyncio.sleep(conversations.VISITOR_HEARTBEAT_SECONDS)
             if self.counted_conversation_id is not None:
                 await db(visitors.visitor_heartbeat)(conversation_id=self.counted_conversation_id)
+            await asyncio.sleep(conversations.VISITOR_HEARTBEAT_SECONDS)
 
     async def disconnect(self, code):
         for task in self.tasks:
