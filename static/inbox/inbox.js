@@ -211,6 +211,16 @@ function onUpdated(conversation) {
   const before = upsertConversation(conversation);
   const after = state.conversations.get(conversation.id);
   const wasMine = before && isMine(before);
+  // Given to me by a colleague's transfer or by automatic assignment (not my own claim, not the chat on screen).
+  const handedToMe = !wasMine && isMine(after) && after.status === "active" && pending.claim !== conversation.id;
+  if (handedToMe && conversation.id !== state.selectedId && !sync.active) {
+    alerts.newChat({
+      title: t("assigned_title"),
+      body: contactName(after),
+      tag: `conversation-${conversation.id}`,
+      onClick: () => select(conversation.id),
+    });
+  }
   if (pending.claim === conversation.id && isMine(after)) {
     pending.claim = null;
     if (state.selectedId === conversation.id) input.focus();

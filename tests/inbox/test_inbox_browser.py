@@ -113,6 +113,7 @@ def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it_
     dialog.get_by_role("button", name="Transfer").click()
 
     expect(ben.locator("#list-mine")).to_contain_text("Tom Baker")
+    assert {"title": "A chat was handed to you", "body": "Tom Baker"} in ben.evaluate("window.__notifications")
     expect(ana.locator("#list-mine li")).to_have_count(0)
     expect(ana.locator(".toast")).to_contain_text("Transferred")
     ben.locator("#list-mine").get_by_text("Tom Baker").click()
