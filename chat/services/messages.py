@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import CannedReply, Contact, Conversation, Message, OperatorProfile
-from chat.selectors import conversation_for_update, operator_name
+from chat.selectors import operator_name
 from chat.services.assignment import _assign, conversation_for_operator
 from chat.services.broadcast import conversation_changed, message_created
 from chat.services.conversations import conversation_request
@@ -21,16 +21,14 @@ from tickets.services import ticket_record_first_response
 
 
 def _open_conversation_locked(contact: Contact) -> Conversation | None:
-    open_id = (
-        Conversation.objects.filter(contact=contact)
+    # FOR UPDATE re-reads the row once the lock is granted: a conversation ended meanwhile is not returned.
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "contact", "ticket")
+        .filter(contact=contact)
         .exclude(status=Conversation.Status.ENDED)
-        .values_list("pk", flat=True)
         .first()
     )
-    conversation = conversation_for_update(open_id) if open_id else None
-    if conversation is not None and conversation.status == Conversation.Status.ENDED:
-        return None
-    return conversation
 
 
 def _create_once(conversation: Conversation, client_id: str | None, **fields) -> tuple[Message, bool]:
@@ -47,14 +45,15 @@ def _create_once(conversation: Conversation, client_id: str | None, **fields) ->
 def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) -> tuple[Message, bool]:
     # The socket's contact was loaded at hello; the pre-chat form may have named the visitor since.
     contact.refresh_from_db(fields=["name", "email"])
+    now = timezone.now()
+    conversation = _open_conversation_locked(contact)
+    # Checked after the lock, so that two sockets resending at once cannot both miss the stored message.
     if client_id:
         earlier = Message.objects.select_related("conversation").filter(
             conversation__contact=contact, client_id=client_id
         )
         if (message := earlier.first()) is not None:
             return message, False
-    now = timezone.now()
-    conversation = _open_conversation_locked(contact)
     if conversation is None:
         try:
             with transaction.atomic():
@@ -64,8 +63,6 @@ def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) 
             conversation = _open_conversation_locked(contact)
             if conversation is None:
                 raise
-    elif client_id and (message := conversation.messages.filter(client_id=client_id).first()) is not None:
-        return message, False
     message, created = _create_once(
         conversation,
         client_id,

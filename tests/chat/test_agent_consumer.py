@@ -198,6 +198,8 @@ async def test_presence_set_changes_availability_for_new_chats(inbox, operator):
     update = await agent.expect("operator.updated")
     assert update["operator"]["status"] == "away"
     widget, conversation_id = await _conversation_waiting(inbox)
+    queued = await agent.expect("conversation.queued")
+    assert queued["conversation"]["id"] == conversation_id and queued["event_id"]
     assert (await db(Conversation.objects.get)(pk=conversation_id)).status == "queued"
     await agent.send({"type": "presence.set", "status": "online"})
     update = await agent.expect("conversation.updated", timeout=3)
