@@ -9,6 +9,7 @@ from tests.tickets.histories import chat_ticket, operator_reply, seconds, utc
 from tickets.models import ReportingEvent, Ticket
 from tickets.selectors import MetricFilter, fcr, first_response_time, followup_candidate, resolution_time
 from tickets.services import (
+    reporting_event_record,
     ticket_create,
     ticket_mark_followup,
     ticket_message_recorded,
@@ -146,6 +147,16 @@ def test_follow_up_moves_the_conversation_reopens_the_ticket_and_drops_the_fresh
     ticket_resolve(ticket=old, at=T0 + seconds(600))
     new_conversation, fresh = chat_ticket(inbox, at=T0 + seconds(3600), contact=contact, ended=False)
     operator_reply(new_conversation, operator, at=T0 + seconds(3630))
+    # As chat services record it when the visitor sends the first message.
+    requested = reporting_event_record(
+        name=ReportingEvent.Name.CONVERSATION_REQUESTED,
+        inbox=inbox,
+        channel_kind=inbox.kind,
+        start=T0 + seconds(3600),
+        end=T0 + seconds(3600),
+        ticket=fresh,
+        conversation=new_conversation,
+    )
 
     assert followup_candidate(conversation=new_conversation) == old
     time_machine.move_to(T0 + seconds(3700), tick=False)
@@ -156,6 +167,8 @@ def test_follow_up_moves_the_conversation_reopens_the_ticket_and_drops_the_fresh
     assert (ticket.status, ticket.conversation_count, ticket.reopen_count) == ("open", 2, 1)
     assert not Ticket.objects.filter(pk=fresh.pk).exists()
     assert not ReportingEvent.objects.filter(ticket_id=fresh.pk).exists()
+    requested.refresh_from_db()
+    assert requested.ticket == old
     assert Ticket.objects.count() == 1
     assert followup_candidate(conversation=new_conversation) is None
 
@@ -204,3 +217,21 @@ def test_follow_up_of_a_pending_ticket_opens_it(inbox, operator):
     ticket = ticket_mark_followup(conversation=conversation, ticket=old, operator=operator)
     assert (ticket.status, ticket.conversation_count, ticket.reopen_count) == ("open", 2, 0)
     assert Conversation.objects.filter(ticket=old).count() == 2
+
+
+def test_attaching_a_conversation_counts_it_once_and_moves_it_between_tickets(inbox):
+    from tests.factories import ConversationFactory
+    from tickets.services import ticket_attach_conversation
+
+    conversation, first = chat_ticket(inbox, at=T0)
+    ticket_attach_conversation(ticket=first, conversation=conversation)
+    first.refresh_from_db()
+    assert first.conversation_count == 1
+    second = ticket_create(inbox=inbox, contact=conversation.contact, channel_kind=inbox.kind, at=T0)
+    ticket_attach_conversation(ticket=second, conversation=conversation)
+    ticket_attach_conversation(
+        ticket=second, conversation=ConversationFactory(inbox=inbox, contact=conversation.contact)
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.conversation_count, second.conversation_count) == (0, 2)

@@ -257,3 +257,13 @@ def test_ticket_counts_and_unknown_breakdown(frt_history):
     assert ticket_counts(filters=WEEK) == {"created": 7, "open": 7, "pending": 0, "resolved": 0, "reopened": 0}
     with pytest.raises(ValueError):
         first_response_time(filters=WEEK, by="weather")
+
+
+def test_a_dashboard_in_one_report_session_reads_the_same_figures(frt_history):
+    from tickets.selectors import report_session
+
+    outside = first_response_time(filters=WEEK, by="inbox")
+    with report_session():
+        inside = first_response_time(filters=WEEK, by="inbox")
+        assert sla_compliance(filters=WEEK, now=utc(2026, 3, 20))["first_response"]["met"] == 5
+    assert inside == outside

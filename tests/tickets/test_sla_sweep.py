@@ -134,3 +134,73 @@ def test_late_answer_is_flagged_breached_and_counts_against_compliance(inbox, op
     assert ticket.first_response_breached
     figures = sla_compliance(filters=MetricFilter(), now=T0 + seconds(200))
     assert figures["first_response"] == {"total": 2, "met": 1, "rate": 0.5}
+
+
+def test_offline_message_breach_alert_has_no_conversation(
+    inbox, operators_socket, time_machine, django_capture_on_commit_callbacks, settings
+):
+    from tests.factories import ContactFactory
+    from tickets.services import ticket_create
+
+    settings.SLA_OFFLINE_FIRST_RESPONSE_SECONDS = 24 * 3600
+    ticket = ticket_create(inbox=inbox, contact=ContactFactory(inbox=inbox), channel_kind="offline_form", at=T0)
+    time_machine.move_to(T0 + seconds(24 * 3600 + 1), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    frames = [f for f in operators_socket() if f["target"] == "first_response"]
+    assert frames == [
+        {
+            "type": "sla.alert",
+            "ticket_id": ticket.id,
+            "conversation_id": None,
+            "target": "first_response",
+            "state": "breached",
+            "due_at": (T0 + seconds(24 * 3600)).isoformat(),
+        }
+    ]
+
+
+def test_missed_chat_kept_as_offline_message_runs_on_the_offline_target(
+    inbox, operators_socket, time_machine, django_capture_on_commit_callbacks, settings
+):
+    from tickets.services import ticket_set_channel_kind
+
+    settings.SLA_OFFLINE_FIRST_RESPONSE_SECONDS = 24 * 3600
+    settings.SLA_OFFLINE_RESOLUTION_SECONDS = 72 * 3600
+    _, ticket = chat_ticket(inbox, at=T0, ended=False)
+    time_machine.move_to(T0 + seconds(300), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    assert [(f["target"], f["state"]) for f in operators_socket()] == [("first_response", "breached")]
+
+    ticket = ticket_set_channel_kind(ticket=ticket, channel_kind="offline_form", subject="Where is my order?")
+    assert (ticket.channel_kind, ticket.subject) == ("offline_form", "Where is my order?")
+    assert ticket.first_response_due_at == T0 + seconds(24 * 3600)
+    assert not ticket.first_response_breached and not ticket.first_response_at_risk
+    time_machine.move_to(T0 + seconds(301), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    assert operators_socket() == []
+    time_machine.move_to(T0 + seconds(0.8 * 24 * 3600), tick=False)
+    sweep_twice(django_capture_on_commit_callbacks)
+    assert [(f["target"], f["state"]) for f in operators_socket()] == [("first_response", "at_risk")]
+
+
+def test_a_reply_landing_during_the_sweep_raises_no_flag(inbox, time_machine, monkeypatch):
+    from tickets.services import sla
+
+    operator = OperatorFactory(inboxes=[inbox]).user
+    _, first = chat_ticket(inbox, at=T0, ended=False)
+    second_conversation, second = chat_ticket(inbox, at=T0 + seconds(1), ended=False)
+    alerted = []
+
+    def alert_then_second_is_answered(ticket, target, state, due_at):
+        alerted.append((ticket.pk, target, state))
+        if ticket.pk == first.pk:
+            # The sweep has already read both tickets as overdue when this reply is stored.
+            operator_reply(second_conversation, operator, at=T0 + seconds(140))
+
+    monkeypatch.setattr(sla, "_sla_alert", alert_then_second_is_answered)
+    time_machine.move_to(T0 + seconds(150), tick=False)
+    sla.sla_sweep()
+    assert alerted == [(first.pk, "first_response", "breached")]
+    second.refresh_from_db()
+    assert second.first_response_at is not None
+    assert not second.first_response_at_risk

@@ -40,6 +40,9 @@ Shapes (times in seconds, floats; figures are None — never 0 — when there is
 
 Rates are shares in 0..1 (multiply by 100 to show a percentage).
 
+    with report_session(): ...   optional, around a whole dashboard: one snapshot; on PostgreSQL more work_mem
+                                 for the percentile sorts and no JIT (see bench/tickets_metrics.py).
+
 Other readers:
     followup_candidate(*, conversation) -> Ticket | None
         the contact's earlier ticket the operator may mark the conversation as a follow-up of.
@@ -47,7 +50,7 @@ Other readers:
 
 from tickets.selectors.conversations import canned_reply_share, conversation_outcomes, wait_time
 from tickets.selectors.filters import BREAKDOWNS, MetricFilter, breakdown_labels
-from tickets.selectors.stats import percentile_cont
+from tickets.selectors.stats import percentile_cont, report_session
 from tickets.selectors.tickets import (
     fcr,
     first_response_time,
@@ -67,6 +70,7 @@ __all__ = [
     "first_response_time",
     "followup_candidate",
     "percentile_cont",
+    "report_session",
     "resolution_time",
     "sla_compliance",
     "ticket_counts",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Avg, Case, Count, F, FloatField, Q, When
 
 from chat.models import ChannelKind, Conversation, Message
-from tickets.selectors.filters import CONVERSATION, KEY_ORDER, MetricFilter, apply_filter, breakdown_key
+from tickets.selectors.filters import CONVERSATION, KEY_ORDER, MESSAGE, MetricFilter, apply_filter, breakdown_key
 from tickets.selectors.stats import SecondsBetween, ratio, timing_stats
 
 LIVE_KINDS = (ChannelKind.WEB_WIDGET, ChannelKind.API)
@@ -113,14 +113,7 @@ def canned_reply_share(*, filters: MetricFilter, by: str | None = None):
     if by is None:
         rows = [{"_key": None, **qs.aggregate(**aggregates)}]
     else:
-        key = {
-            "inbox": F("conversation__inbox_id"),
-            "channel_kind": F("conversation__channel_kind"),
-            "team": F("conversation__team_id"),
-            "operator": F("author_id"),
-        }.get(by)
-        if key is None:
-            key = breakdown_key(by, CONVERSATION, "conversation__requested_at")
+        key = breakdown_key(by, MESSAGE, "conversation__requested_at")
         rows = list(qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by(KEY_ORDER))
     out = [
         {

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Aggregate, Avg, Count, FloatField, Func, QuerySet
 
 from tickets.selectors.filters import KEY_ORDER
@@ -124,3 +125,15 @@ def _python_percentiles(qs: QuerySet, measures: list[str], key) -> dict:
 def ratio(numerator: int, denominator: int) -> float | None:
     """A share in 0..1, None (not 0) when there is nothing to divide by."""
     return numerator / denominator if denominator else None
+
+
+@contextmanager
+def report_session(*, work_mem: str = "128MB"):
+    """Optional wrapper for a whole dashboard: one read transaction (one consistent snapshot) and, on PostgreSQL,
+    room to sort a million values for percentile_cont in memory instead of on disk, without JIT compilation
+    (it costs more than it saves on these queries). Settings are local to the transaction."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [work_mem])
+        yield
