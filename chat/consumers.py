@@ -302,11 +302,29 @@ class WidgetConsumer(ProtocolConsumer):
         message, _created = await db(messages.visitor_message_send)(
             contact=self.contact, client_id=client_id, body=body
         )
-        if message.conversation_id != self.conversation_id and message.conversation.status != "ended":
+        joined = message.conversation_id != self.conversation_id and message.conversation.status != "ended"
+        if joined:
             await self._follow(message.conversation_id)
         await self.send_frame(
             {"type": realtime.MESSAGE_ACK, "client_id": client_id, "message": selectors.message_payload(message)}
         )
+        if joined:
+            # What the conversation's group heard before this socket joined it (an instant assignment) is lost;
+            # its current state follows, read after the frames already queued for this socket.
+            await self.channel_layer.send(self.channel_name, {"type": "conversation.refresh"})
+
+    def _conversation_state(self) -> dict | None:
+        conversation = (
+            Conversation.objects.select_related("contact", "assignee__operator", "team", "ticket")
+            .filter(pk=self.conversation_id)
+            .first()
+        )
+        return visitor_view(selectors.conversation_payload(conversation)) if conversation else None
+
+    async def conversation_refresh(self, event):
+        state = await db(self._conversation_state)()
+        if state is not None:
+            await self.send_frame({"type": realtime.CONVERSATION_UPDATED, "conversation": state})
 
     async def on_typing(self, frame):
         is_typing = field(frame, "is_typing", bool)

@@ -240,11 +240,10 @@ def _as_score(raw) -> int | None:
     return None
 
 
-def _validated_scores(invitation: SurveyInvitation, answers) -> dict[str, int]:
+def _validated_scores(invitation: SurveyInvitation, answers, errors: dict[str, list[str]]) -> dict[str, int]:
     if not isinstance(answers, dict):
         raise SurveyInvalidAnswer(_('The answers must be scores by question, like {"csat": 5}.'))
     asked = {question["key"]: question for question in invitation.questions}
-    errors: dict[str, list[str]] = {}
     for key in answers:
         if key not in asked:
             errors[str(key)] = [_("This survey does not ask that question.")]
@@ -261,23 +260,20 @@ def _validated_scores(invitation: SurveyInvitation, answers) -> dict[str, int]:
             ]
             continue
         scores[key] = score
-    if errors:
-        raise SurveyInvalidAnswer(errors)
     return scores
 
 
-def _validated_comment(invitation: SurveyInvitation, comment) -> str:
+def _validated_comment(invitation: SurveyInvitation, comment, errors: dict[str, list[str]]) -> str:
     if comment is None:
         return ""
     if not isinstance(comment, str):
-        raise SurveyInvalidAnswer({"comment": [_("The comment must be text.")]})
+        errors["comment"] = [_("The comment must be text.")]
+        return ""
     comment = comment.strip()
     if comment and not invitation.comment_label:
-        raise SurveyInvalidAnswer({"comment": [_("This survey takes no comment.")]})
-    if len(comment) > COMMENT_MAX_CHARS:
-        raise SurveyInvalidAnswer(
-            {"comment": [_("Please keep the comment under %(max)s characters.") % {"max": COMMENT_MAX_CHARS}]}
-        )
+        errors["comment"] = [_("This survey takes no comment.")]
+    elif len(comment) > COMMENT_MAX_CHARS:
+        errors["comment"] = [_("Please keep the comment under %(max)s characters.") % {"max": COMMENT_MAX_CHARS}]
     return comment
 
 
@@ -304,8 +300,11 @@ def survey_answer(*, token: str, contact=None, answers, comment=None, channel: s
             now = timezone.now()
             if invitation.status == Status.EXPIRED or invitation.expires_at <= now:
                 raise SurveyExpired(_("This survey has expired and no longer takes answers."))
-            scores = _validated_scores(invitation, answers)
-            text = _validated_comment(invitation, comment)
+            errors: dict[str, list[str]] = {}
+            scores = _validated_scores(invitation, answers, errors)
+            text = _validated_comment(invitation, comment, errors)
+            if errors:
+                raise SurveyInvalidAnswer(errors)
         scales = {question["key"]: question["scale"] for question in invitation.questions}
         response = SurveyResponse.objects.create(
             invitation=invitation,

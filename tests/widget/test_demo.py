@@ -1,0 +1,40 @@
+"""The demo shop page (`/demo/`, served cross-origin by `make run`) embeds the widget with the one tag."""
+
+import pytest
+from django.test import RequestFactory
+
+from supportdesk.views import demo_site
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_demo_shop_on_another_origin_chats_through_the_widget(
+    asgi_server, host_site, widget_inbox, operator_socket, visitor, settings
+):
+    settings.SITE_URL = asgi_server.url
+    # The view itself: its URL exists only with DEBUG, which tests run without.
+    html = demo_site(RequestFactory().get("/demo/")).content.decode()
+    assert f'src="{asgi_server.url}/static/widget/widget.js" data-site-key="{widget_inbox.site_key}"' in html
+    agent = operator_socket()
+    page = visitor(host_site.add("/", html))
+    page.open()
+    page.fill_prechat("Sara", "sara@example.org")
+    page.write("Hi! Is the Trail tent 2P warm enough for late October in the Alborz?")
+    page.q(".sd-state", has_text="Sent").wait_for()
+    conversation = agent.take_conversation()
+    agent.send({"type": "typing", "conversation_id": conversation["id"], "is_typing": True})
+    agent.send(
+        {
+            "type": "message.send",
+            "conversation_id": conversation["id"],
+            "client_id": "op-1",
+            "body": "Hi Sara! It is a three-season tent: fine down to about −2 °C with a good sleeping bag.",
+        }
+    )
+    page.bubbles("operator").first.wait_for()
+    page.wait_for_timeout(1200)  # the server passes one "is typing" per second
+    agent.send({"type": "typing", "conversation_id": conversation["id"], "is_typing": True})
+    page.q(".sd-typing").wait_for()
+    page.mouse.move(5, 5)
+    page.shot("widget-demo.png")
+    assert page.locator("h1").text_content() == "Gear for the long way round."
