@@ -1,7 +1,7 @@
 // The agent inbox: wires the socket, the lists, the thread, the contact column, dialogs and shortcuts together.
 import { Alerts } from "./alerts.js";
 import { CannedReplies } from "./canned.js";
-import { contactName, t } from "./format.js";
+import { contactName, dateTime, shortDate, t } from "./format.js";
 import { navigationOrder, onListClick, renderLists, tickTimers } from "./lists.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { AgentSocket } from "./socket.js";
@@ -301,6 +301,11 @@ async function loadContact(conversationId) {
   if (!response.ok || state.selectedId !== conversationId) return;
   // Rendered by Django with every value autoescaped.
   $("contact-pane").innerHTML = await response.text();
+  // Shown in the operator's own time zone, like the messages.
+  for (const time of $("contact-pane").querySelectorAll("time[datetime]")) {
+    time.title = time.textContent;
+    time.textContent = time.dataset.format === "date" ? shortDate(time.dateTime) : dateTime(time.dateTime);
+  }
 }
 
 async function select(conversationId) {

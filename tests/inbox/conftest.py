@@ -155,6 +155,7 @@ def sign_in(context, server, user) -> None:
 def operator_page(browser, asgi_server):
     """operator_page(user) -> a Playwright page with /inbox/ open for that user, in its own browser context."""
     contexts = []
+    errors: list[str] = []
 
     def open_page(user, *, language: str = "en", viewport=None, before_load=None):
         context = browser.new_context(viewport=viewport or {"width": 1440, "height": 900})
@@ -166,6 +167,7 @@ def operator_page(browser, asgi_server):
         sign_in(context, asgi_server, user)
         context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": asgi_server.url}])
         page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(f"{user.get_username()}: {exc}"))
         if before_load:
             before_load(page)
         page.goto(f"{asgi_server.url}/inbox/")
@@ -175,3 +177,4 @@ def operator_page(browser, asgi_server):
     yield open_page
     for context in contexts:
         context.close()
+    assert errors == [], f"the inbox threw: {errors}"
