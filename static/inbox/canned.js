@@ -42,7 +42,12 @@ export class CannedReplies {
     const params = new URLSearchParams({ q: this.search.value });
     const inboxId = this.inboxId();
     if (inboxId) params.set("inbox", inboxId);
-    const response = await fetch(`/inbox/canned-replies/?${params}`, { headers: { Accept: "application/json" } });
+    let response;
+    try {
+      response = await fetch(`/inbox/canned-replies/?${params}`, { headers: { Accept: "application/json" } });
+    } catch {
+      return;
+    }
     if (!response.ok) return;
     this.results = (await response.json()).results;
     this.active = 0;
