@@ -49,9 +49,12 @@ window.AudioContext = class {
 class Visitor:
     """A website visitor speaking the widget protocol (protocol.md) from an allowed origin."""
 
-    def __init__(self, server, inbox, *, name: str = "", email: str = "", page_url: str = ""):
+    def __init__(self, server, inbox, *, token: str | None = None, name: str = "", email: str = "", page_url: str = ""):
+        """A new visitor (the widget's session call), or the returning one whose `token` is given."""
         self.server, self.inbox = server, inbox
         payload = {"site_key": inbox.site_key, "name": name, "email": email, "page_url": page_url}
+        if token:
+            payload["visitor_token"] = token
         request = Request(
             f"{server.url}/api/widget/v1/session",
             data=json.dumps(payload).encode(),
