@@ -16,6 +16,7 @@ import {
   noteUpdate,
   replaceOpenConversations,
   state,
+  threadOf,
   updatesMark,
   upsertConversation,
 } from "./state.js";
@@ -260,10 +261,28 @@ async function refreshConversation(conversationId, { after } = {}) {
   const data = await api(`/inbox/conversations/${conversationId}/${query}`);
   if (!changedSince(mark, conversationId)) upsertConversation(data.conversation);
   for (const message of data.messages) addMessage(message);
-  state.loaded.add(conversationId);
+  if (!after) {
+    if (data.has_earlier) state.hasEarlier.add(conversationId);
+    else state.hasEarlier.delete(conversationId);
+  }
   render();
   if (conversationId === state.selectedId) renderMessages(conversationId);
   return data;
+}
+
+async function loadEarlier() {
+  const conversationId = state.selectedId;
+  const oldest = Math.min(...[...threadOf(conversationId).values()].filter((m) => !m.pending).map((m) => m.id));
+  let data;
+  try {
+    data = await api(`/inbox/conversations/${conversationId}/?before=${oldest}`);
+  } catch (error) {
+    toast(t("error_generic", { detail: error.message }), "error");
+    return;
+  }
+  for (const message of data.messages) addMessage(message);
+  if (!data.has_earlier) state.hasEarlier.delete(conversationId);
+  if (conversationId === state.selectedId) renderMessages(conversationId, { keepPosition: true });
 }
 
 async function loadContact(conversationId) {
@@ -400,6 +419,9 @@ for (const button of document.querySelectorAll(".presence-btn")) {
 }
 
 // The contact column is replaced on every selection: listen on the column itself.
+$("thread").addEventListener("click", (event) => {
+  if (event.target.closest("[data-load-earlier]")) loadEarlier();
+});
 $("contact-pane").addEventListener("click", (event) => {
   const open = event.target.closest("[data-open-conversation]");
   if (open) select(Number(open.dataset.openConversation));

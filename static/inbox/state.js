@@ -8,7 +8,7 @@ export const state = {
   maxChars: initial.message_max_chars,
   conversations: new Map(),
   messages: new Map(), // conversation id -> Map(message key -> message); key is the id, or client_id while pending
-  loaded: new Set(), // conversation ids whose history was fetched
+  hasEarlier: new Set(), // conversation ids with older messages than the ones loaded
   unread: new Map(),
   selectedId: null,
   // Socket updates seen per conversation: an HTTP answer that started before one of them is older than it.

@@ -336,6 +336,21 @@ def test_going_online_takes_the_waiting_chat(desk, asgi_server, operator_page, v
     assert desk.ana.status == "online"
 
 
+def test_a_long_thread_shows_its_newest_messages_and_the_earlier_ones_on_request(desk, asgi_server, operator_page):
+    conversation = ConversationFactory(inbox=desk.inbox, contact__name="Long Talker")
+    Message.objects.bulk_create(
+        Message(conversation=conversation, sender="visitor", body=f"Line {n}") for n in range(1, 531)
+    )
+    page = operator_page(desk.ana.user)
+    page.locator("#list-queue").get_by_text("Long Talker").click()
+    expect(page.locator("#thread .msg").last).to_have_text(re.compile("Line 530"))
+    expect(page.locator("#thread .msg")).to_have_count(500)
+    page.get_by_role("button", name="Show earlier messages").click()
+    expect(page.locator("#thread .msg")).to_have_count(530)
+    expect(page.locator("#thread .msg").first).to_have_text(re.compile("Line 1$"))
+    expect(page.get_by_role("button", name="Show earlier messages")).to_have_count(0)
+
+
 def test_persian_mirrors_the_layout(desk, asgi_server, operator_page):
     page = operator_page(desk.ana.user, language="fa")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
