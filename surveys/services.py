@@ -57,11 +57,12 @@ class SurveyError(ValidationError):
         self.code = code or self.default_code
 
 
-class SurveyNotFound(SurveyError):
+# Also LookupError / PermissionError, which the widget consumer maps to `not_found` / `forbidden` frames.
+class SurveyNotFound(SurveyError, LookupError):
     default_code = "not_found"
 
 
-class SurveyForbidden(SurveyError):
+class SurveyForbidden(SurveyError, PermissionError):
     default_code = "forbidden"
 
 
