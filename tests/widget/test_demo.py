@@ -4,6 +4,7 @@ import pytest
 from django.test import RequestFactory
 
 from supportdesk.views import demo_site
+from tests.widget.support import SENT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -20,7 +21,7 @@ def test_demo_shop_on_another_origin_chats_through_the_widget(
     page.open()
     page.fill_prechat("Sara", "sara@example.org")
     page.write("Hi! Is the Trail tent 2P warm enough for late October in the Alborz?")
-    page.q(".sd-state", has_text="Sent").wait_for()
+    page.q(".sd-state", has_text=SENT).wait_for()
     conversation = agent.take_conversation()
     agent.send({"type": "typing", "conversation_id": conversation["id"], "is_typing": True})
     agent.send(
