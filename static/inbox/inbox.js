@@ -15,6 +15,7 @@ import {
   newestMessageId,
   noteUpdate,
   replaceOpenConversations,
+  saveUnread,
   state,
   threadOf,
   updatesMark,
@@ -90,6 +91,7 @@ function renderPresence() {
 }
 
 function render() {
+  saveUnread();
   const derived = renderLists();
   renderPresence();
   document.title = `${derived.queue.length ? `(${derived.queue.length}) ` : ""}${document.title.replace(/^\(\d+\) /, "")}`;

@@ -2,6 +2,16 @@
 const initial = JSON.parse(document.getElementById("inbox-initial").textContent);
 
 export const inboxNames = JSON.parse(document.getElementById("inbox-names").textContent);
+// Unread counts live in this tab's session storage, so that a reload keeps them.
+const UNREAD_KEY = "supportdesk.inbox.unread";
+
+function storedUnread() {
+  try {
+    return new Map(JSON.parse(sessionStorage.getItem(UNREAD_KEY) || "[]"));
+  } catch {
+    return new Map();
+  }
+}
 
 export const state = {
   me: initial.me,
@@ -9,7 +19,7 @@ export const state = {
   conversations: new Map(),
   messages: new Map(), // conversation id -> Map(message key -> message); key is the id, or client_id while pending
   hasEarlier: new Set(), // conversation ids with older messages than the ones loaded
-  unread: new Map(),
+  unread: storedUnread(),
   selectedId: null,
   // Socket updates seen per conversation: an HTTP answer that started before one of them is older than it.
   updates: new Map(),
@@ -98,4 +108,11 @@ export function newestMessageId(conversationId) {
     if (!message.pending && (newest === null || message.id > newest)) newest = message.id;
   }
   return newest;
+}
+
+export function saveUnread() {
+  for (const id of state.unread.keys()) {
+    if (state.conversations.get(id)?.status !== "active") state.unread.delete(id);
+  }
+  sessionStorage.setItem(UNREAD_KEY, JSON.stringify([...state.unread]));
 }
