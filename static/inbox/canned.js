@@ -74,10 +74,15 @@ export class CannedReplies {
       shortcut.textContent = `/${reply.shortcut}`;
       const title = document.createElement("span");
       title.textContent = reply.title;
+      title.dir = "auto";
+      const language = document.createElement("span");
+      language.className = "canned-lang";
+      language.textContent = reply.language;
       const body = document.createElement("span");
       body.className = "canned-body";
       body.textContent = reply.body;
-      item.append(shortcut, title, body);
+      body.dir = "auto";
+      item.append(shortcut, title, language, body);
       this.list.append(item);
     });
     const current = this.results[this.active];

@@ -202,6 +202,10 @@ function onUpdated(conversation) {
     toast(t("transferred"));
   }
   if (after.status === "ended") state.unread.delete(conversation.id);
+  // The visitor filled in the pre-chat form: the contact column shows their name and e-mail.
+  if (conversation.id === state.selectedId && before && before.contact?.name !== after.contact?.name) {
+    loadContact(conversation.id);
+  }
 }
 
 function onMessage(message, type) {
