@@ -180,6 +180,11 @@ def survey_email_send(*, invitation_id: int) -> bool:
     task or another worker finds it claimed. A failed send releases the claim so the next sweep retries.
     """
     now = timezone.now()
+    if Contact.objects.filter(survey_invitations__pk=invitation_id, survey_opt_out=True).exists():
+        return False
+    # Conditions on the invitation's own columns only: PostgreSQL re-checks those against the row a
+    # concurrent claim committed, whereas a join would turn this UPDATE into `id IN (subquery)`, whose
+    # result is not re-checked, and two workers could both claim the row.
     claimed = SurveyInvitation.objects.filter(
         pk=invitation_id,
         status__in=OPEN_STATUSES,
@@ -187,7 +192,6 @@ def survey_email_send(*, invitation_id: int) -> bool:
         answered_at__isnull=True,
         email_due_at__lte=now,
         expires_at__gt=now,
-        contact__survey_opt_out=False,
     ).update(emailed_at=now, sent_at=Coalesce(F("sent_at"), Value(now)), status=Status.SENT)
     if not claimed:
         return False

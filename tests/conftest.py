@@ -58,6 +58,22 @@ def _mail_in_memory(settings):
 
 
 @pytest.fixture
+def group_listener():
+    """listen(group) -> a GroupListener whose .frames() is what a socket in that group would have received."""
+    from tests.layers import GroupListener
+
+    listeners: list[GroupListener] = []
+
+    def listen(group: str) -> GroupListener:
+        listeners.append(GroupListener(group))
+        return listeners[-1]
+
+    yield listen
+    for listener in listeners:
+        listener.close()
+
+
+@pytest.fixture
 def log_dir(tmp_path) -> Path:
     path = tmp_path / "logs"
     path.mkdir()

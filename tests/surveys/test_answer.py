@@ -1,8 +1,6 @@
 """Answering: validation against the snapshotted scales, one answer only, the visitor's own survey only."""
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from chat.realtime import inbox_operators_group
 from surveys.models import SurveyResponse
@@ -131,14 +129,14 @@ def test_an_unknown_token_is_not_found(db, token):
     assert refused.value.code == "not_found"
 
 
-def test_operators_of_the_inbox_see_the_answer_arrive(invitation, inbox, django_capture_on_commit_callbacks):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)("operator.")
-    async_to_sync(layer.group_add)(inbox_operators_group(inbox.pk), channel)
+def test_operators_of_the_inbox_see_the_answer_arrive(
+    invitation, inbox, django_capture_on_commit_callbacks, group_listener
+):
+    operators = group_listener(inbox_operators_group(inbox.pk))
     with django_capture_on_commit_callbacks(execute=True):
         survey_answer(token=invitation.token, answers={"csat": 2, "ces": 3, "nps": 7}, comment="Slow", channel="email")
 
-    frame = async_to_sync(layer.receive)(channel)["frame"]
+    [frame] = operators.frames()
     assert frame["type"] == "survey.answered"
     assert frame["conversation_id"] == invitation.conversation_id
     assert frame["ticket_id"] == invitation.ticket_id

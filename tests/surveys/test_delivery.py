@@ -1,13 +1,10 @@
 """Delivery: in the widget at once, by e-mail after the delay if still unanswered, never after an answer,
 expiry and opt-out — all found by the beat sweep in the database."""
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
@@ -29,28 +26,13 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def visitor_channel():
+def visitor_channel(group_listener):
     """A socket of the conversation's visitor, as the widget consumer would join it."""
-    layer = get_channel_layer()
 
     def join(conversation):
-        channel = async_to_sync(layer.new_channel)("visitor.")
-        async_to_sync(layer.group_add)(conversation_visitor_group(conversation.pk), channel)
-        return channel
+        return group_listener(conversation_visitor_group(conversation.pk))
 
-    async def drain(channel):
-        received = []
-        while True:
-            try:
-                message = await asyncio.wait_for(layer.receive(channel), timeout=0.3)
-            except TimeoutError:
-                return received
-            received.append(message["frame"])
-
-    def frames(channel):
-        return async_to_sync(drain)(channel)
-
-    join.frames = frames
+    join.frames = lambda listener: listener.frames()
     return join
 
 

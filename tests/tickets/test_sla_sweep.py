@@ -1,12 +1,7 @@
 """The beat task flags at-risk and breached SLAs once each and alerts the inbox's operators in real time."""
 
-import asyncio
-import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels import DEFAULT_CHANNEL_LAYER
-from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 
 from chat.realtime import inbox_operators_group
 from tests.factories import InboxFactory, OperatorFactory
@@ -28,30 +23,20 @@ def inbox(settings):
 
 
 @pytest.fixture
-def operators_socket(inbox):
-    """A channel in the inbox's operator group, as an operator's socket would be; returns a drain()."""
-    channel = f"sla-test.{uuid.uuid4().hex}"
-    async_to_sync(get_channel_layer().group_add)(inbox_operators_group(inbox.id), channel)
+def operators_socket(inbox, group_listener):
+    """What a socket in the inbox's operator group receives; returns a drain()."""
+    listener = group_listener(inbox_operators_group(inbox.id))
 
-    async def _drain():
-        # The Redis layer binds its buffers to one event loop, and each async_to_sync call runs its own.
-        in_memory = isinstance(get_channel_layer(), InMemoryChannelLayer)
-        layer = get_channel_layer() if in_memory else channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+    def drain():
         frames = []
-        while True:
-            try:
-                message = await asyncio.wait_for(layer.receive(channel), 0.3)
-            except TimeoutError:
-                break
-            frame = dict(message["frame"])
+        for frame in listener.frames():
+            frame = dict(frame)
             # Operator frames carry the id a reconnecting inbox `sync`s from.
             assert isinstance(frame.pop("event_id"), int)
             frames.append(frame)
-        if not in_memory:
-            await layer.close_pools()
         return frames
 
-    return async_to_sync(_drain)
+    return drain
 
 
 def sweep_twice(capture):
