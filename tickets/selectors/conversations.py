@@ -15,7 +15,7 @@ ABANDONED = Conversation.EndReason.ABANDONED
 MISSED = Conversation.EndReason.MISSED
 
 
-def _conversations(filters: MetricFilter):
+def live_conversations(filters: MetricFilter):
     return apply_filter(Conversation.objects.filter(channel_kind__in=LIVE_KINDS), filters, CONVERSATION, "requested_at")
 
 
@@ -38,7 +38,7 @@ def wait_time(*, filters: MetricFilter, by: str | None = None):
         default=None,
     )
     rows = timing_stats(
-        _conversations(filters),
+        live_conversations(filters),
         {"wall": SecondsBetween(waited_until, F("requested_at"))},
         breakdown_key(by, CONVERSATION, "requested_at") if by else None,
     )
@@ -66,7 +66,7 @@ def conversation_outcomes(*, filters: MetricFilter, by: str | None = None):
         ),
     }
     out = []
-    for row in _rows(_conversations(filters), aggregates, by):
+    for row in _rows(live_conversations(filters), aggregates, by):
         out.append(
             {
                 "key": row["_key"],
@@ -92,7 +92,7 @@ def canned_reply_share(*, filters: MetricFilter, by: str | None = None):
     Messages of the conversations requested in the period (the indexed way in at scale); the operator
     dimension is the message's author.
     """
-    conversations = _conversations(
+    conversations = live_conversations(
         MetricFilter(
             start=filters.start,
             end=filters.end,
