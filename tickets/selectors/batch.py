@@ -54,10 +54,14 @@ def _python_percentiles(qs, name: str, value, only: Q, by, source, period_field)
     if by is None:
         groups[None] = list(qs.order_by("_v").values_list("_v", flat=True))
     else:
-        rows = qs.annotate(_key=breakdown_key(by, source, period_field)).order_by("_key", "_v").values_list("_key", "_v")
+        rows = (
+            qs.annotate(_key=breakdown_key(by, source, period_field)).order_by("_key", "_v").values_list("_key", "_v")
+        )
         for key, v in rows:
             groups[key].append(v)
-    return {key: {label: percentile_cont(values, f) for label, f in PERCENTILES.items()} for key, values in groups.items()}
+    return {
+        key: {label: percentile_cont(values, f) for label, f in PERCENTILES.items()} for key, values in groups.items()
+    }
 
 
 def _stats(row: dict, name: str, python: dict | None) -> dict:
