@@ -149,7 +149,8 @@ def figure_rows(query: ReportQuery, *, by: str | None = None, now: datetime | No
 
 def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
     """Five queries per selection: one per source (tickets created, tickets resolved, live conversations,
-    operator messages, survey responses + invitations), each grouped by the breakdown key."""
+    survey responses, survey invitations), each grouped by the breakdown key; per operator a sixth reads the
+    operator messages (their author)."""
     filters = ticket_filter(query)
     created = _batch_key(ticket_selectors.ticket_created_metrics(filters=filters, by=by, now=now), by)
     resolved = _batch_key(ticket_selectors.ticket_resolved_metrics(filters=filters, by=by, now=now), by)
@@ -167,9 +168,12 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
         },
         "fcr": {k: v["fcr"] for k, v in resolved.items()},
         "outcomes": {k: v["outcomes"] for k, v in conversations.items()},
-        "canned": _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by),
+        "canned": {k: v["canned"] for k, v in conversations.items()},
         "tickets": {k: v["counts"] for k, v in created.items()},
     }
+    if by == "operator" or filters.operator_ids:
+        # Per operator, a message counts for its author, not for the conversation's assignee.
+        parts["canned"] = _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by)
     surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by=by), by)
     keys = set(surveys)
     for part in parts.values():

@@ -7,7 +7,8 @@ read once for all the figures they carry.
     ticket_created_metrics(filters, by, now)   tickets created in the period: FRT, first-response SLA, counts
     ticket_resolved_metrics(filters, by, now)  tickets whose last resolution is in the period: resolution time,
                                                resolution SLA, FCR
-    conversation_metrics(filters, by, wait)    live conversations requested in the period: outcomes, wait time
+    conversation_metrics(filters, by, wait)    live conversations requested in the period: outcomes, wait time,
+                                               canned reply share (from the conversation's message counters)
 
 Each returns {key: {part: shape}} (key None when `by` is None; always holds None for an empty selection).
 """
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Avg, Case, Count, F, FloatField, Q, When
+from django.db.models import Avg, Case, Count, F, FloatField, Q, Sum, When
 from django.utils import timezone
 
 from tickets.models import Ticket
@@ -169,9 +170,12 @@ def ticket_resolved_metrics(*, filters: MetricFilter, by: str | None = None, now
 
 
 def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: bool = True) -> dict:
-    """{key: {"outcomes": {...}, "wait": {"count", "wall"}}} of live conversations requested in the period.
+    """{key: {"outcomes": {...}, "wait": {"count", "wall"}, "canned": {...}}} of live conversations requested
+    in the period.
 
     wait=False leaves the wait time out (its median needs a sort; the per-day chart does not show it).
+    "canned" counts the public operator messages of these conversations, whoever wrote them: per operator (the
+    message's author) or for selected operators, read canned_reply_share instead.
     """
     from tickets.selectors.conversations import ABANDONED, MISSED, live_conversations
 
@@ -186,6 +190,8 @@ def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: 
         "mean_wait_before_abandonment": Avg(
             SecondsBetween(F("ended_at"), F("requested_at")), filter=abandoned, output_field=FloatField()
         ),
+        "operator_messages": Sum("operator_message_count"),
+        "canned_messages": Sum("canned_message_count"),
     }
     measures = {}
     if wait:
@@ -206,6 +212,11 @@ def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: 
                 "transfer_rate": ratio(row["transferred"], row["answered"]),
             },
             "wait": {"count": row.get("_n_wall") or 0, "wall": stats.get("wall", dict(EMPTY_STATS))},
+            "canned": {
+                "operator_messages": row["operator_messages"] or 0,
+                "canned_messages": row["canned_messages"] or 0,
+                "share": ratio(row["canned_messages"] or 0, row["operator_messages"] or 0),
+            },
         }
     return out
 
