@@ -94,7 +94,7 @@ def _reply(conversation, operator, when, *, canned=None, private=False):
         # As the chat service that sends an operator message keeps the conversation's counters.
         Conversation.objects.filter(pk=conversation.pk).update(
             operator_message_count=F("operator_message_count") + 1,
-            canned_message_count=F("canned_message_count") + (canned is not None),
+            canned_message_count=F("canned_message_count") + int(canned is not None),
         )
 
 

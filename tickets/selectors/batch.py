@@ -40,7 +40,7 @@ def _grouped(qs, aggregates: dict, by: str | None, source: Source, period_field:
 def _stats_aggregates(name: str, value, only: Q) -> dict:
     """Count, mean and (PostgreSQL) median + p90 of `value` over the rows matching `only`."""
     aggregates = {
-        f"_n_{name}": Count("pk", filter=only),
+        f"_n_{name}": Count(value, filter=only),
         f"_mean_{name}": Avg(value, filter=only, output_field=FloatField()),
     }
     if connection.vendor == "postgresql":
@@ -91,6 +91,7 @@ def _timed(qs, aggregates: dict, measures: dict, by, source, period_field) -> li
     return [(row, {name: _stats(row, name, python.get(name)) for name in measures}) for row in rows]
 
 
+# Counted on columns that are never NULL and are in the covering indexes (COUNT(*) takes no FILTER in Django).
 def _tickets(filters: MetricFilter, period_field: str):
     return apply_filter(Ticket.objects.all(), filters, TICKET, period_field)
 
@@ -102,13 +103,13 @@ def ticket_created_metrics(*, filters: MetricFilter, by: str | None = None, now:
     has_due = Q(first_response_due_at__isnull=False)
     known = has_due & (Q(first_response_at__isnull=False) | Q(first_response_due_at__lte=now))
     aggregates = {
-        "created": Count("pk"),
-        "open": Count("pk", filter=Q(status=Ticket.Status.OPEN)),
-        "pending": Count("pk", filter=Q(status=Ticket.Status.PENDING)),
-        "resolved": Count("pk", filter=Q(status=Ticket.Status.RESOLVED)),
-        "reopened": Count("pk", filter=Q(reopen_count__gt=0)),
-        "sla_total": Count("pk", filter=known),
-        "sla_met": Count("pk", filter=known & Q(first_response_at__lte=F("first_response_due_at"))),
+        "created": Count("*"),
+        "open": Count("created_at", filter=Q(status=Ticket.Status.OPEN)),
+        "pending": Count("created_at", filter=Q(status=Ticket.Status.PENDING)),
+        "resolved": Count("created_at", filter=Q(status=Ticket.Status.RESOLVED)),
+        "reopened": Count("created_at", filter=Q(reopen_count__gt=0)),
+        "sla_total": Count("created_at", filter=known),
+        "sla_met": Count("created_at", filter=known & Q(first_response_at__lte=F("first_response_due_at"))),
     }
     measures = {
         "wall": (F("first_response_seconds"), answered),
@@ -144,11 +145,11 @@ def ticket_resolved_metrics(*, filters: MetricFilter, by: str | None = None, now
     )
     has_due = Q(resolution_due_at__isnull=False)
     aggregates = {
-        "resolved": Count("pk"),
-        "eligible": Count("pk", filter=closed),
-        "first_contact_resolved": Count("pk", filter=closed & first_contact),
-        "sla_total": Count("pk", filter=has_due),
-        "sla_met": Count("pk", filter=has_due & Q(resolved_at__lte=F("resolution_due_at"))),
+        "resolved": Count("*"),
+        "eligible": Count("resolved_at", filter=closed),
+        "first_contact_resolved": Count("resolved_at", filter=closed & first_contact),
+        "sla_total": Count("resolved_at", filter=has_due),
+        "sla_met": Count("resolved_at", filter=has_due & Q(resolved_at__lte=F("resolution_due_at"))),
     }
     measured = Q(resolution_seconds__isnull=False)
     measures = {"wall": (F("resolution_seconds"), measured), "business": (F("resolution_business_seconds"), measured)}
@@ -182,11 +183,11 @@ def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: 
     answered = Q(first_response_at__isnull=False)
     abandoned = Q(end_reason=ABANDONED)
     aggregates = {
-        "requested": Count("pk"),
-        "answered": Count("pk", filter=answered),
-        "abandoned": Count("pk", filter=abandoned),
-        "missed": Count("pk", filter=Q(end_reason=MISSED)),
-        "transferred": Count("pk", filter=answered & Q(transfer_count__gt=0)),
+        "requested": Count("*"),
+        "answered": Count("requested_at", filter=answered),
+        "abandoned": Count("requested_at", filter=abandoned),
+        "missed": Count("requested_at", filter=Q(end_reason=MISSED)),
+        "transferred": Count("requested_at", filter=answered & Q(transfer_count__gt=0)),
         "mean_wait_before_abandonment": Avg(
             SecondsBetween(F("ended_at"), F("requested_at")), filter=abandoned, output_field=FloatField()
         ),
