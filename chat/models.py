@@ -257,6 +257,25 @@ class Conversation(models.Model):
             models.Index(fields=["requested_at"], name="conv_requested_idx"),
             models.Index(fields=["assignee", "status"], name="conv_assignee_status_idx"),
             models.Index(fields=["ended_at"], name="conv_ended_idx"),
+            # The reports read a period's live conversations from this alone (index-only scans): breakdown keys,
+            # outcomes, wait time and the message counters.
+            models.Index(
+                fields=["requested_at"],
+                include=[
+                    "inbox",
+                    "channel_kind",
+                    "team",
+                    "assignee",
+                    "first_response_at",
+                    "end_reason",
+                    "ended_at",
+                    "transfer_count",
+                    "operator_message_count",
+                    "canned_message_count",
+                ],
+                condition=Q(channel_kind__in=["web_widget", "api"]),
+                name="conv_live_requested_cover_idx",
+            ),
         ]
 
     def __str__(self) -> str:

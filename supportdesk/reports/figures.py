@@ -272,7 +272,10 @@ def _timeseries(query: ReportQuery) -> list[dict]:
     filters = ticket_filter(query)
     conversations = ticket_selectors.conversation_metrics(filters=filters, by="day", wait=False)
     outcomes = {day: row["outcomes"] for day, row in conversations.items()}
-    frt = {day: row["frt"] for day, row in ticket_selectors.ticket_created_metrics(filters=filters, by="day").items()}
+    frt = {
+        day: row["frt"]
+        for day, row in ticket_selectors.ticket_created_metrics(filters=filters, by="day", business=False).items()
+    }
     surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by="day"), "day")
     series = []
     for day in query.days:

@@ -96,8 +96,13 @@ def _tickets(filters: MetricFilter, period_field: str):
     return apply_filter(Ticket.objects.all(), filters, TICKET, period_field)
 
 
-def ticket_created_metrics(*, filters: MetricFilter, by: str | None = None, now: datetime | None = None) -> dict:
-    """{key: {"frt": {"count", "wall", "business"}, "sla_first_response": Share, "counts": {...}}}."""
+def ticket_created_metrics(
+    *, filters: MetricFilter, by: str | None = None, now: datetime | None = None, business: bool = True
+) -> dict:
+    """{key: {"frt": {"count", "wall", "business"}, "sla_first_response": Share, "counts": {...}}}.
+
+    business=False leaves the business-time FRT out (its median needs a sort; the per-day chart shows wall time).
+    """
     now = now or timezone.now()
     answered = Q(first_response_seconds__isnull=False)
     has_due = Q(first_response_due_at__isnull=False)
@@ -111,14 +116,13 @@ def ticket_created_metrics(*, filters: MetricFilter, by: str | None = None, now:
         "sla_total": Count("created_at", filter=known),
         "sla_met": Count("created_at", filter=known & Q(first_response_at__lte=F("first_response_due_at"))),
     }
-    measures = {
-        "wall": (F("first_response_seconds"), answered),
-        "business": (F("first_response_business_seconds"), answered),
-    }
+    measures = {"wall": (F("first_response_seconds"), answered)}
+    if business:
+        measures["business"] = (F("first_response_business_seconds"), answered)
     out = {}
     for row, stats in _timed(_tickets(filters, "created_at"), aggregates, measures, by, TICKET, "created_at"):
         out[row["_key"]] = {
-            "frt": {"count": row["_n_wall"] or 0, **stats},
+            "frt": {"count": row["_n_wall"] or 0, "business": dict(EMPTY_STATS), **stats},
             "sla_first_response": _share(row["sla_total"], row["sla_met"]),
             "counts": {k: row[k] or 0 for k in ("created", "open", "pending", "resolved", "reopened")},
         }
