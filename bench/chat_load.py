@@ -1,7 +1,8 @@
 """Chat load: N visitors and M operators as real websocket clients against one daphne, beside a raw relay.
 
 Open loop: visitor messages leave at a fixed rate whatever the server does. Every message must be stored
-(counted in the database afterwards) and delivered to every operator of the inbox. Reported: delivered
+(counted in the database afterwards), acknowledged to its visitor, and delivered once to the operator who
+holds the conversation (protocol: a held conversation's messages go to its assignee). Reported: delivered
 messages/s, end-to-end latency (visitor send → operator receives message.new) p50/p95/p99, lost and
 duplicated deliveries, server memory per connection; then the same load against a minimal `websockets`
 relay (no database, no channel layer: the physical floor of this machine) and the ratio.
@@ -44,6 +45,11 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -58,31 +64,29 @@ def run_relay(port: int) -> None:
     """Visitors' messages acknowledged and fanned out to every operator socket; nothing stored."""
     from websockets.asyncio.server import serve
 
-    operators: set = set()
+    operators: list = []
     counter = iter(range(1, 1 << 62))
+    round_robin = iter(range(1 << 62))
 
     async def handler(ws):
         if ws.request.path.startswith("/ws/agent/"):
-            operators.add(ws)
+            operators.append(ws)
             await ws.send(json.dumps({"type": "welcome", "last_event_id": 0}))
-            try:
-                await ws.wait_closed()
-            finally:
-                operators.discard(ws)
+            await ws.wait_closed()
             return
+        assignee = None
         async for raw in ws:
             frame = json.loads(raw)
             if frame.get("type") == "hello":
+                assignee = operators[next(round_robin) % len(operators)]
                 await ws.send(json.dumps({"type": "welcome", "messages": []}))
             elif frame.get("type") == "message.send":
                 message = {"id": next(counter), "body": frame["body"], "client_id": frame["client_id"]}
                 await ws.send(json.dumps({"type": "message.ack", "client_id": frame["client_id"], "message": message}))
-                out = json.dumps({"type": "message.new", "message": message})
-                for operator in list(operators):
-                    try:
-                        await operator.send(out)
-                    except Exception:  # noqa: BLE001 — a closed operator socket is not the relay's problem
-                        operators.discard(operator)
+                try:
+                    await assignee.send(json.dumps({"type": "message.new", "message": message}))
+                except Exception:  # noqa: BLE001 — a closed operator socket is not the relay's problem
+                    pass
 
     async def main():
         async with serve(handler, "127.0.0.1", port, max_size=2**20):
@@ -101,6 +105,7 @@ class Stats:
         self.received: list[dict[int, float]] = []
         self.duplicates = 0
         self.late_sends = 0
+        self.last_frame_at = time.perf_counter()
 
 
 async def operator_client(url: str, cookie: str | None, stats: Stats, index: int, ready: asyncio.Event, count):
@@ -116,6 +121,7 @@ async def operator_client(url: str, cookie: str | None, stats: Stats, index: int
         ready.set()
         async for raw in ws:
             now = time.perf_counter()
+            stats.last_frame_at = now
             frame = json.loads(raw)
             if frame.get("type") != "message.new":
                 continue
@@ -201,8 +207,13 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
     t0 = time.perf_counter()
     await asyncio.gather(*(first(i, v) for i, v in enumerate(visitors)))
     warmup_seconds = time.perf_counter() - t0
-    await asyncio.sleep(2)
+    # The warm-up's queue and assignment frames drain before the measured phase starts.
+    quiet_deadline = time.perf_counter() + 180
+    while time.perf_counter() - stats.last_frame_at < 2 and time.perf_counter() < quiet_deadline:
+        await asyncio.sleep(0.2)
+    warmup_seconds = time.perf_counter() - t0
     # Measured phase, open loop.
+    cpu_before = cpu_seconds(server_pid)
     total = int(args.rate * args.duration)
     start = time.perf_counter()
     for seq in range(total):
@@ -218,20 +229,41 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
     send_seconds = time.perf_counter() - start
     deadline = time.perf_counter() + args.settle
     while time.perf_counter() < deadline:
-        if all(len(seen) >= total for seen in stats.received) and len(stats.acked_at) >= total:
+        if sum(len(seen) for seen in stats.received) >= total and len(stats.acked_at) >= total:
             break
         await asyncio.sleep(0.1)
     finish = max((max(seen.values()) for seen in stats.received if seen), default=time.perf_counter())
+    server_cpu = cpu_seconds(server_pid) - cpu_before
     for v in visitors:
         await v.close()
     for task in operator_tasks:
         task.cancel()
     await asyncio.gather(*operator_tasks, return_exceptions=True)
 
-    latencies = [(received - stats.sent_at[seq]) * 1000 for seen in stats.received for seq, received in seen.items()]
+    first_seen: dict[int, float] = {}
+    for seen in stats.received:
+        for seq, received in seen.items():
+            if seq in first_seen:
+                stats.duplicates += 1  # one message delivered to two operators
+            first_seen[seq] = min(received, first_seen.get(seq, received))
+    latencies = [(received - stats.sent_at[seq]) * 1000 for seq, received in first_seen.items()]
     ack_latencies = [(at - stats.sent_at[seq]) * 1000 for seq, at in stats.acked_at.items()]
-    deliveries_expected = total * len(cookies)
+    deliveries_expected = total
     delivered = len(latencies)
+    if args.dump:
+        Path(f"{args.dump}.{label}.json").write_text(
+            json.dumps(
+                [
+                    [
+                        seq,
+                        stats.sent_at[seq] - start,
+                        stats.acked_at.get(seq, 0) - start,
+                        first_seen.get(seq, 0) - start,
+                    ]
+                    for seq in range(total)
+                ]
+            )
+        )
     return {
         "label": label,
         "messages": total,
@@ -252,6 +284,7 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
         "mean": statistics.fmean(latencies) if latencies else float("nan"),
         "rss_per_connection": (rss_after - rss_before) / max(connections, 1),
         "rss_after": rss_after,
+        "cpu_ms_per_message": server_cpu * 1000 / max(total, 1),
     }
 
 
@@ -328,12 +361,14 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
 
 def report(result: dict) -> None:
     print(
-        f"{result['label']:<8} sent {result['messages']} msgs in {result['send_seconds']:.1f}s | "
+        f"{result['label']:<8} warm-up {result['warmup_seconds']:.0f}s, "
+        f"sent {result['messages']} msgs in {result['send_seconds']:.1f}s | "
         f"delivered {result['delivered']}/{result['deliveries_expected']} deliveries "
         f"({result['msgs_per_s']:.1f} msgs/s, {result['deliveries_per_s']:.0f} deliveries/s) | "
         f"latency p50 {result['p50']:.1f} ms p95 {result['p95']:.1f} ms p99 {result['p99']:.1f} ms "
         f"(ack p99 {result['ack_p99']:.1f} ms) | lost {result['lost']} unacked {result['unacked']} "
         f"duplicated {result['duplicated']} late sends {result['late_sends']} | "
+        f"server CPU {result['cpu_ms_per_message']:.2f} ms/msg | "
         f"memory {result['rss_per_connection'] / 1024:.1f} KiB/connection (RSS {result['rss_after'] / 2**20:.0f} MiB)"
     )
 
@@ -345,6 +380,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="visitor messages per second")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of measured load")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait for late deliveries")
+    parser.add_argument("--dump", help="write per-message timings to DUMP.<desk|relay>.json")
     parser.add_argument("--relay-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay_server:
@@ -355,15 +391,21 @@ def main() -> None:
     from django.conf import settings
 
     site_key, cookies, inbox_id = prepare_desk(args)
-    # Persistent database connections, as a deployment would run: Channels does all ORM work of a process
-    # in one thread, and a new PostgreSQL connection per call would dominate every figure.
+    # As a deployment would run daphne: persistent database connections (a new PostgreSQL connection per
+    # call would dominate every figure) and 16 threads for ORM work (daphne's ASGI_THREADS; 2 cores + 4 by
+    # default), so that queries waiting on a busy database overlap.
     env = dict(
-        os.environ, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "300")
+        os.environ,
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="WARNING",
+        CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "300"),
+        ASGI_THREADS=os.environ.get("ASGI_THREADS", "16"),
     )
     port = free_port()
     print(
         f"desk: 1 daphne, database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
-        f"channel layer {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}; "
+        f"channel layer {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}, "
+        f"CONN_MAX_AGE={env['CONN_MAX_AGE']} ASGI_THREADS={env['ASGI_THREADS']}; "
         f"{args.visitors} visitors, {args.operators} operators, {args.rate:g} visitor msgs/s for {args.duration:g}s"
     )
     desk = subprocess.Popen(
@@ -375,6 +417,7 @@ def main() -> None:
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", desk)
+        print(f"desk server pid {desk.pid}", flush=True)
         desk_result = asyncio.run(drive(f"ws://127.0.0.1:{port}", site_key, cookies, args, desk.pid, "desk"))
     finally:
         desk.terminate()

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -105,9 +106,53 @@ class MessageAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class CannedReplyForm(forms.ModelForm):
+    class Meta:
+        model = CannedReply
+        fields = ["shortcut", "title", "body", "language", "team", "inbox"]
+
+    def clean(self):
+        data = super().clean()
+        # The database constraint cannot see duplicates when team or inbox is empty (NULLs differ).
+        same = CannedReply.objects.filter(
+            shortcut=data.get("shortcut"), language=data.get("language"), team=data.get("team"), inbox=data.get("inbox")
+        ).exclude(pk=self.instance.pk)
+        if data.get("shortcut") and same.exists():
+            raise forms.ValidationError(
+                {"shortcut": _("This shortcut is already used in the same place and language.")}
+            )
+        return data
+
+
 @admin.register(CannedReply)
 class CannedReplyAdmin(admin.ModelAdmin):
-    list_display = ["shortcut", "title", "team", "inbox", "language", "use_count"]
-    list_filter = ["team", "inbox", "language"]
+    form = CannedReplyForm
+    list_display = ["slash_shortcut", "title", "scope", "language", "use_count"]
+    list_display_links = ["slash_shortcut", "title"]
+    list_filter = ["language", "team", "inbox"]
     search_fields = ["shortcut", "title", "body"]
+    autocomplete_fields = ["team", "inbox"]
     readonly_fields = ["use_count", "created_at"]
+    fieldsets = [
+        (None, {"fields": ["shortcut", "title", "body", "language"]}),
+        (
+            _("Who can use it"),
+            {
+                "fields": ["team", "inbox"],
+                "description": _(
+                    "A team's replies are offered to its operators in every inbox; an inbox's replies to everyone "
+                    "answering in that inbox. Leave both empty to offer the reply to every operator."
+                ),
+            },
+        ),
+        (_("Use"), {"fields": ["use_count", "created_at"]}),
+    ]
+
+    @admin.display(description=_("shortcut"), ordering="shortcut")
+    def slash_shortcut(self, obj):
+        return f"/{obj.shortcut}"
+
+    @admin.display(description=_("offered to"))
+    def scope(self, obj):
+        places = [str(place) for place in (obj.team, obj.inbox) if place is not None]
+        return " · ".join(places) or _("every operator")

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 from collections import deque
 
 from channels.auth import get_user
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -26,7 +28,17 @@ from chat.services.broadcast import visitor_view
 from chat.services.errors import ChatError
 
 logger = logging.getLogger(__name__)
-db = database_sync_to_async
+
+
+def db(fn):
+    """ORM work off the event loop, in a pool of threads (each with its own database connection).
+
+    Channels' default runs every database call of a process in one thread, so one process can wait on
+    only one query at a time; chat services are each one transaction with no thread-local state, and a
+    socket handles its frames one after another, so each visitor's messages stay in order.
+    """
+    return database_sync_to_async(fn, thread_sensitive=False)
+
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
@@ -132,13 +144,13 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         """Checks every frame must pass (authentication)."""
 
     async def dispatch(self, message):
-        # Channels closes stale database connections before every handler, in the one database thread;
-        # forwarding a realtime frame touches no database, and under load those hops queue behind the
-        # real queries (at 20 operators × 50 messages/s: a thousand a second).
-        if message["type"] == "realtime.frame":
-            await self.realtime_frame(message)
-            return
-        await super().dispatch(message)
+        # Channels hops to its database thread before every handler to close stale connections. Here
+        # every database call goes through `db`, which does that itself in the thread it runs in; the
+        # extra hop per frame (per realtime frame too) only queued behind real queries under load.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def realtime_frame(self, event):
         await self.send_frame(event["frame"])
@@ -181,10 +193,12 @@ class WidgetConsumer(ProtocolConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _heartbeat(self):
+        # Spread over the period: sockets opened together must not all write in the same instant.
+        await asyncio.sleep(random.uniform(0, conversations.VISITOR_HEARTBEAT_SECONDS))
         while True:
-            await asyncio.sleep(conversations.VISITOR_HEARTBEAT_SECONDS)
             if self.counted_conversation_id is not None:
                 await db(visitors.visitor_heartbeat)(conversation_id=self.counted_conversation_id)
+            await asyncio.sleep(conversations.VISITOR_HEARTBEAT_SECONDS)
 
     async def disconnect(self, code):
         for task in self.tasks:

@@ -38,12 +38,19 @@ def operator_conversation(*, operator: OperatorProfile, conversation_id: int) ->
     return operator_conversations(operator=operator).filter(pk=conversation_id).first()
 
 
-def conversation_messages(*, conversation: Conversation, after_id: int | None = None) -> list[Message]:
-    """The newest MESSAGES_PAGE messages (after `after_id` when given), oldest first, private notes included."""
+def conversation_messages(
+    *, conversation: Conversation, after_id: int | None = None, before_id: int | None = None
+) -> tuple[list[Message], bool]:
+    """A page of messages, oldest first, private notes included: the newest MESSAGES_PAGE (after `after_id`,
+    or before `before_id`, when given), and whether older ones remain."""
     messages = conversation.messages.select_related("author")
     if after_id is not None:
         messages = messages.filter(pk__gt=after_id)
-    return list(reversed(messages.order_by("-id")[:MESSAGES_PAGE]))
+    if before_id is not None:
+        messages = messages.filter(pk__lt=before_id)
+    page = list(reversed(messages.order_by("-id")[:MESSAGES_PAGE]))
+    has_earlier = bool(page) and conversation.messages.filter(pk__lt=page[0].pk).exists()
+    return page, has_earlier
 
 
 def contact_earlier_conversations(*, conversation: Conversation, limit: int = 20) -> list[Conversation]:

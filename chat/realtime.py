@@ -3,8 +3,9 @@
 Audiences (channel-layer groups):
 - `conversation_visitor(conversation_id)`: the visitor's sockets of one conversation — never a private note.
 - `contact_visitor(contact_id)`: every widget socket of one visitor (to learn that a conversation started).
-- `inbox_operators(inbox_id)`: every operator socket of an inbox.
-- `operator(user_id)`: every socket of one operator.
+- `inbox_operators(inbox_id)`: every operator socket of an inbox (queue, assignment, status changes, and the
+  messages of a conversation nobody holds yet).
+- `operator(user_id)`: every socket of one operator (the messages of the conversations they hold).
 A consumer in a group receives {"type": "realtime.frame", "frame": {...}} and forwards the frame as it is.
 
 Frames for operators of an inbox are also appended to `InboxEvent`, in the same transaction as the change,
@@ -134,6 +135,23 @@ def send_to_inbox_operators(inbox_id: int, frame: dict) -> None:
         inbox_id=inbox_id, conversation_id=conversation_id, type=frame["type"], payload=frame
     )
     _on_commit(inbox_operators_group(inbox_id), {**frame, "event_id": event.pk})
+
+
+def send_to_conversation_operators(*, inbox_id: int, assignee_id: int | None, frame: dict) -> None:
+    """A conversation's traffic: to its assignee's sockets, or to the whole inbox while nobody has it.
+
+    Logged for the inbox like every operator frame, so `sync` replays it to whoever reconnects. Sending
+    every message to every operator of a busy inbox would multiply the channel layer's work by the number
+    of operators for frames that only the assignee shows.
+    """
+    if assignee_id is None:
+        send_to_inbox_operators(inbox_id, frame)
+        return
+    conversation_id = (frame.get("message") or {}).get("conversation_id")
+    event = InboxEvent.objects.create(
+        inbox_id=inbox_id, conversation_id=conversation_id, type=frame["type"], payload=frame
+    )
+    _on_commit(operator_group(assignee_id), {**frame, "event_id": event.pk})
 
 
 def send_to_operator(user_id: int, frame: dict) -> None:

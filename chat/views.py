@@ -65,6 +65,11 @@ def _conversation_or_404(request, conversation_id: int) -> Conversation:
     return conversation
 
 
+def _id_param(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
 def _js_strings() -> dict:
     """Every string the inbox's JavaScript shows, translated for the request's language."""
     return {
@@ -101,6 +106,7 @@ def _js_strings() -> dict:
         "retry_now": _("Retry now"),
         "new_chat_title": _("New chat waiting"),
         "new_chat_body": _("%(name)s in %(inbox)s"),
+        "assigned_title": _("A chat was handed to you"),
         "notifications_blocked": _("Desktop notifications are blocked in this browser's site settings."),
         "error_conflict": _("Someone else already took this conversation."),
         "error_forbidden": _("You are not allowed to do that."),
@@ -122,6 +128,7 @@ def _js_strings() -> dict:
         "followup_of": _("Same issue as ticket #%(id)s"),
         "followup_done": _("This conversation now continues ticket #%(id)s."),
         "read_only": _("This conversation has ended; it is shown read-only."),
+        "load_earlier": _("Show earlier messages"),
         "channel_web_widget": _("Web chat"),
         "channel_offline_form": _("Offline form"),
         "channel_email": _("E-mail"),
@@ -169,15 +176,17 @@ def open_conversations(request):
 @require_GET
 @operator_required
 def conversation_detail(request, conversation_id: int):
-    """The conversation and its messages; with ?after=N only the messages after id N (after a reconnect)."""
+    """The conversation and its newest messages; ?after=N: those after id N (after a reconnect); ?before=N:
+    the page before id N (scrolling back)."""
     conversation = _conversation_or_404(request, conversation_id)
-    after = request.GET.get("after")
-    after_id = int(after) if after and after.isdigit() else None
-    messages = selectors.conversation_messages(conversation=conversation, after_id=after_id)
+    messages, has_earlier = selectors.conversation_messages(
+        conversation=conversation, after_id=_id_param(request, "after"), before_id=_id_param(request, "before")
+    )
     return JsonResponse(
         {
             "conversation": conversation_payload(conversation),
             "messages": [message_payload(m) for m in messages],
+            "has_earlier": has_earlier,
         }
     )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.template.loader import render_to_string
 
 from chat.models import CannedReply, ChannelKind, Inbox, OperatorProfile, Team
 from surveys.models import SurveyTemplate
@@ -90,3 +91,8 @@ def create_demo() -> dict:
             team=team, inbox=None, shortcut=shortcut, language=language, defaults={"title": title, "body": body}
         )
     return {"team": team, "inboxes": [website, persian]}
+
+
+def render_demo_site(*, desk_url: str, site_key: str, persian: bool = False) -> str:
+    """The demo shop's page, embedding the widget of `desk_url` with the one tag of the protocol."""
+    return render_to_string("demo/site.html", {"site_key": site_key, "desk_url": desk_url, "persian": persian})

@@ -108,8 +108,18 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+            # Redis pub/sub: frames are pushed to each server process; the list-based core layer pops them one
+            # round trip at a time and fell seconds behind at 50 messages/s (bench/chat_load.py). Nothing is
+            # lost either way when a process is down: clients catch up from the database on reconnect.
+            "BACKEND": env.str("CHANNEL_LAYER_BACKEND", default="channels_redis.pubsub.RedisPubSubChannelLayer"),
+            # redis-py 8 reads with a 5 s socket timeout by default, exactly the core layer's 5 s BZPOPMIN wait:
+            # an idle socket's receive then failed with TimeoutError and killed its consumer. Read longer; and
+            # allow more than its default 100 connections per process (hundreds of sockets join groups at once).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}],
+                "capacity": 1500,
+                "expiry": 60,
+            },
         }
     }
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

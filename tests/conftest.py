@@ -44,6 +44,15 @@ def _celery_eager_by_default():
 
 
 @pytest.fixture(autouse=True)
+def _test_process_holds_sockets(monkeypatch):
+    """WebsocketCommunicator sockets live in the test process, so its realtime sends go to its own channel
+    layer rather than over the bridge to a server process (test_realtime_bridge turns this off)."""
+    from chat import realtime
+
+    monkeypatch.setattr(realtime, "_server_process", True)
+
+
+@pytest.fixture(autouse=True)
 def _mail_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

@@ -39,7 +39,9 @@ def message_created(message: Message) -> dict:
     payload = message_payload(message)
     frame = {"type": realtime.MESSAGE_NEW, "message": payload}
     conversation = message.conversation
-    realtime.send_to_inbox_operators(conversation.inbox_id, frame)
+    realtime.send_to_conversation_operators(
+        inbox_id=conversation.inbox_id, assignee_id=conversation.assignee_id, frame=frame
+    )
     if not message.private:
         realtime.send_to_conversation_visitor(conversation.pk, frame)
     return payload

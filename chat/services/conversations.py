@@ -21,14 +21,13 @@ from chat.services.assignment import conversation_assign_auto, conversation_assi
 from chat.services.broadcast import conversation_changed, message_created, queue_moved, visitor_view
 from chat.services.errors import ChatError
 from surveys.services import survey_conversation_ended
-from tickets.business_hours import schedule_for
-from tickets.models import ReportingEvent, Ticket
+from tickets.models import ReportingEvent
 from tickets.services import (
     reporting_event_record,
-    sla_targets_for,
     ticket_attach_conversation,
     ticket_create,
     ticket_resolve,
+    ticket_set_channel_kind,
 )
 
 # A visitor socket refreshes `visitor_last_seen_at` this often; a count not refreshed for three periods
@@ -215,21 +214,17 @@ def conversation_visitor_left_if_gone(*, conversation_id: int, now: datetime | N
     return True
 
 
-def _turn_into_offline_ticket(conversation: Conversation) -> None:
+def _turn_into_offline_ticket(conversation: Conversation, at: datetime) -> None:
     """A missed chat becomes an offline message: the ticket moves to the offline channel and its targets."""
-    ticket = conversation.ticket
-    if ticket is None:
+    if conversation.ticket is None:
         return
-    schedule = schedule_for(conversation.inbox)
-    first_response, resolution = sla_targets_for(inbox=conversation.inbox, channel_kind=ChannelKind.OFFLINE_FORM)
     first = conversation.messages.filter(sender=Message.Sender.VISITOR).order_by("id").first()
-    Ticket.objects.filter(pk=ticket.pk).update(
+    conversation.ticket = ticket_set_channel_kind(
+        ticket=conversation.ticket,
         channel_kind=ChannelKind.OFFLINE_FORM,
-        subject=ticket.subject or (first.body[:200] if first else ""),
-        first_response_due_at=schedule.add_business_seconds(ticket.created_at, first_response),
-        resolution_due_at=schedule.add_business_seconds(ticket.created_at, resolution),
+        subject=first.body[:200] if first else "",
+        at=at,
     )
-    ticket.refresh_from_db()
 
 
 @transaction.atomic
@@ -242,7 +237,7 @@ def conversation_miss_if_unanswered(*, conversation_id: int, now: datetime | Non
     timed_out = conversation.requested_at < now - timedelta(seconds=settings.QUEUE_TIMEOUT_SECONDS)
     if not timed_out and inbox_availability(conversation.inbox, now)[0]:
         return False
-    _turn_into_offline_ticket(conversation)
+    _turn_into_offline_ticket(conversation, now)
     notice = Message.objects.create(
         conversation=conversation,
         sender=Message.Sender.SYSTEM,

@@ -22,13 +22,14 @@ from tickets.services import ticket_record_first_response
 
 def _open_conversation_locked(contact: Contact) -> Conversation | None:
     # FOR UPDATE re-reads the row once the lock is granted: a conversation ended meanwhile is not returned.
-    return (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("inbox", "contact", "ticket")
+    # A contact has at most one open conversation, so no ordering (and none of its per-query cost).
+    found = list(
+        Conversation.objects.select_for_update()
         .filter(contact=contact)
         .exclude(status=Conversation.Status.ENDED)
-        .first()
+        .order_by()[:1]
     )
+    return found[0] if found else None
 
 
 def _create_once(conversation: Conversation, client_id: str | None, **fields) -> tuple[Message, bool]:
@@ -49,11 +50,9 @@ def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) 
     conversation = _open_conversation_locked(contact)
     # Checked after the lock, so that two sockets resending at once cannot both miss the stored message.
     if client_id:
-        earlier = Message.objects.select_related("conversation").filter(
-            conversation__contact=contact, client_id=client_id
-        )
-        if (message := earlier.first()) is not None:
-            return message, False
+        earlier = list(Message.objects.filter(conversation__contact=contact, client_id=client_id).order_by()[:1])
+        if earlier:
+            return earlier[0], False
     if conversation is None:
         try:
             with transaction.atomic():

@@ -42,7 +42,12 @@ export class CannedReplies {
     const params = new URLSearchParams({ q: this.search.value });
     const inboxId = this.inboxId();
     if (inboxId) params.set("inbox", inboxId);
-    const response = await fetch(`/inbox/canned-replies/?${params}`, { headers: { Accept: "application/json" } });
+    let response;
+    try {
+      response = await fetch(`/inbox/canned-replies/?${params}`, { headers: { Accept: "application/json" } });
+    } catch {
+      return;
+    }
     if (!response.ok) return;
     this.results = (await response.json()).results;
     this.active = 0;
@@ -69,10 +74,15 @@ export class CannedReplies {
       shortcut.textContent = `/${reply.shortcut}`;
       const title = document.createElement("span");
       title.textContent = reply.title;
+      title.dir = "auto";
+      const language = document.createElement("span");
+      language.className = "canned-lang";
+      language.textContent = reply.language;
       const body = document.createElement("span");
       body.className = "canned-body";
       body.textContent = reply.body;
-      item.append(shortcut, title, body);
+      body.dir = "auto";
+      item.append(shortcut, title, language, body);
       this.list.append(item);
     });
     const current = this.results[this.active];

@@ -3,6 +3,7 @@ const strings = JSON.parse(document.getElementById("inbox-strings").textContent)
 const lang = document.documentElement.lang || "en";
 const timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
 const dateTimeFormat = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+const shortDateFormat = new Intl.DateTimeFormat(lang, { dateStyle: "medium" });
 const two = new Intl.NumberFormat(lang, { minimumIntegerDigits: 2, useGrouping: false });
 const one = new Intl.NumberFormat(lang, { useGrouping: false });
 
@@ -26,6 +27,10 @@ export function clock(iso) {
 
 export function dateTime(iso) {
   return iso ? dateTimeFormat.format(new Date(iso)) : "";
+}
+
+export function shortDate(iso) {
+  return iso ? shortDateFormat.format(new Date(iso)) : "";
 }
 
 export function contactName(conversation) {

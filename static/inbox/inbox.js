@@ -1,7 +1,8 @@
 // The agent inbox: wires the socket, the lists, the thread, the contact column, dialogs and shortcuts together.
 import { Alerts } from "./alerts.js";
-import { CannedReplies } from "./canned.js";
-import { contactName, t } from "./format.js";
+import { Composer } from "./composer.js";
+import { contactName, dateTime, shortDate, t } from "./format.js";
+import { api, toast } from "./http.js";
 import { navigationOrder, onListClick, renderLists, tickTimers } from "./lists.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { AgentSocket } from "./socket.js";
@@ -10,63 +11,27 @@ import {
   addMessage,
   inboxNames,
   isMine,
+  changedSince,
   newestMessageId,
+  noteUpdate,
   replaceOpenConversations,
+  saveUnread,
   state,
   threadOf,
+  updatesMark,
   upsertConversation,
 } from "./state.js";
-import { renderHeader, renderMessages, setPrivateMode, showEmpty, showTyping, tickThreadSla } from "./thread.js";
+import { renderHeader, renderMessages, showEmpty, showTyping, tickThreadSla } from "./thread.js";
+import { applyTicket, bindTicketBar, loadFollowup } from "./ticketbar.js";
+import { bindTransfer, openTransfer } from "./transfer.js";
 
 const $ = (id) => document.getElementById(id);
-const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
-const composer = $("composer");
-const input = $("composer-input");
+const composerForm = $("composer");
 const pending = { claim: null, transfer: null, action: null };
-let cannedReplyId = null;
-let typingTimer = null;
-let typingSentAt = 0;
 let visitorTypingTimer = null;
 // After a reconnect the server replays what was missed, then says "sync.done"; until then a replayed
 // "conversation.queued" may be long taken, so alerts wait for the end of the replay.
 const sync = { active: false, welcomes: 0, missedQueued: new Set(), timer: null };
-
-// --- HTTP -------------------------------------------------------------------------------------
-
-async function api(url, { method = "GET", body } = {}) {
-  const response = await fetch(url, {
-    method,
-    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  let data = {};
-  try {
-    data = await response.json();
-  } catch {
-    data = {};
-  }
-  if (!response.ok) throw new Error(errorText(data) || response.statusText);
-  return data;
-}
-
-// Our views answer {"error": ...}; DRF answers {"detail": ...} or {"field": ["..."]}.
-function errorText(data) {
-  if (typeof data.error === "string") return data.error;
-  if (typeof data.detail === "string") return data.detail;
-  const first = Object.values(data)[0];
-  return Array.isArray(first) ? String(first[0]) : "";
-}
-
-// --- Feedback ---------------------------------------------------------------------------------
-
-function toast(text, kind = "info") {
-  const node = document.createElement("div");
-  node.className = `toast ${kind}`;
-  node.textContent = text;
-  $("toasts").append(node);
-  setTimeout(() => node.remove(), 7000);
-}
 
 const banner = $("banner");
 const bannerRetry = $("banner-retry");
@@ -104,6 +69,7 @@ function onSocketState(kind, info) {
 
 const socket = new AgentSocket({ onFrame: handleFrame, onState: onSocketState });
 bannerRetry.addEventListener("click", () => socket.retryNow());
+const composer = new Composer({ send: (frame) => socket.send(frame) });
 
 const alerts = new Alerts({
   soundBox: $("pref-sound"),
@@ -125,6 +91,7 @@ function renderPresence() {
 }
 
 function render() {
+  saveUnread();
   const derived = renderLists();
   renderPresence();
   document.title = `${derived.queue.length ? `(${derived.queue.length}) ` : ""}${document.title.replace(/^\(\d+\) /, "")}`;
@@ -135,7 +102,10 @@ function render() {
 // --- Frames from the server ------------------------------------------------------------------
 
 function mergeConversations(conversations = []) {
-  for (const conversation of conversations) upsertConversation(conversation);
+  for (const conversation of conversations) {
+    noteUpdate(conversation.id);
+    upsertConversation(conversation);
+  }
 }
 
 function handleFrame(frame) {
@@ -192,6 +162,7 @@ function pick(source, keys) {
 }
 
 function onQueued(conversation) {
+  noteUpdate(conversation.id);
   const known = upsertConversation(conversation);
   if (known && known.status === "queued") return;
   if (sync.active) sync.missedQueued.add(conversation.id);
@@ -208,18 +179,33 @@ function alertNewChat(conversation) {
 }
 
 function onUpdated(conversation) {
+  noteUpdate(conversation.id);
   const before = upsertConversation(conversation);
   const after = state.conversations.get(conversation.id);
   const wasMine = before && isMine(before);
+  // Given to me by a colleague's transfer or by automatic assignment (not my own claim, not the chat on screen).
+  const handedToMe = !wasMine && isMine(after) && after.status === "active" && pending.claim !== conversation.id;
+  if (handedToMe && conversation.id !== state.selectedId && !sync.active) {
+    alerts.newChat({
+      title: t("assigned_title"),
+      body: contactName(after),
+      tag: `conversation-${conversation.id}`,
+      onClick: () => select(conversation.id),
+    });
+  }
   if (pending.claim === conversation.id && isMine(after)) {
     pending.claim = null;
-    if (state.selectedId === conversation.id) input.focus();
+    if (state.selectedId === conversation.id) composer.focus();
   }
   if (pending.transfer === conversation.id && wasMine && !isMine(after)) {
     pending.transfer = null;
     toast(t("transferred"));
   }
   if (after.status === "ended") state.unread.delete(conversation.id);
+  // The visitor filled in the pre-chat form: the contact column shows their name and e-mail.
+  if (conversation.id === state.selectedId && before && before.contact?.name !== after.contact?.name) {
+    loadContact(conversation.id);
+  }
 }
 
 function onMessage(message, type) {
@@ -277,27 +263,54 @@ function markFailed(clientId) {
 
 async function refreshConversation(conversationId, { after } = {}) {
   const query = after ? `?after=${after}` : "";
+  const mark = updatesMark();
   const data = await api(`/inbox/conversations/${conversationId}/${query}`);
-  upsertConversation(data.conversation);
+  if (!changedSince(mark, conversationId)) upsertConversation(data.conversation);
   for (const message of data.messages) addMessage(message);
-  state.loaded.add(conversationId);
+  if (!after) {
+    if (data.has_earlier) state.hasEarlier.add(conversationId);
+    else state.hasEarlier.delete(conversationId);
+  }
   render();
   if (conversationId === state.selectedId) renderMessages(conversationId);
   return data;
 }
 
+async function loadEarlier() {
+  const conversationId = state.selectedId;
+  const oldest = Math.min(...[...threadOf(conversationId).values()].filter((m) => !m.pending).map((m) => m.id));
+  let data;
+  try {
+    data = await api(`/inbox/conversations/${conversationId}/?before=${oldest}`);
+  } catch (error) {
+    toast(t("error_generic", { detail: error.message }), "error");
+    return;
+  }
+  for (const message of data.messages) addMessage(message);
+  if (!data.has_earlier) state.hasEarlier.delete(conversationId);
+  if (conversationId === state.selectedId) renderMessages(conversationId, { keepPosition: true });
+}
+
 async function loadContact(conversationId) {
-  const response = await fetch(`/inbox/conversations/${conversationId}/contact/`, { credentials: "same-origin" });
+  let response;
+  try {
+    response = await fetch(`/inbox/conversations/${conversationId}/contact/`, { credentials: "same-origin" });
+  } catch {
+    return; // offline: the column keeps what it showed
+  }
   if (!response.ok || state.selectedId !== conversationId) return;
   // Rendered by Django with every value autoescaped.
   $("contact-pane").innerHTML = await response.text();
+  // Shown in the operator's own time zone, like the messages.
+  for (const time of $("contact-pane").querySelectorAll("time[datetime]")) {
+    time.title = time.textContent;
+    time.textContent = time.dataset.format === "date" ? shortDate(time.dateTime) : dateTime(time.dateTime);
+  }
 }
 
 async function select(conversationId) {
   if (state.selectedId !== conversationId) {
-    stopTyping();
-    input.value = "";
-    cannedReplyId = null;
+    composer.reset();
     showTyping("");
   }
   state.selectedId = conversationId;
@@ -324,9 +337,9 @@ function step(offset) {
   if (!order.length) return;
   const index = order.indexOf(state.selectedId);
   const next = index === -1 ? (offset > 0 ? 0 : order.length - 1) : (index + offset + order.length) % order.length;
-  select(order[next]).then(() => {
-    document.querySelector(`.conv-item.selected .conv-btn`)?.focus();
-  });
+  select(order[next]);
+  // At once, not when the thread has loaded: by then the operator may be typing elsewhere.
+  document.querySelector(".conv-item.selected .conv-btn")?.focus();
 }
 
 function startSync() {
@@ -351,118 +364,16 @@ function finishSync() {
 // The state as stored now, after the replay: the open conversations, and what the open thread missed.
 async function resync() {
   try {
-    replaceOpenConversations((await api("/inbox/conversations/")).conversations);
+    const mark = updatesMark();
+    replaceOpenConversations((await api("/inbox/conversations/")).conversations, mark);
   } catch {
     return;
   }
   render();
-  if (state.selectedId) refreshConversation(state.selectedId, { after: newestMessageId(state.selectedId) });
-}
-
-// --- Composer ---------------------------------------------------------------------------------
-
-function newClientId() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function sendMessage() {
-  const conversationId = state.selectedId;
-  const body = input.value.trim();
-  if (!conversationId || !body) return;
-  if (body.length > state.maxChars) {
-    toast(t("error_too_large"), "error");
-    return;
+  if (state.selectedId) {
+    refreshConversation(state.selectedId, { after: newestMessageId(state.selectedId) }).catch(() => {});
   }
-  const isPrivate = $("private-toggle").checked;
-  const frame = { type: "message.send", conversation_id: conversationId, client_id: newClientId(), body, private: isPrivate };
-  if (cannedReplyId) frame.canned_reply_id = cannedReplyId;
-  threadOf(conversationId).set(`c:${frame.client_id}`, {
-    conversation_id: conversationId,
-    client_id: frame.client_id,
-    sender: "operator",
-    author_name: state.me.name,
-    body,
-    private: isPrivate,
-    pending: true,
-    frame,
-  });
-  socket.send(frame);
-  stopTyping();
-  input.value = "";
-  cannedReplyId = null;
-  renderMessages(conversationId);
 }
-
-function retry(clientId) {
-  const message = threadOf(state.selectedId).get(`c:${clientId}`);
-  if (!message) return;
-  message.failed = false;
-  message.pending = true;
-  socket.send(message.frame);
-  renderMessages(state.selectedId);
-}
-
-function sendTyping(isTyping) {
-  if (!state.selectedId) return;
-  socket.send({ type: "typing", conversation_id: state.selectedId, is_typing: isTyping });
-}
-
-function stopTyping() {
-  clearTimeout(typingTimer);
-  if (typingSentAt) sendTyping(false);
-  typingSentAt = 0;
-}
-
-input.addEventListener("input", () => {
-  if (!input.value) cannedReplyId = null;
-  // The visitor never sees that a private note is being written.
-  if ($("private-toggle").checked) return;
-  if (Date.now() - typingSentAt > 2000) {
-    sendTyping(true);
-    typingSentAt = Date.now();
-  }
-  clearTimeout(typingTimer);
-  typingTimer = setTimeout(stopTyping, 4000);
-});
-
-input.addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-    event.preventDefault();
-    sendMessage();
-  } else if (event.key === "/" && /(^|\n)$/.test(input.value.slice(0, input.selectionStart))) {
-    event.preventDefault();
-    canned.open();
-  } else if (event.key === "Escape") {
-    input.blur();
-  }
-});
-
-composer.addEventListener("submit", (event) => {
-  event.preventDefault();
-  sendMessage();
-});
-
-$("private-toggle").addEventListener("change", (event) => {
-  if (event.target.checked) stopTyping();
-  setPrivateMode(event.target.checked);
-});
-
-const canned = new CannedReplies({
-  box: $("canned"),
-  search: $("canned-search"),
-  list: $("canned-list"),
-  textarea: input,
-  inboxId: () => state.conversations.get(state.selectedId)?.inbox_id,
-  onPick: (reply) => {
-    cannedReplyId = reply.id;
-  },
-});
-$("canned-open").addEventListener("click", () => canned.open());
-$("thread").addEventListener("click", (event) => {
-  const button = event.target.closest("[data-retry]");
-  if (button) retry(button.dataset.retry);
-});
 
 // --- Actions ----------------------------------------------------------------------------------
 
@@ -487,133 +398,18 @@ function askResolve() {
   dialog.showModal();
 }
 
-function targetRow(name, value, label, load) {
-  const item = document.createElement("li");
-  const labelNode = document.createElement("label");
-  const radio = document.createElement("input");
-  radio.type = "radio";
-  radio.name = "target";
-  radio.value = `${name}:${value}`;
-  const text = document.createElement("span");
-  text.textContent = label;
-  const loadNode = document.createElement("span");
-  loadNode.className = "target-load";
-  loadNode.textContent = load;
-  labelNode.append(radio, text, loadNode);
-  item.append(labelNode);
-  return item;
-}
-
-async function openTransfer() {
-  const conversation = state.conversations.get(state.selectedId);
-  if (!conversation || conversation.status !== "active" || !isMine(conversation)) return;
-  const dialog = $("transfer-dialog");
-  $("transfer-error").textContent = "";
-  $("transfer-note").value = "";
-  let targets;
-  try {
-    targets = await api(`/inbox/conversations/${conversation.id}/transfer-targets/`);
-  } catch (error) {
-    toast(t("error_generic", { detail: error.message }), "error");
-    return;
-  }
-  const operators = targets.operators.map((operator) => {
-    const row = targetRow("operator", operator.id, operator.name, `${t(operator.status)} · ${t("load", { active: operator.active_chats, max: operator.max_chats })}`);
-    const dot = document.createElement("span");
-    dot.className = `dot dot-${operator.status}`;
-    row.querySelector("label").insertBefore(dot, row.querySelector("label span"));
-    return row;
-  });
-  const teams = targets.teams.map((team) => targetRow("team", team.id, team.name, `${t("online")}: ${team.online}`));
-  const empty = (key) => {
-    const li = document.createElement("li");
-    li.className = "target-empty";
-    li.textContent = "—";
-    li.dataset.key = key;
-    return li;
-  };
-  $("transfer-operators").replaceChildren(...(operators.length ? operators : [empty("operators")]));
-  $("transfer-teams").replaceChildren(...(teams.length ? teams : [empty("teams")]));
-  dialog.dataset.conversationId = conversation.id;
-  dialog.showModal();
-  dialog.querySelector('input[name="target"]')?.focus();
-}
-
-$("transfer-form").addEventListener("submit", (event) => {
-  const dialog = $("transfer-dialog");
-  const choice = dialog.querySelector('input[name="target"]:checked');
-  if (!choice) {
-    event.preventDefault();
-    $("transfer-error").textContent = t("transfer_pick");
-    return;
-  }
-  const [kind, id] = choice.value.split(":");
-  const conversationId = Number(dialog.dataset.conversationId);
-  const frame = { type: "conversation.transfer", conversation_id: conversationId };
-  frame[kind === "operator" ? "to_operator_id" : "to_team_id"] = Number(id);
-  const note = $("transfer-note").value.trim();
-  if (note) frame.note = note;
-  pending.transfer = conversationId;
+bindTicketBar({
+  render,
+  onFollowup: (conversationId) => {
+    refreshConversation(conversationId)
+      .then(() => loadContact(conversationId))
+      .catch(() => {});
+  },
+});
+bindTransfer((frame) => {
+  pending.transfer = frame.conversation_id;
   socket.send(frame);
 });
-$("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
-
-// Ticket changes go through the tickets app's operator API; its answer is the ticket as stored now.
-async function ticketChange(field, value) {
-  const conversation = state.conversations.get(state.selectedId);
-  if (!conversation?.ticket) return;
-  try {
-    applyTicket(await api(`/api/tickets/${conversation.ticket.id}/${field}/`, { method: "POST", body: { [field]: value } }));
-    toast(t("saved"));
-  } catch (error) {
-    toast(t("save_failed", { detail: error.message }), "error");
-  }
-  render();
-}
-
-function applyTicket(ticket) {
-  for (const conversation of state.conversations.values()) {
-    if (conversation.ticket?.id === ticket.id) conversation.ticket = { ...conversation.ticket, ...ticket };
-  }
-}
-
-// The contact's earlier ticket that this conversation may continue (offered while the conversation is open).
-async function loadFollowup(conversationId) {
-  const slot = $("followup-slot");
-  slot.replaceChildren();
-  const conversation = state.conversations.get(conversationId);
-  if (!conversation || conversation.status === "ended") return;
-  let candidate;
-  try {
-    candidate = (await api(`/api/conversations/${conversationId}/followup/`)).ticket;
-  } catch {
-    return;
-  }
-  if (!candidate || state.selectedId !== conversationId) return;
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "btn btn-small";
-  button.id = "act-followup";
-  button.textContent = t("followup_of", { id: candidate.id });
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    try {
-      await api(`/api/conversations/${conversationId}/followup/`, { method: "POST", body: { ticket_id: candidate.id } });
-    } catch (error) {
-      button.disabled = false;
-      toast(t("save_failed", { detail: error.message }), "error");
-      return;
-    }
-    slot.replaceChildren();
-    toast(t("followup_done", { id: candidate.id }));
-    await refreshConversation(conversationId);
-    loadContact(conversationId);
-  });
-  slot.append(button);
-}
-
-$("ticket-status").addEventListener("change", (event) => ticketChange("status", event.target.value));
-$("ticket-priority").addEventListener("change", (event) => ticketChange("priority", event.target.value));
 $("act-claim").addEventListener("click", claim);
 $("act-transfer").addEventListener("click", openTransfer);
 $("act-resolve").addEventListener("click", askResolve);
@@ -629,6 +425,9 @@ for (const button of document.querySelectorAll(".presence-btn")) {
 }
 
 // The contact column is replaced on every selection: listen on the column itself.
+$("thread").addEventListener("click", (event) => {
+  if (event.target.closest("[data-load-earlier]")) loadEarlier();
+});
 $("contact-pane").addEventListener("click", (event) => {
   const open = event.target.closest("[data-open-conversation]");
   if (open) select(Number(open.dataset.openConversation));
@@ -656,29 +455,26 @@ bindShortcuts({
   previous: () => step(-1),
   claim,
   reply: () => {
-    if (!composer.hidden && state.selectedId) input.focus();
+    if (!composerForm.hidden && state.selectedId) composer.focus();
   },
   resolve: askResolve,
   transfer: openTransfer,
   togglePrivate: () => {
-    setPrivateMode(!$("private-toggle").checked);
-    if (state.selectedId) input.focus();
+    composer.togglePrivate();
+    if (state.selectedId) composer.focus();
   },
   canned: () => {
-    if (!state.selectedId || composer.hidden) return;
-    input.focus();
-    canned.open();
+    if (state.selectedId && !composerForm.hidden) composer.openCanned();
   },
   presence: () => setPresence(state.me.status === "online" ? "away" : "online"),
   help: () => $("help-dialog").showModal(),
-  escape: () => canned.close({ refocus: false }),
+  escape: () => composer.closeCanned(),
 });
 $("help-open").addEventListener("click", () => $("help-dialog").showModal());
 
 // --- Start ------------------------------------------------------------------------------------
 
 onListClick((id) => select(id));
-setPrivateMode(false);
 setInterval(() => {
   tickTimers();
   const selected = state.conversations.get(state.selectedId);

@@ -2,15 +2,27 @@
 const initial = JSON.parse(document.getElementById("inbox-initial").textContent);
 
 export const inboxNames = JSON.parse(document.getElementById("inbox-names").textContent);
+// Unread counts live in this tab's session storage, so that a reload keeps them.
+const UNREAD_KEY = "supportdesk.inbox.unread";
+
+function storedUnread() {
+  try {
+    return new Map(JSON.parse(sessionStorage.getItem(UNREAD_KEY) || "[]"));
+  } catch {
+    return new Map();
+  }
+}
 
 export const state = {
   me: initial.me,
   maxChars: initial.message_max_chars,
   conversations: new Map(),
   messages: new Map(), // conversation id -> Map(message key -> message); key is the id, or client_id while pending
-  loaded: new Set(), // conversation ids whose history was fetched
-  unread: new Map(),
+  hasEarlier: new Set(), // conversation ids with older messages than the ones loaded
+  unread: storedUnread(),
   selectedId: null,
+  // Socket updates seen per conversation: an HTTP answer that started before one of them is older than it.
+  updates: new Map(),
 };
 
 for (const conversation of initial.conversations) state.conversations.set(conversation.id, conversation);
@@ -21,12 +33,32 @@ export function upsertConversation(conversation) {
   return known;
 }
 
-// Replaces every open conversation with a fresh list (after a reconnect). Ended ones are kept, and so is the
-// selected one: its detail is fetched again, which brings its own new state.
-export function replaceOpenConversations(conversations) {
-  const fresh = new Map(conversations.map((c) => [c.id, c]));
+export function noteUpdate(conversationId) {
+  state.updates.set(conversationId, (state.updates.get(conversationId) || 0) + 1);
+}
+
+// A mark to compare with later: did the socket bring news of a conversation while an HTTP call was out?
+export function updatesMark() {
+  return new Map(state.updates);
+}
+
+export function changedSince(mark, conversationId) {
+  return (state.updates.get(conversationId) || 0) !== (mark.get(conversationId) || 0);
+}
+
+// Replaces the open conversations with a list fetched after a reconnect. Kept as they are: ended ones, the
+// selected one (its detail is fetched again), and any the socket updated while the list was on its way.
+export function replaceOpenConversations(conversations, mark) {
+  const fresh = new Map();
+  for (const conversation of conversations) {
+    const local = state.conversations.get(conversation.id);
+    fresh.set(conversation.id, local && changedSince(mark, conversation.id) ? local : conversation);
+  }
   for (const [id, conversation] of state.conversations) {
-    if (!fresh.has(id) && (conversation.status === "ended" || id === state.selectedId)) fresh.set(id, conversation);
+    if (fresh.has(id)) continue;
+    if (conversation.status === "ended" || id === state.selectedId || changedSince(mark, id)) {
+      fresh.set(id, conversation);
+    }
   }
   state.conversations = fresh;
 }
@@ -76,4 +108,11 @@ export function newestMessageId(conversationId) {
     if (!message.pending && (newest === null || message.id > newest)) newest = message.id;
   }
   return newest;
+}
+
+export function saveUnread() {
+  for (const id of state.unread.keys()) {
+    if (state.conversations.get(id)?.status !== "active") state.unread.delete(id);
+  }
+  sessionStorage.setItem(UNREAD_KEY, JSON.stringify([...state.unread]));
 }

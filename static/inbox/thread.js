@@ -101,8 +101,22 @@ function messageNode(message) {
   return node;
 }
 
-export function renderMessages(conversationId) {
+function earlierButton() {
+  const item = document.createElement("li");
+  item.className = "load-earlier";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn-small";
+  button.dataset.loadEarlier = "";
+  button.textContent = t("load_earlier");
+  item.append(button);
+  return item;
+}
+
+// keepPosition: older messages were added above; what the operator was reading stays in place.
+export function renderMessages(conversationId, { keepPosition = false } = {}) {
   const nearBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 80;
+  const fromBottom = thread.scrollHeight - thread.scrollTop;
   const messages = sortedMessages(conversationId);
   if (!messages.length) {
     const empty = document.createElement("li");
@@ -111,8 +125,13 @@ export function renderMessages(conversationId) {
     thread.replaceChildren(empty);
     return;
   }
-  thread.replaceChildren(...messages.map(messageNode));
-  if (nearBottom || thread.dataset.conversationId !== String(conversationId)) thread.scrollTop = thread.scrollHeight;
+  const nodes = messages.map(messageNode);
+  if (state.hasEarlier.has(conversationId)) nodes.unshift(earlierButton());
+  thread.replaceChildren(...nodes);
+  if (keepPosition) thread.scrollTop = thread.scrollHeight - fromBottom;
+  else if (nearBottom || thread.dataset.conversationId !== String(conversationId)) {
+    thread.scrollTop = thread.scrollHeight;
+  }
   thread.dataset.conversationId = String(conversationId);
 }
 

@@ -14,12 +14,14 @@
       /* a page without a console */
     }
   };
-  // Every entry point from the browser (events, timers, socket callbacks) goes through safe().
+  // Every entry point from the browser (events, timers, socket callbacks) goes through safe(), async ones too.
   const safe =
     (fn) =>
     (...args) => {
       try {
-        return fn(...args);
+        const result = fn(...args);
+        if (result && typeof result.then === "function") result.then(null, warn);
+        return result;
       } catch (e) {
         warn(e);
       }
@@ -185,9 +187,13 @@
       return String(n);
     }
   };
+  // The time of day, with the date for a message from another day (a thread resumed later).
   const timeOf = (iso) => {
+    const d = new Date(iso);
+    const opts = { hour: "numeric", minute: "2-digit" };
+    if (d.toDateString() !== new Date().toDateString()) Object.assign(opts, { month: "short", day: "numeric" });
     try {
-      return new Intl.DateTimeFormat(intlLocale, { hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+      return new Intl.DateTimeFormat(intlLocale, opts).format(d);
     } catch (e) {
       return "";
     }
@@ -337,6 +343,7 @@
     unread: 0,
     baseTitle: null,
     survey: null,
+    gone: new Set(), // ids of ended conversations left with "Start a new conversation"
     offlineSent: false,
     typingSentAt: 0,
     typingIdle: null,
@@ -366,7 +373,12 @@
   async function startSession(extra) {
     const body = { site_key: SITE_KEY, visitor_token: S.token };
     if (/^https?:/.test(location.href)) body.page_url = location.href.slice(0, 2000);
-    const r = await api("/api/widget/v1/session", Object.assign(body, extra));
+    let r = await api("/api/widget/v1/session", Object.assign(body, extra));
+    if (r.status === 400 && r.data.page_url) {
+      // An address the desk cannot store (an intranet host name, say) must not cost the visitor the chat.
+      delete body.page_url;
+      r = await api("/api/widget/v1/session", body);
+    }
     if (r.ok) {
       setToken(r.data.visitor_token);
       S.contact = r.data.contact || S.contact;
@@ -519,7 +531,8 @@
   }
 
   function setConversation(c) {
-    if (!c) return;
+    // A late frame about a conversation the visitor has moved on from must not end the new one.
+    if (!c || S.gone.has(c.id) || (S.conv && c.id < S.conv.id)) return;
     const was = S.conv;
     S.conv = c;
     if (c.status === "ended") {
@@ -591,11 +604,13 @@
   }
 
   function markSent(el) {
+    el.setAttribute("data-state", "sent");
     el._meta.append(h("span", { class: "sd-state", text: " · " + t("sent") }));
   }
 
   function setState(p, state, why) {
     p.state = state;
+    p.el.setAttribute("data-state", state);
     const meta = p.el._meta;
     meta.replaceChildren();
     p.el.classList.toggle("sd-failed", state === "failed");
@@ -731,10 +746,7 @@
   /* ---------------------------------------------------------------- forms: fields with their messages */
 
   function fieldRule(name) {
-    const pre = S.config.prechat || S.config.prechat_fields || {};
-    const rule = Array.isArray(pre)
-      ? (pre.find((f) => (f.name || f.key) === name) || {}).rule
-      : pre[name] || S.config["prechat_" + name];
+    const rule = (S.config.prechat || {})[name];
     return rule === "required" || rule === "optional" ? rule : "off";
   }
 
@@ -912,22 +924,21 @@
 
   /* ---------------------------------------------------------------- survey */
 
+  // A question's scale: its min and max, else its "1-7" key, else the usual scale of its kind.
   function scaleOf(q, key) {
-    const s = q.scale;
-    let m = typeof s === "string" ? /^(\d+)\s*[-–]\s*(\d+)$/.exec(s) : null;
-    if (m) return [+m[1], +m[2]];
-    if (s && typeof s === "object" && s.min != null) return [+s.min, +s.max];
     if (q.min != null && q.max != null) return [+q.min, +q.max];
+    const m = /^(\d+)\s*[-–]\s*(\d+)$/.exec(String(q.scale || ""));
+    if (m) return [+m[1], +m[2]];
     return key === "nps" ? [0, 10] : key === "ces" ? [1, 7] : [1, 5];
   }
 
   function showSurvey(f) {
     const questions = (f.questions || []).map((q) => {
-      const key = String(q.key || q.id || q.kind || q.name || q.type || "csat");
+      const key = String(q.key || "csat");
       const [min, max] = scaleOf(q, key);
       return {
         key,
-        text: q.text || q.question || q.label || t("q_" + key),
+        text: q.text || t("q_" + key),
         min,
         max,
         stars: key === "csat" && min === 1 && max === 5,
@@ -938,7 +949,7 @@
     });
     if (!f.invitation || !questions.length) return;
     // `comment` is {label, max_length}, or null when the inbox asks for no comment.
-    const comment = "comment" in f ? f.comment : (S.config.survey || {}).allow_comment === false ? null : {};
+    const comment = f.comment;
     S.survey = {
       invitation: f.invitation,
       questions,
@@ -1129,10 +1140,10 @@
 
   function build() {
     const cfg = S.config;
-    lang = /^fa\b/i.test(cfg.locale || cfg.language || document.documentElement.lang || "") ? "fa" : "en";
+    lang = /^fa\b/i.test(cfg.locale || document.documentElement.lang || "") ? "fa" : "en";
     intlLocale = lang === "fa" ? "fa-IR" : (navigator.language || "en").startsWith("en") ? navigator.language : "en";
     const dir = cfg.direction === "rtl" || cfg.direction === "ltr" ? cfg.direction : lang === "fa" ? "rtl" : "ltr";
-    const brand = /^#[0-9a-f]{6}$/i.test(cfg.brand_color || cfg.color || "") ? cfg.brand_color || cfg.color : "#1f6feb";
+    const brand = /^#[0-9a-f]{6}$/i.test(cfg.brand_color || "") ? cfg.brand_color : "#1f6feb";
 
     const host = document.createElement("supportdesk-widget");
     // The page's own !important rules can still reach our host element: inline !important wins over them.
@@ -1164,7 +1175,7 @@
     const header = h(
       "header",
       { class: "sd-head" },
-      h("div", { class: "sd-head-text" }, h("h2", { id: titleId, class: "sd-title", text: cfg.title || cfg.name || t("title") }), els.subtitle),
+      h("div", { class: "sd-head-text" }, h("h2", { id: titleId, class: "sd-title", text: cfg.name || t("title") }), els.subtitle),
       els.endBtn,
       h(
         "button",
@@ -1190,6 +1201,7 @@
         onclick: () => {
           for (const el of S.rendered.values()) el.remove();
           S.rendered.clear();
+          if (S.conv) S.gone.add(S.conv.id);
           S.conv = null;
           S.ended = false;
           S.survey = null;

@@ -198,6 +198,8 @@ async def test_presence_set_changes_availability_for_new_chats(inbox, operator):
     update = await agent.expect("operator.updated")
     assert update["operator"]["status"] == "away"
     widget, conversation_id = await _conversation_waiting(inbox)
+    queued = await agent.expect("conversation.queued")
+    assert queued["conversation"]["id"] == conversation_id and queued["event_id"]
     assert (await db(Conversation.objects.get)(pk=conversation_id)).status == "queued"
     await agent.send({"type": "presence.set", "status": "online"})
     update = await agent.expect("conversation.updated", timeout=3)
@@ -265,3 +267,21 @@ async def test_wrong_field_types_get_invalid_frame(inbox, operator, frame):
     await agent.send(frame)
     await agent.error("invalid_frame")
     await agent.close()
+
+
+async def test_a_waiting_visitors_messages_reach_every_operator_a_held_ones_only_the_assignee(inbox, operator):
+    colleague = await db(OperatorFactory)(inboxes=[inbox], status="away")
+    await db(OperatorProfile.objects.filter(pk=operator.pk).update)(status="away")
+    mine, _ = await operator_socket(operator)
+    theirs, _ = await operator_socket(colleague)
+    widget, conversation_id = await _conversation_waiting(inbox, "waiting")
+    for socket in (mine, theirs):
+        await socket.expect("message.new", timeout=3)
+    await mine.send({"type": "conversation.claim", "conversation_id": conversation_id})
+    await theirs.conversation(id=conversation_id, status="active")
+    await say(widget, "now it is yours")
+    got = await mine.expect("message.new")
+    assert got["message"]["body"] == "now it is yours" and got["event_id"]
+    assert not [f for f in await theirs.drain(0.3) if f["type"] == "message.new"]
+    for socket in (widget, mine, theirs):
+        await socket.close()

@@ -176,3 +176,11 @@ def test_a_missed_conversation_tells_the_visitor(inbox):
     lifecycle.conversation_sweep()
     notice = Message.objects.filter(conversation=conversation, sender="system").get()
     assert notice.private is False and notice.body
+
+
+def test_the_sweep_runs_on_the_beat_schedule():
+    from supportdesk.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["chat-sweep"]
+    assert entry["task"] == "chat.sweep" and entry["schedule"] == settings.SWEEP_INTERVAL_SECONDS
+    assert "chat.sweep" in app.tasks

@@ -74,3 +74,29 @@ def test_the_bridge_refuses_unsigned_forged_and_replayed_requests(asgi_server):
     with pytest.raises(HTTPError) as exc:
         urlopen(url, timeout=5)  # noqa: S310
     assert exc.value.code == 405
+
+
+def test_a_sweep_in_a_real_worker_process_reaches_the_visitors_socket(asgi_server, celery_worker_factory):
+    """Whatever the channel layer: the sweep runs in a Celery worker, the visitor is on daphne."""
+    from chat.tasks import chat_sweep
+
+    inbox = InboxFactory()  # nobody online: the waiting conversation will be missed
+    worker = celery_worker_factory(SITE_URL=asgi_server.url)
+
+    async def scenario():
+        client = LiveClient(widget_url(asgi_server.ws_url, inbox.site_key), origin=ORIGIN)
+        await client.open()
+        await client.send({"type": "hello"})
+        await client.wait(lambda f: f["type"] == "welcome")
+        await client.say("Anyone there?")
+        await asyncio.to_thread(chat_sweep.delay)
+        ended = await client.wait(
+            lambda f: f["type"] == "conversation.updated" and f["conversation"]["status"] == "ended", timeout=30
+        )
+        notice = await client.wait(lambda f: f["type"] == "message.new" and f["message"]["sender"] == "system")
+        await client.close()
+        return ended, notice
+
+    ended, notice = asyncio.run(scenario())
+    assert ended["conversation"]["end_reason"] == "missed", worker.output()[-2000:]
+    assert notice["message"]["body"]

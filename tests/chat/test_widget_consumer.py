@@ -247,3 +247,19 @@ async def test_no_hello_in_time_closes_with_4401(inbox, settings):
     settings.WS_HELLO_TIMEOUT_SECONDS = 0.2
     widget = await widget_socket(inbox)
     assert await widget.closed(timeout=3) == 4401
+
+
+async def test_waiting_visitors_see_their_position_move_up_as_the_queue_moves(inbox, operator):
+    first, _ = await visitor(inbox)
+    await say(first, "first")
+    second, _ = await visitor(inbox)
+    second_id = (await say(second, "second"))["message"]["conversation_id"]
+    assert (await second.conversation(id=second_id))["queue_position"] == 2
+    await first.send({"type": "conversation.close"})
+    moved = await second.conversation(id=second_id, queue_position=1)
+    assert moved["status"] == "queued" and moved["estimated_wait_seconds"] > 0
+    agent, _ = await operator_socket(operator)  # an operator comes online: the oldest waiting is taken
+    taken = await second.conversation(id=second_id, status="active")
+    assert taken["assignee"]["name"] == operator.display_name and taken["queue_position"] is None
+    for socket in (first, second, agent):
+        await socket.close()

@@ -49,9 +49,12 @@ window.AudioContext = class {
 class Visitor:
     """A website visitor speaking the widget protocol (protocol.md) from an allowed origin."""
 
-    def __init__(self, server, inbox, *, name: str = "", email: str = "", page_url: str = ""):
+    def __init__(self, server, inbox, *, token: str | None = None, name: str = "", email: str = "", page_url: str = ""):
+        """A new visitor (the widget's session call), or the returning one whose `token` is given."""
         self.server, self.inbox = server, inbox
         payload = {"site_key": inbox.site_key, "name": name, "email": email, "page_url": page_url}
+        if token:
+            payload["visitor_token"] = token
         request = Request(
             f"{server.url}/api/widget/v1/session",
             data=json.dumps(payload).encode(),
@@ -155,6 +158,7 @@ def sign_in(context, server, user) -> None:
 def operator_page(browser, asgi_server):
     """operator_page(user) -> a Playwright page with /inbox/ open for that user, in its own browser context."""
     contexts = []
+    errors: list[str] = []
 
     def open_page(user, *, language: str = "en", viewport=None, before_load=None):
         context = browser.new_context(viewport=viewport or {"width": 1440, "height": 900})
@@ -166,6 +170,7 @@ def operator_page(browser, asgi_server):
         sign_in(context, asgi_server, user)
         context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": asgi_server.url}])
         page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(f"{user.get_username()}: {exc}"))
         if before_load:
             before_load(page)
         page.goto(f"{asgi_server.url}/inbox/")
@@ -175,3 +180,4 @@ def operator_page(browser, asgi_server):
     yield open_page
     for context in contexts:
         context.close()
+    assert errors == [], f"the inbox threw: {errors}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from chat.models import CannedReply, Contact, Conversation, Message
+from chat.services.visitors import visitor_token_make
 from tests.factories import CannedReplyFactory, ConversationFactory, TicketFactory
 from tickets.models import Ticket
 
@@ -113,6 +114,7 @@ def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it_
     dialog.get_by_role("button", name="Transfer").click()
 
     expect(ben.locator("#list-mine")).to_contain_text("Tom Baker")
+    assert {"title": "A chat was handed to you", "body": "Tom Baker"} in ben.evaluate("window.__notifications")
     expect(ana.locator("#list-mine li")).to_have_count(0)
     expect(ana.locator(".toast")).to_contain_text("Transferred")
     ben.locator("#list-mine").get_by_text("Tom Baker").click()
@@ -333,6 +335,42 @@ def test_going_online_takes_the_waiting_chat(desk, asgi_server, operator_page, v
     expect(page.locator("#my-load")).to_have_text("1/3 chats")
     desk.ana.refresh_from_db()
     assert desk.ana.status == "online"
+
+
+def test_a_long_thread_shows_its_newest_messages_and_the_earlier_ones_on_request(desk, asgi_server, operator_page):
+    conversation = ConversationFactory(inbox=desk.inbox, contact__name="Long Talker")
+    Message.objects.bulk_create(
+        Message(conversation=conversation, sender="visitor", body=f"Line {n}") for n in range(1, 531)
+    )
+    page = operator_page(desk.ana.user)
+    page.locator("#list-queue").get_by_text("Long Talker").click()
+    expect(page.locator("#thread .msg").last).to_have_text(re.compile("Line 530"))
+    expect(page.locator("#thread .msg")).to_have_count(500)
+    page.get_by_role("button", name="Show earlier messages").click()
+    expect(page.locator("#thread .msg")).to_have_count(530)
+    expect(page.locator("#thread .msg").first).to_have_text(re.compile("Line 1$"))
+    expect(page.get_by_role("button", name="Show earlier messages")).to_have_count(0)
+
+
+def test_unread_messages_are_counted_until_the_conversation_is_opened_even_across_a_reload(
+    desk, asgi_server, operator_page, visitors
+):
+    first = ConversationFactory(inbox=desk.inbox, contact__name="First Person", status="active", assignee=desk.ana.user)
+    ConversationFactory(inbox=desk.inbox, contact__name="Second Person", status="active", assignee=desk.ana.user)
+    page = operator_page(desk.ana.user)
+    page.locator("#list-mine").get_by_text("Second Person").click()
+    visitor = visitors(asgi_server, desk.inbox, token=visitor_token_make(contact=first.contact))
+    visitor.say("Are you there?")
+    visitor.say("Hello?")
+    first_item = page.locator("#list-mine .conv-item", has_text="First Person")
+    expect(first_item.locator(".conv-badge")).to_have_text("2")
+    expect(first_item).to_contain_text("Hello?")
+
+    page.reload()
+    expect(first_item.locator(".conv-badge")).to_have_text("2")
+    first_item.click()
+    expect(first_item.locator(".conv-badge")).to_be_hidden()
+    expect(page.locator("#thread")).to_contain_text("Are you there?")
 
 
 def test_persian_mirrors_the_layout(desk, asgi_server, operator_page):

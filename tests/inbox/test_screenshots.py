@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from chat.models import Message
-from chat.services.messages import visitor_message_send
+from chat.services.visitors import visitor_token_make
 from tests.factories import CannedReplyFactory, ContactFactory, ConversationFactory, MessageFactory, TicketFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -110,17 +110,16 @@ def busy_inbox(desk):
     return maria, tom
 
 
-def test_screenshots_of_a_busy_inbox(desk, asgi_server, operator_page, screenshot_dir, settings):
-    # Messages written here reach the server's sockets through its realtime bridge.
-    settings.SITE_URL = asgi_server.url
+def test_screenshots_of_a_busy_inbox(desk, asgi_server, operator_page, visitors, screenshot_dir):
     maria, tom = busy_inbox(desk)
+    tom_again = visitors(asgi_server, desk.inbox, token=visitor_token_make(contact=tom.contact))
     for language in ("en", "fa"):
         page = operator_page(desk.ana.user, language=language)
         page.locator("#list-mine").get_by_text("Maria Lopez").click()
         expect(page.locator("#thread .msg")).to_have_count(Message.objects.filter(conversation=maria).count())
         expect(page.locator("#contact-pane .contact-name")).to_have_text("Maria Lopez")
         expect(page.locator("#list-queue li")).to_have_count(3)
-        visitor_message_send(contact=tom.contact, client_id=f"late-{language}", body="Will it still arrive this week?")
+        tom_again.say("Will it still arrive this week?")
         expect(page.locator("#list-mine .conv-badge:visible")).to_have_text("1")
         page.wait_for_timeout(300)
         page.screenshot(path=screenshot_dir / f"inbox-{language}.png")

@@ -143,3 +143,14 @@ def test_the_contact_column_shows_earlier_survey_answers_as_text(signed_in, inbo
     html = signed_in.get(reverse("inbox-contact", args=[conversation.pk])).content.decode()
     assert "CSAT 5/5" in html
     assert "&lt;b&gt;Great&lt;/b&gt; help" in html
+
+
+def test_the_thread_comes_in_pages_of_the_newest_messages(signed_in, inbox, monkeypatch):
+    monkeypatch.setattr("chat.inbox_selectors.MESSAGES_PAGE", 2)
+    conversation = _conversation(inbox)
+    first, second, third = (MessageFactory(conversation=conversation, body=body) for body in ("one", "two", "three"))
+    url = reverse("inbox-conversation", args=[conversation.pk])
+    newest = signed_in.get(url).json()
+    assert ([m["body"] for m in newest["messages"]], newest["has_earlier"]) == (["two", "three"], True)
+    older = signed_in.get(url, {"before": second.pk}).json()
+    assert ([m["body"] for m in older["messages"]], older["has_earlier"]) == (["one"], False)

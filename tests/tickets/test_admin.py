@@ -49,9 +49,15 @@ def test_admin_action_resolves_through_the_service(admin_client, inbox):
 def test_admin_change_form_sets_pending_and_priority_through_the_services(admin_client, inbox, time_machine):
     _, ticket = chat_ticket(inbox, at=T0)
     time_machine.move_to(T0 + seconds(600), tick=False)
+    url = f"/admin/tickets/ticket/{ticket.pk}/change/"
+    # The page's inlines (e.g. survey answers) post their management forms too.
+    management = {}
+    for inline in admin_client.get(url).context["inline_admin_formsets"]:
+        form = inline.formset.management_form
+        management.update({form.add_prefix(name): value for name, value in form.initial.items()})
     response = admin_client.post(
-        f"/admin/tickets/ticket/{ticket.pk}/change/",
-        {"subject": "Refund", "status": "pending", "priority": "high", "assignee": "", "team": ""},
+        url,
+        {"subject": "Refund", "status": "pending", "priority": "high", "assignee": "", "team": "", **management},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     ticket.refresh_from_db()

@@ -43,7 +43,10 @@ def operators_socket(inbox):
                 message = await asyncio.wait_for(layer.receive(channel), 0.3)
             except TimeoutError:
                 break
-            frames.append(message["frame"])
+            frame = dict(message["frame"])
+            # Operator frames carry the id a reconnecting inbox `sync`s from.
+            assert isinstance(frame.pop("event_id"), int)
+            frames.append(frame)
         if not in_memory:
             await layer.close_pools()
         return frames

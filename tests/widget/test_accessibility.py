@@ -3,6 +3,7 @@
 import pytest
 
 from chat.models import Message
+from tests.widget.support import SENT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -56,7 +57,7 @@ def test_keyboard_only_from_launcher_to_sent_message_and_back(
     page.keyboard.press("Enter")
     log = page.get_by_role("log", name="Messages")
     log.get_by_text("Typed without a mouse").wait_for()
-    log.get_by_text("Sent").wait_for()
+    log.get_by_text(SENT).wait_for()
     assert log.get_attribute("aria-live") == "polite"
 
     # Escape closes the panel and gives focus back to the launcher.
@@ -75,7 +76,7 @@ def test_every_control_has_a_name_and_text_on_the_brand_colour_is_readable(
     page.open()
     page.fill_prechat("Sara", "sara@example.org")
     page.write("Hello")
-    page.q(".sd-state", has_text="Sent").wait_for()
+    page.q(".sd-state", has_text=SENT).wait_for()
     nameless = page.q("button").evaluate_all(
         "(buttons) => buttons.filter((b) => b.offsetParent && !(b.getAttribute('aria-label') || b.textContent.trim()))"
         ".map((b) => b.className)"

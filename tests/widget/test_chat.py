@@ -3,6 +3,7 @@
 import pytest
 
 from chat.models import Contact, Message
+from tests.widget.support import SENT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,7 +24,7 @@ def test_visitor_fills_prechat_writes_and_sees_the_operators_reply_and_typing(
 
     # Own message: shown at once, then marked as stored once the server acknowledges it.
     own = page.q(".sd-msg-visitor").last
-    own.locator(".sd-state", has_text="Sent").wait_for()
+    own.locator(".sd-state", has_text=SENT).wait_for()
     conversation = agent.take_conversation()
     assert conversation["contact"]["name"] == NAME
     received = agent.expect(lambda f: f["type"] == "message.new" and f["message"]["sender"] == "visitor")
@@ -69,7 +70,7 @@ def test_reload_and_another_page_of_the_site_continue_the_same_thread(
     page.open()
     page.fill_prechat("Sara", "sara@example.org")
     page.write("Hello from the home page")
-    page.q(".sd-state", has_text="Sent").wait_for()
+    page.q(".sd-state", has_text=SENT).wait_for()
     conversation = agent.take_conversation()
     agent.send({"type": "message.send", "conversation_id": conversation["id"], "client_id": "op-1", "body": "Hi Sara"})
     page.bubbles("operator").filter(has_text="Hi Sara").wait_for()
@@ -82,7 +83,7 @@ def test_reload_and_another_page_of_the_site_continue_the_same_thread(
     page.goto(other)
     page.bubbles("operator").filter(has_text="Hi Sara").wait_for()
     page.write("Now I'm looking at boots")
-    page.q(".sd-msg-visitor .sd-state", has_text="Sent").nth(1).wait_for()
+    page.q(".sd-msg-visitor .sd-state", has_text=SENT).nth(1).wait_for()
     assert page.bubbles().all_text_contents() == ["Hello from the home page", "Hi Sara", "Now I'm looking at boots"]
     assert Contact.objects.filter(inbox=widget_inbox).count() == 1
     assert Message.objects.filter(conversation_id=conversation["id"]).count() == 3
@@ -96,7 +97,7 @@ def test_a_message_written_while_the_server_restarts_arrives_once(
     page.open()
     page.fill_prechat("Sara", "sara@example.org")
     page.write("Before the restart")
-    page.q(".sd-state", has_text="Sent").wait_for()
+    page.q(".sd-state", has_text=SENT).wait_for()
     conversation_id = agent.take_conversation()["id"]
     agent.close()
 
@@ -107,7 +108,7 @@ def test_a_message_written_while_the_server_restarts_arrives_once(
     pending.locator(".sd-state", has_text="Waiting for connection").wait_for()
     asgi_server.start()
 
-    pending.locator(".sd-state", has_text="Sent").wait_for(timeout=40_000)
+    pending.locator(".sd-state", has_text=SENT).wait_for(timeout=40_000)
     page.q(".sd-conn").wait_for(state="hidden")
     bodies = list(Message.objects.filter(conversation_id=conversation_id).values_list("body", flat=True))
     assert bodies == ["Before the restart", "Written while the server was down"]
@@ -146,7 +147,7 @@ def test_a_message_whose_acknowledgement_was_lost_is_resent_once_with_the_same_c
     page.open()
     page.evaluate("window.__dropAck = true")
     page.write("Stored once")
-    page.q(".sd-msg-visitor .sd-state", has_text="Sent").wait_for(timeout=20_000)
+    page.q(".sd-msg-visitor .sd-state", has_text=SENT).wait_for(timeout=20_000)
     assert page.evaluate("window.__dropped") is True
     assert Message.objects.filter(body="Stored once").count() == 1
     assert page.bubbles().all_text_contents() == ["Stored once"]

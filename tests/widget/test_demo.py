@@ -1,9 +1,9 @@
-"""The demo shop page (`/demo/`, served cross-origin by `make run`) embeds the widget with the one tag."""
+"""The demo shop page (served cross-origin by `make run`) embeds the widget with the one tag."""
 
 import pytest
-from django.test import RequestFactory
 
-from supportdesk.views import demo_site
+from supportdesk.demo import render_demo_site
+from tests.widget.support import SENT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -12,15 +12,14 @@ def test_demo_shop_on_another_origin_chats_through_the_widget(
     asgi_server, host_site, widget_inbox, operator_socket, visitor, settings
 ):
     settings.SITE_URL = asgi_server.url
-    # The view itself: its URL exists only with DEBUG, which tests run without.
-    html = demo_site(RequestFactory().get("/demo/")).content.decode()
+    html = render_demo_site(desk_url=asgi_server.url, site_key=widget_inbox.site_key)
     assert f'src="{asgi_server.url}/static/widget/widget.js" data-site-key="{widget_inbox.site_key}"' in html
     agent = operator_socket()
     page = visitor(host_site.add("/", html))
     page.open()
     page.fill_prechat("Sara", "sara@example.org")
     page.write("Hi! Is the Trail tent 2P warm enough for late October in the Alborz?")
-    page.q(".sd-state", has_text="Sent").wait_for()
+    page.q(".sd-state", has_text=SENT).wait_for()
     conversation = agent.take_conversation()
     agent.send({"type": "typing", "conversation_id": conversation["id"], "is_typing": True})
     agent.send(

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.widget.support import SENT
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -20,7 +22,7 @@ def test_persian_widget_is_right_to_left_in_persian(asgi_server, host_site, widg
     assert page.q(".sd-form button[type=submit]").text_content() == "شروع گفتگو"
     page.fill_prechat("سارا", "sara@example.org")
     page.write("سلام، چادر دو نفره را به تهران می‌فرستید؟")
-    page.q(".sd-state", has_text="ارسال شد").wait_for()
+    page.q(".sd-state", has_text=SENT).wait_for()
     conversation = agent.take_conversation()
     agent.send(
         {
@@ -63,7 +65,7 @@ def test_small_screen_gets_a_full_screen_panel(asgi_server, host_site, widget_in
         assert page.launcher.is_hidden()
         page.fill_prechat("Sara", "sara@example.org")
         page.write("Which size should I take? I wear 42 in sneakers.")
-        page.q(".sd-state", has_text="Sent").wait_for()
+        page.q(".sd-state", has_text=SENT).wait_for()
         page.shot("widget-mobile.png")
         page.q(".sd-min").click()
         page.launcher.wait_for()

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.widget.support import SENT
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SET_HIDDEN = """(hidden) => {
@@ -19,7 +21,7 @@ def test_badge_and_title_count_replies_while_the_panel_is_closed_or_the_tab_hidd
     page.open()
     page.fill_prechat("Sara", "sara@example.org")
     page.write("Are you there?")
-    page.q(".sd-state", has_text="Sent").wait_for()
+    page.q(".sd-state", has_text=SENT).wait_for()
     conversation = agent.take_conversation()
 
     def reply(n: int) -> None:

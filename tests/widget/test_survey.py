@@ -6,6 +6,7 @@ import pytest
 
 from surveys.models import SurveyResponse
 from tests.factories import SurveyTemplateFactory
+from tests.widget.support import SENT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,7 +24,7 @@ def _chat_until_resolved(page, agent):
     page.open()
     page.fill_prechat("Sara", "sara@example.org")
     page.write("My tent pole snapped, can I get a spare?")
-    page.q(".sd-state").filter(has_text="Sent").or_(page.q(".sd-state").filter(has_text="ارسال شد")).wait_for()
+    page.q(".sd-state", has_text=SENT).wait_for()
     conversation = agent.take_conversation()
     agent.send(
         {

@@ -19,10 +19,8 @@ from urllib.request import urlopen
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.template.loader import render_to_string
 
-from chat.models import Inbox
-from supportdesk.demo import DEMO_SITE_PORT, MANAGER, OPERATORS
+from supportdesk.demo import DEMO_SITE_PORT, MANAGER, OPERATORS, render_demo_site
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -104,11 +102,7 @@ class Command(BaseCommand):
         site_dir.mkdir(parents=True, exist_ok=True)
         pages = {"index.html": "demo-site-key", "fa.html": "demo-site-key-fa"}
         for filename, site_key in pages.items():
-            inbox = Inbox.objects.filter(site_key=site_key).first()
-            html = render_to_string(
-                "demo/site.html",
-                {"site_key": site_key, "desk_url": desk_url, "inbox": inbox, "persian": filename == "fa.html"},
-            )
+            html = render_demo_site(desk_url=desk_url, site_key=site_key, persian=filename == "fa.html")
             (site_dir / filename).write_text(html, encoding="utf-8")
         return site_dir
 
