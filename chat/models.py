@@ -212,6 +212,10 @@ class Conversation(models.Model):
         Team, verbose_name=_("team"), on_delete=models.SET_NULL, related_name="conversations", null=True, blank=True
     )
     transfer_count = models.PositiveIntegerField(_("transfers"), default=0)
+    # Public operator messages and those sent from a saved reply, counted by the service that creates the
+    # message (one F() increment) so that the canned reply share is read without scanning messages.
+    operator_message_count = models.PositiveIntegerField(_("operator messages"), default=0)
+    canned_message_count = models.PositiveIntegerField(_("canned replies"), default=0)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now, editable=False)
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
@@ -253,6 +257,25 @@ class Conversation(models.Model):
             models.Index(fields=["requested_at"], name="conv_requested_idx"),
             models.Index(fields=["assignee", "status"], name="conv_assignee_status_idx"),
             models.Index(fields=["ended_at"], name="conv_ended_idx"),
+            # The reports read a period's live conversations from this alone (index-only scans): breakdown keys,
+            # outcomes, wait time and the message counters.
+            models.Index(
+                fields=["requested_at"],
+                include=[
+                    "inbox",
+                    "channel_kind",
+                    "team",
+                    "assignee",
+                    "first_response_at",
+                    "end_reason",
+                    "ended_at",
+                    "transfer_count",
+                    "operator_message_count",
+                    "canned_message_count",
+                ],
+                condition=Q(channel_kind__in=["web_widget", "api"]),
+                name="conv_live_requested_cover_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -306,7 +329,17 @@ class Message(models.Model):
                 condition=Q(private=False) | Q(sender="operator"), name="message_private_by_operator"
             ),
         ]
-        indexes = [models.Index(fields=["conversation", "id"], name="message_conv_id_idx")]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="message_conv_id_idx"),
+            # The canned reply share per operator (the message's author): an index-only read of public
+            # operator messages, without the message bodies.
+            models.Index(
+                fields=["conversation"],
+                include=["author", "canned_reply"],
+                condition=Q(sender="operator", private=False),
+                name="message_operator_public_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.body[:60]

@@ -56,6 +56,8 @@ class HistoryGenerator:
         self.message, self.event = tables["message"], tables["event"]
         self.invitation, self.response = tables["invitation"], tables["response"]
         self.tables = list(tables.values())
+        # Public operator messages and canned ones per conversation, until its row is written.
+        self.operator_messages: dict[int, list[int]] = {}
         self.counts = {"conversations": 0, "tickets": 0, "messages": 0, "events": 0, "invitations": 0, "responses": 0}
 
     # -- helpers
@@ -105,6 +107,10 @@ class HistoryGenerator:
         private: bool = False,
         canned: int | None = None,
     ) -> None:
+        if sender == Message.Sender.OPERATOR and not private:
+            counts = self.operator_messages.setdefault(conversation_id, [0, 0])
+            counts[0] += 1
+            counts[1] += canned is not None
         self.message.add(
             (
                 self.ids[Message].take(),
@@ -508,6 +514,7 @@ class HistoryGenerator:
                 assignee,
                 team_id,
                 transfers,
+                *self.operator_messages.pop(conv_id, (0, 0)),
                 _dt(req),
                 _dt(assigned),
                 _dt(first_response),

@@ -184,6 +184,8 @@ def history_tables() -> dict[str, Table]:
                 "assignee_id",
                 "team_id",
                 "transfer_count",
+                "operator_message_count",
+                "canned_message_count",
                 "requested_at",
                 "assigned_at",
                 "first_response_at",

@@ -88,6 +88,11 @@ def _by_key(result, by: str | None) -> dict:
     return {row["key"]: row for row in result}
 
 
+def _batch_key(rows: dict, by: str | None) -> dict:
+    """Batch selectors key the whole selection None; the rows here key it ALL."""
+    return {ALL: rows[None]} if by is None else rows
+
+
 def ticket_filter(query: ReportQuery) -> ticket_selectors.MetricFilter:
     return ticket_selectors.MetricFilter(
         start=query.start,
@@ -143,17 +148,32 @@ def figure_rows(query: ReportQuery, *, by: str | None = None, now: datetime | No
 
 
 def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
+    """Five queries per selection: one per source (tickets created, tickets resolved, live conversations,
+    survey responses, survey invitations), each grouped by the breakdown key; per operator a sixth reads the
+    operator messages (their author)."""
     filters = ticket_filter(query)
+    created = _batch_key(ticket_selectors.ticket_created_metrics(filters=filters, by=by, now=now), by)
+    resolved = _batch_key(ticket_selectors.ticket_resolved_metrics(filters=filters, by=by, now=now), by)
+    conversations = _batch_key(ticket_selectors.conversation_metrics(filters=filters, by=by), by)
     parts = {
-        "frt": _by_key(ticket_selectors.first_response_time(filters=filters, by=by), by),
-        "resolution": _by_key(ticket_selectors.resolution_time(filters=filters, by=by), by),
-        "wait": _by_key(ticket_selectors.wait_time(filters=filters, by=by), by),
-        "sla": _by_key(ticket_selectors.sla_compliance(filters=filters, by=by, now=now), by),
-        "fcr": _by_key(ticket_selectors.fcr(filters=filters, by=by, now=now), by),
-        "outcomes": _by_key(ticket_selectors.conversation_outcomes(filters=filters, by=by), by),
-        "canned": _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by),
-        "tickets": _by_key(ticket_selectors.ticket_counts(filters=filters, by=by), by),
+        "frt": {k: v["frt"] for k, v in created.items()},
+        "resolution": {k: v["resolution"] for k, v in resolved.items()},
+        "wait": {k: v["wait"] for k, v in conversations.items()},
+        "sla": {
+            k: {
+                "first_response": (created.get(k) or {}).get("sla_first_response"),
+                "resolution": (resolved.get(k) or {}).get("sla_resolution"),
+            }
+            for k in set(created) | set(resolved)
+        },
+        "fcr": {k: v["fcr"] for k, v in resolved.items()},
+        "outcomes": {k: v["outcomes"] for k, v in conversations.items()},
+        "canned": {k: v["canned"] for k, v in conversations.items()},
+        "tickets": {k: v["counts"] for k, v in created.items()},
     }
+    if by == "operator" or filters.operator_ids:
+        # Per operator, a message counts for its author, not for the conversation's assignee.
+        parts["canned"] = _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by)
     surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by=by), by)
     keys = set(surveys)
     for part in parts.values():
@@ -250,8 +270,12 @@ def timeseries(query: ReportQuery, *, now: datetime | None = None) -> list[dict]
 
 def _timeseries(query: ReportQuery) -> list[dict]:
     filters = ticket_filter(query)
-    outcomes = _by_key(ticket_selectors.conversation_outcomes(filters=filters, by="day"), "day")
-    frt = _by_key(ticket_selectors.first_response_time(filters=filters, by="day"), "day")
+    conversations = ticket_selectors.conversation_metrics(filters=filters, by="day", wait=False)
+    outcomes = {day: row["outcomes"] for day, row in conversations.items()}
+    frt = {
+        day: row["frt"]
+        for day, row in ticket_selectors.ticket_created_metrics(filters=filters, by="day", business=False).items()
+    }
     surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by="day"), "day")
     series = []
     for day in query.days:

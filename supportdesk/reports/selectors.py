@@ -20,7 +20,7 @@ def requests_by_weekday_hour(*, filters: MetricFilter) -> list[list[int]]:
     rows = (
         qs.annotate(_weekday=ExtractIsoWeekDay("requested_at"), _hour=ExtractHour("requested_at"))
         .values("_weekday", "_hour")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     for row in rows:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.db.models import F
 
 from chat.models import ChannelKind, Conversation, Message
 from tests.factories import (
@@ -89,6 +90,12 @@ def _reply(conversation, operator, when, *, canned=None, private=False):
         canned_reply=canned,
         private=private,
     )
+    if not private:
+        # As the chat service that sends an operator message keeps the conversation's counters.
+        Conversation.objects.filter(pk=conversation.pk).update(
+            operator_message_count=F("operator_message_count") + 1,
+            canned_message_count=F("canned_message_count") + int(canned is not None),
+        )
 
 
 def _survey(conversation, operator, sent, *, csat=None, ces=None, nps=None, answered=True):

@@ -4,7 +4,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 
 from chat.models import Conversation, Inbox
 from supportdesk.history import generate_history
@@ -72,6 +72,17 @@ def test_conversations_are_consistent(generated):
     for invitation in SurveyInvitation.objects.select_related("conversation"):
         assert invitation.conversation.first_response_at is not None
         assert invitation.conversation.end_reason in ("resolved", "closed_by_visitor", "visitor_left")
+
+
+def test_message_counters_match_the_messages(generated):
+    """The canned reply share reads these counters; they count the public operator messages, canned or not."""
+    public = Q(messages__sender="operator", messages__private=False)
+    counted = Conversation.objects.annotate(
+        operators=Count("messages", filter=public),
+        canned=Count("messages", filter=public & Q(messages__canned_reply__isnull=False)),
+    )
+    assert counted.filter(operators__gt=0, canned__gt=0).exists()
+    assert not counted.exclude(operator_message_count=F("operators"), canned_message_count=F("canned")).exists()
 
 
 def test_skew_and_outcomes_make_realistic_reports(generated):

@@ -38,6 +38,12 @@ Shapes (times in seconds, floats; figures are None — never 0 — when there is
     ticket_counts(filters, by)
         -> {"created", "open", "pending", "resolved", "reopened": int}   tickets created in the period.
 
+Batch readers (every figure of one source in one query, per key; what the reports dashboard reads):
+    ticket_created_metrics(filters, by, now) -> {key: {"frt", "sla_first_response", "counts"}}
+    ticket_resolved_metrics(filters, by, now) -> {key: {"resolution", "sla_resolution", "fcr"}}
+    conversation_metrics(filters, by, wait=True) -> {key: {"outcomes", "wait"}}
+    (the same shapes as the single-metric selectors above; see tickets/selectors/batch.py)
+
 Rates are shares in 0..1 (multiply by 100 to show a percentage).
 
     with report_session(): ...   optional, around a whole dashboard: one snapshot; on PostgreSQL more work_mem
@@ -48,6 +54,7 @@ Other readers:
         the contact's earlier ticket the operator may mark the conversation as a follow-up of.
 """
 
+from tickets.selectors.batch import conversation_metrics, ticket_created_metrics, ticket_resolved_metrics
 from tickets.selectors.conversations import canned_reply_share, conversation_outcomes, wait_time
 from tickets.selectors.filters import BREAKDOWNS, MetricFilter, breakdown_labels
 from tickets.selectors.stats import percentile_cont, report_session
@@ -65,6 +72,7 @@ __all__ = [
     "MetricFilter",
     "breakdown_labels",
     "canned_reply_share",
+    "conversation_metrics",
     "conversation_outcomes",
     "fcr",
     "first_response_time",
@@ -74,5 +82,7 @@ __all__ = [
     "resolution_time",
     "sla_compliance",
     "ticket_counts",
+    "ticket_created_metrics",
+    "ticket_resolved_metrics",
     "wait_time",
 ]

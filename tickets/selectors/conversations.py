@@ -15,7 +15,7 @@ ABANDONED = Conversation.EndReason.ABANDONED
 MISSED = Conversation.EndReason.MISSED
 
 
-def _conversations(filters: MetricFilter):
+def live_conversations(filters: MetricFilter):
     return apply_filter(Conversation.objects.filter(channel_kind__in=LIVE_KINDS), filters, CONVERSATION, "requested_at")
 
 
@@ -38,7 +38,7 @@ def wait_time(*, filters: MetricFilter, by: str | None = None):
         default=None,
     )
     rows = timing_stats(
-        _conversations(filters),
+        live_conversations(filters),
         {"wall": SecondsBetween(waited_until, F("requested_at"))},
         breakdown_key(by, CONVERSATION, "requested_at") if by else None,
     )
@@ -66,7 +66,7 @@ def conversation_outcomes(*, filters: MetricFilter, by: str | None = None):
         ),
     }
     out = []
-    for row in _rows(_conversations(filters), aggregates, by):
+    for row in _rows(live_conversations(filters), aggregates, by):
         out.append(
             {
                 "key": row["_key"],
@@ -92,23 +92,20 @@ def canned_reply_share(*, filters: MetricFilter, by: str | None = None):
     Messages of the conversations requested in the period (the indexed way in at scale); the operator
     dimension is the message's author.
     """
-    conversations = _conversations(
-        MetricFilter(
-            start=filters.start,
-            end=filters.end,
-            inbox_ids=filters.inbox_ids,
-            channel_kinds=filters.channel_kinds,
-            team_ids=filters.team_ids,
-        )
+    # Filtered on the joined conversation (one join): inbox, kind, team and period are the conversation's, the
+    # operator is the message's author.
+    qs = apply_filter(
+        Message.objects.filter(
+            sender=Message.Sender.OPERATOR, private=False, conversation__channel_kind__in=LIVE_KINDS
+        ),
+        filters,
+        MESSAGE,
+        "conversation__requested_at",
     )
-    qs = Message.objects.filter(
-        conversation__in=conversations.values("pk"), sender=Message.Sender.OPERATOR, private=False
-    )
-    if filters.operator_ids:
-        qs = qs.filter(author_id__in=filters.operator_ids)
     aggregates = {
-        "operator_messages": Count("pk"),
-        "canned_messages": Count("pk", filter=Q(canned_reply__isnull=False)),
+        # COUNT(*) and the canned reply column: read from message_operator_public_idx alone.
+        "operator_messages": Count("*"),
+        "canned_messages": Count("canned_reply"),
     }
     if by is None:
         rows = [{"_key": None, **qs.aggregate(**aggregates)}]

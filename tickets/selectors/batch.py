@@ -1,0 +1,235 @@
+"""Every figure of one source in one query, per breakdown key: what a dashboard reads.
+
+The single-metric selectors (first_response_time, sla_compliance, …) are thin views of these rows, so each
+figure is defined once. One query per source and breakdown instead of one per metric: the period's rows are
+read once for all the figures they carry.
+
+    ticket_created_metrics(filters, by, now)   tickets created in the period: FRT, first-response SLA, counts
+    ticket_resolved_metrics(filters, by, now)  tickets whose last resolution is in the period: resolution time,
+                                               resolution SLA, FCR
+    conversation_metrics(filters, by, wait)    live conversations requested in the period: outcomes, wait time,
+                                               canned reply share (from the conversation's message counters)
+
+Each returns {key: {part: shape}} (key None when `by` is None; always holds None for an empty selection).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Avg, Case, Count, F, FloatField, Q, Sum, When
+from django.utils import timezone
+
+from tickets.models import Ticket
+from tickets.selectors.filters import CONVERSATION, TICKET, MetricFilter, Source, apply_filter, breakdown_key
+from tickets.selectors.stats import PERCENTILES, PercentilesCont, SecondsBetween, percentile_cont, ratio
+
+EMPTY_STATS = {"mean": None, "median": None, "p90": None}
+
+
+def _grouped(qs, aggregates: dict, by: str | None, source: Source, period_field: str) -> list[dict]:
+    if by is None:
+        return [{"_key": None, **qs.aggregate(**aggregates)}]
+    key = breakdown_key(by, source, period_field)
+    return list(qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by())
+
+
+def _stats_aggregates(name: str, value, only: Q) -> dict:
+    """Count, mean and (PostgreSQL) median + p90 of `value` over the rows matching `only`."""
+    aggregates = {
+        f"_n_{name}": Count(value, filter=only),
+        f"_mean_{name}": Avg(value, filter=only, output_field=FloatField()),
+    }
+    if connection.vendor == "postgresql":
+        aggregates[f"_pct_{name}"] = PercentilesCont(value, tuple(PERCENTILES.values()), filter=only)
+    return aggregates
+
+
+def _python_percentiles(qs, name: str, value, only: Q, by, source, period_field) -> dict:
+    """SQLite: the values of one measure, ordered, fetched once and interpolated as percentile_cont does."""
+    qs = qs.filter(only).annotate(_v=value).filter(_v__isnull=False)
+    groups: dict[object, list[float]] = defaultdict(list)
+    if by is None:
+        groups[None] = list(qs.order_by("_v").values_list("_v", flat=True))
+    else:
+        rows = (
+            qs.annotate(_key=breakdown_key(by, source, period_field)).order_by("_key", "_v").values_list("_key", "_v")
+        )
+        for key, v in rows:
+            groups[key].append(v)
+    return {
+        key: {label: percentile_cont(values, f) for label, f in PERCENTILES.items()} for key, values in groups.items()
+    }
+
+
+def _stats(row: dict, name: str, python: dict | None) -> dict:
+    if row.get(f"_n_{name}", 0) == 0:
+        return dict(EMPTY_STATS)
+    stats = {"mean": row[f"_mean_{name}"]}
+    if python is None:
+        values = row.get(f"_pct_{name}") or [None] * len(PERCENTILES)
+        stats.update(dict(zip(PERCENTILES, values, strict=True)))
+    else:
+        stats.update(python.get(row["_key"], EMPTY_STATS))
+    return stats
+
+
+def _timed(qs, aggregates: dict, measures: dict, by, source, period_field) -> list[tuple[dict, dict]]:
+    """Rows of `aggregates` plus the stats of each measure (name -> (value, only)), as (row, {name: stats})."""
+    for name, (value, only) in measures.items():
+        aggregates.update(_stats_aggregates(name, value, only))
+    rows = _grouped(qs, aggregates, by, source, period_field)
+    python = {}
+    if connection.vendor != "postgresql":
+        python = {
+            name: _python_percentiles(qs, name, value, only, by, source, period_field)
+            for name, (value, only) in measures.items()
+        }
+    return [(row, {name: _stats(row, name, python.get(name)) for name in measures}) for row in rows]
+
+
+# Counted on columns that are never NULL and are in the covering indexes (COUNT(*) takes no FILTER in Django).
+def _tickets(filters: MetricFilter, period_field: str):
+    return apply_filter(Ticket.objects.all(), filters, TICKET, period_field)
+
+
+def ticket_created_metrics(
+    *, filters: MetricFilter, by: str | None = None, now: datetime | None = None, business: bool = True
+) -> dict:
+    """{key: {"frt": {"count", "wall", "business"}, "sla_first_response": Share, "counts": {...}}}.
+
+    business=False leaves the business-time FRT out (its median needs a sort; the per-day chart shows wall time).
+    """
+    now = now or timezone.now()
+    answered = Q(first_response_seconds__isnull=False)
+    has_due = Q(first_response_due_at__isnull=False)
+    known = has_due & (Q(first_response_at__isnull=False) | Q(first_response_due_at__lte=now))
+    aggregates = {
+        "created": Count("*"),
+        "open": Count("created_at", filter=Q(status=Ticket.Status.OPEN)),
+        "pending": Count("created_at", filter=Q(status=Ticket.Status.PENDING)),
+        "resolved": Count("created_at", filter=Q(status=Ticket.Status.RESOLVED)),
+        "reopened": Count("created_at", filter=Q(reopen_count__gt=0)),
+        "sla_total": Count("created_at", filter=known),
+        "sla_met": Count("created_at", filter=known & Q(first_response_at__lte=F("first_response_due_at"))),
+    }
+    measures = {"wall": (F("first_response_seconds"), answered)}
+    if business:
+        measures["business"] = (F("first_response_business_seconds"), answered)
+    out = {}
+    for row, stats in _timed(_tickets(filters, "created_at"), aggregates, measures, by, TICKET, "created_at"):
+        out[row["_key"]] = {
+            "frt": {"count": row["_n_wall"] or 0, "business": dict(EMPTY_STATS), **stats},
+            "sla_first_response": _share(row["sla_total"], row["sla_met"]),
+            "counts": {k: row[k] or 0 for k in ("created", "open", "pending", "resolved", "reopened")},
+        }
+    return out
+
+
+def ticket_resolved_metrics(*, filters: MetricFilter, by: str | None = None, now: datetime | None = None) -> dict:
+    """{key: {"resolution": {"count", "wall", "business"}, "sla_resolution": Share, "fcr": {...}}}.
+
+    Tickets whose last resolution is in the period, once per ticket (a reopened ticket that is open again
+    counts when it is resolved again). FCR rules: see tickets.selectors.tickets.fcr.
+    """
+    now = now or timezone.now()
+    window = timedelta(seconds=settings.FCR_WINDOW_SECONDS)
+    closed = Q(resolved_at__lte=now - window)
+    first_contact = (
+        Q(conversation_count__lte=1)
+        & (Q(min_reopen_gap_seconds__isnull=True) | Q(min_reopen_gap_seconds__gt=window.total_seconds()))
+        & (
+            Q(next_ticket_at__isnull=True)
+            | Q(next_ticket_at__lte=F("resolved_at"))
+            | Q(next_ticket_at__gt=F("resolved_at") + window)
+        )
+    )
+    has_due = Q(resolution_due_at__isnull=False)
+    aggregates = {
+        "resolved": Count("*"),
+        "eligible": Count("resolved_at", filter=closed),
+        "first_contact_resolved": Count("resolved_at", filter=closed & first_contact),
+        "sla_total": Count("resolved_at", filter=has_due),
+        "sla_met": Count("resolved_at", filter=has_due & Q(resolved_at__lte=F("resolution_due_at"))),
+    }
+    measured = Q(resolution_seconds__isnull=False)
+    measures = {"wall": (F("resolution_seconds"), measured), "business": (F("resolution_business_seconds"), measured)}
+    qs = _tickets(filters, "resolved_at").filter(status=Ticket.Status.RESOLVED)
+    out = {}
+    for row, stats in _timed(qs, aggregates, measures, by, TICKET, "resolved_at"):
+        out[row["_key"]] = {
+            "resolution": {"count": row["_n_wall"] or 0, **stats},
+            "sla_resolution": _share(row["sla_total"], row["sla_met"]),
+            "fcr": {
+                "resolved": row["resolved"],
+                "eligible": row["eligible"],
+                "awaiting_window": row["resolved"] - row["eligible"],
+                "first_contact_resolved": row["first_contact_resolved"],
+                "rate": ratio(row["first_contact_resolved"], row["eligible"]),
+            },
+        }
+    return out
+
+
+def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: bool = True) -> dict:
+    """{key: {"outcomes": {...}, "wait": {"count", "wall"}, "canned": {...}}} of live conversations requested
+    in the period.
+
+    wait=False leaves the wait time out (its median needs a sort; the per-day chart does not show it).
+    "canned" counts the public operator messages of these conversations, whoever wrote them: per operator (the
+    message's author) or for selected operators, read canned_reply_share instead.
+    """
+    from tickets.selectors.conversations import ABANDONED, MISSED, live_conversations
+
+    answered = Q(first_response_at__isnull=False)
+    abandoned = Q(end_reason=ABANDONED)
+    aggregates = {
+        "requested": Count("*"),
+        "answered": Count("requested_at", filter=answered),
+        "abandoned": Count("requested_at", filter=abandoned),
+        "missed": Count("requested_at", filter=Q(end_reason=MISSED)),
+        "transferred": Count("requested_at", filter=answered & Q(transfer_count__gt=0)),
+        "mean_wait_before_abandonment": Avg(
+            SecondsBetween(F("ended_at"), F("requested_at")), filter=abandoned, output_field=FloatField()
+        ),
+        "operator_messages": Sum("operator_message_count"),
+        "canned_messages": Sum("canned_message_count"),
+    }
+    measures = {}
+    if wait:
+        waited_until = Case(When(answered, then=F("first_response_at")), When(abandoned, then=F("ended_at")))
+        measures["wall"] = (SecondsBetween(waited_until, F("requested_at")), answered | abandoned)
+    qs = live_conversations(filters)
+    out = {}
+    for row, stats in _timed(qs, aggregates, measures, by, CONVERSATION, "requested_at"):
+        out[row["_key"]] = {
+            "outcomes": {
+                "requested": row["requested"],
+                "answered": row["answered"],
+                "abandoned": row["abandoned"],
+                "abandonment_rate": ratio(row["abandoned"], row["requested"]),
+                "mean_wait_before_abandonment": row["mean_wait_before_abandonment"],
+                "missed": row["missed"],
+                "transferred": row["transferred"],
+                "transfer_rate": ratio(row["transferred"], row["answered"]),
+            },
+            "wait": {"count": row.get("_n_wall") or 0, "wall": stats.get("wall", dict(EMPTY_STATS))},
+            "canned": {
+                "operator_messages": row["operator_messages"] or 0,
+                "canned_messages": row["canned_messages"] or 0,
+                "share": ratio(row["canned_messages"] or 0, row["operator_messages"] or 0),
+            },
+        }
+    return out
+
+
+def _share(total: int, met: int) -> dict:
+    return {"total": total, "met": met, "rate": ratio(met, total)}
+
+
+def ordered_keys(keys) -> list:
+    """Breakdown keys in the selectors' order: by key, the None group last."""
+    return sorted(keys, key=lambda k: (k is None, k if k is not None else 0))
