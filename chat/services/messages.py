@@ -128,7 +128,16 @@ def operator_message_send(
         return message, False
     if canned is not None:
         CannedReply.objects.filter(pk=canned.pk).update(use_count=F("use_count") + 1)
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    # Reports read these counters instead of scanning messages (canned reply share).
+    counters = (
+        {}
+        if private
+        else {
+            "operator_message_count": F("operator_message_count") + 1,
+            "canned_message_count": F("canned_message_count") + (1 if canned is not None else 0),
+        }
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, **counters)
     message_created(message)
     if not private and conversation.first_response_at is None:
         conversation.first_response_at = now
