@@ -26,6 +26,8 @@ from chat.models import Conversation, Inbox, OperatorProfile
 from chat.services import assignment, conversations, messages, presence, visitors
 from chat.services.broadcast import visitor_view
 from chat.services.errors import ChatError
+from surveys import selectors as survey_selectors
+from surveys import services as survey_services
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +262,14 @@ class WidgetConsumer(ProtocolConsumer):
             "visitor_token": token,
         }
 
+    def _pending_survey_invite(self) -> dict | None:
+        """A survey still waiting for this visitor (they left before it came, or came back): shown again."""
+        invitation = survey_selectors.pending_invitation(contact=self.contact)
+        if invitation is None:
+            return None
+        survey_services.survey_invitation_shown_in_widget(invitation=invitation)
+        return survey_selectors.survey_invite_payload(invitation)
+
     async def on_hello(self, frame):
         if self.contact is not None:
             raise ChatError("invalid_frame", _("Hello was already said on this connection."))
@@ -278,6 +288,9 @@ class WidgetConsumer(ProtocolConsumer):
         if conversation is not None:
             await self._follow(conversation.pk)
         await self.send_frame(await db(self._welcome)(token, conversation, last_message_id))
+        invite = await db(self._pending_survey_invite)()
+        if invite is not None:
+            await self.send_frame(invite)
         self.tasks.append(asyncio.ensure_future(self._heartbeat()))
 
     async def _check_rate(self) -> None:

@@ -6,14 +6,19 @@ main thread already runs a loop, and pytest-asyncio tests placed after the brows
 
 import asyncio
 import threading
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connections
+from django.utils import timezone
 
-from surveys.models import SurveyResponse
+from chat.models import Conversation
+from chat.services.visitors import visitor_session_start
+from surveys.models import SurveyInvitation, SurveyResponse
+from surveys.services import survey_answer, survey_invitation_create
 from tests.chat.conftest import operator_socket, say, visitor
-from tests.factories import InboxFactory, OperatorFactory
+from tests.factories import ConversationFactory, InboxFactory, OperatorFactory, TicketFactory
 
 db = database_sync_to_async
 
@@ -103,3 +108,60 @@ async def answer_someone_elses(shop, agent_profile):
     assert await db(SurveyResponse.objects.count)() == 0
     for socket in (widget, stranger, agent):
         await socket.close()
+
+
+def _ended_chat_with_invitation(shop, agent_profile):
+    """A visitor whose resolved chat got a survey after they had left: (visitor token, invitation)."""
+    contact, token = visitor_session_start(inbox=shop)
+    now = timezone.now()
+    conversation = ConversationFactory(
+        inbox=shop,
+        contact=contact,
+        ticket=TicketFactory(inbox=shop, contact=contact),
+        status=Conversation.Status.ENDED,
+        end_reason=Conversation.EndReason.RESOLVED,
+        ended_at=now,
+        assignee=agent_profile.user,
+        assigned_at=now,
+        first_response_at=now,
+        visitor_connection_count=0,
+    )
+    invitation = survey_invitation_create(conversation_id=conversation.pk)
+    assert invitation.status == "scheduled" and invitation.widget_sent_at is None
+    return token, invitation
+
+
+def test_a_returning_visitor_is_shown_the_survey_still_waiting_for_them(shop, agent_profile):
+    token, invitation = _ended_chat_with_invitation(shop, agent_profile)
+    run_scenario(returning_visitor_sees_invite, shop, token, invitation.token)
+    invitation.refresh_from_db()
+    # Counted as sent in the widget (then answered there).
+    assert invitation.widget_sent_at is not None and invitation.sent_at is not None
+    assert invitation.status == "answered"
+
+
+async def returning_visitor_sees_invite(shop, token, invitation_token):
+    widget, welcome = await visitor(shop, token=token)
+    assert welcome["conversation"] is None
+    invite = await widget.expect("survey.invite")
+    assert invite["invitation"] == invitation_token
+    assert [q["key"] for q in invite["questions"]] == ["csat"]
+    await widget.send({"type": "survey.answer", "invitation": invitation_token, "answers": {"csat": 4}})
+    await widget.expect("survey.answered", invitation=invitation_token)
+    await widget.close()
+
+
+@pytest.mark.parametrize("ending", ["answered", "expired"])
+def test_an_answered_or_expired_survey_is_not_shown_again(shop, agent_profile, ending):
+    token, invitation = _ended_chat_with_invitation(shop, agent_profile)
+    if ending == "answered":
+        survey_answer(token=invitation.token, answers={"csat": 5}, channel="email")
+    else:
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    run_scenario(returning_visitor_sees_no_invite, shop, token)
+
+
+async def returning_visitor_sees_no_invite(shop, token):
+    widget, _ = await visitor(shop, token=token)
+    assert [frame["type"] for frame in await widget.drain(0.5)] == []
+    await widget.close()
