@@ -18,7 +18,6 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
@@ -361,19 +360,13 @@ class WidgetConsumer(ProtocolConsumer):
         await db(conversations.conversation_close_by_visitor)(contact=self.contact)
 
     def _survey_answer(self, token, answers, comment):
-        from surveys import services as survey_services
-
-        answer = getattr(survey_services, "survey_answer", None)
-        if answer is None:
-            raise ChatError("not_found", _("Surveys are not available."))
         try:
-            answer(token=token, contact=self.contact, answers=answers, comment=comment, channel="widget")
-        except (ObjectDoesNotExist, LookupError) as exc:
-            raise ChatError("not_found", _("There is no such survey.")) from exc
-        except PermissionError as exc:
-            raise ChatError("forbidden", _("That survey is not yours.")) from exc
-        except (ValueError, ValidationError) as exc:
-            raise ChatError("invalid_frame", "; ".join(getattr(exc, "messages", [str(exc)]))) from exc
+            survey_services.survey_answer(
+                token=token, contact=self.contact, answers=answers, comment=comment, channel="widget"
+            )
+        except survey_services.SurveyError as exc:
+            # The surveys service names the protocol code (conflict when answered, closed when expired…).
+            raise ChatError(exc.code, "; ".join(exc.messages)) from exc
 
     async def on_survey_answer(self, frame):
         token = field(frame, "invitation", str)

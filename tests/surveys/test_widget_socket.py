@@ -80,8 +80,8 @@ async def answer_once(shop, agent_profile):
     assert (response.csat, response.comment, response.channel) == (5, "Great", "widget")
 
     await widget.send({"type": "survey.answer", "invitation": invite["invitation"], "answers": {"csat": 1}})
-    replay = await widget.expect("error")
-    assert "already been answered" in replay["detail"]
+    replay = await widget.error("conflict")
+    assert replay["detail"] == "This survey has already been answered. Thank you!"
     assert await db(SurveyResponse.objects.count)() == 1
     await widget.close()
     await agent.close()
@@ -164,4 +164,22 @@ def test_an_answered_or_expired_survey_is_not_shown_again(shop, agent_profile, e
 async def returning_visitor_sees_no_invite(shop, token):
     widget, _ = await visitor(shop, token=token)
     assert [frame["type"] for frame in await widget.drain(0.5)] == []
+    await widget.close()
+
+
+def test_an_expired_survey_is_refused_as_closed(shop, agent_profile):
+    token, invitation = _ended_chat_with_invitation(shop, agent_profile)
+    run_scenario(answer_after_expiry, shop, token, invitation.token)
+    assert not SurveyResponse.objects.exists()
+
+
+async def answer_after_expiry(shop, token, invitation_token):
+    widget, _ = await visitor(shop, token=token)
+    await widget.expect("survey.invite")
+    await db(SurveyInvitation.objects.filter(token=invitation_token).update)(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    await widget.send({"type": "survey.answer", "invitation": invitation_token, "answers": {"csat": 4}})
+    refused = await widget.error("closed")
+    assert refused["detail"] == "This survey has expired and no longer takes answers."
     await widget.close()
