@@ -111,3 +111,12 @@ def test_next_opening_is_given_only_outside_business_hours(inbox):
         config = post("/api/widget/v1/session", {"site_key": inbox.site_key}).json()["config"]
     assert config["online"] is False
     assert dt.datetime.fromisoformat(config["next_opening"]) == dt.datetime(2026, 3, 16, 9, tzinfo=dt.UTC)
+
+
+def test_a_page_url_django_refuses_is_dropped_and_the_session_still_starts(inbox):
+    response = post("/api/widget/v1/session", {"site_key": inbox.site_key, "page_url": "https://my_shop.test/cart"})
+    assert response.status_code == 200
+    assert response.json()["visitor_token"]
+    assert Contact.objects.get(pk=response.json()["contact"]["id"]).last_page_url == ""
+    body = post("/api/widget/v1/session", {"site_key": inbox.site_key, "page_url": "https://shop.test/cart"}).json()
+    assert Contact.objects.get(pk=body["contact"]["id"]).last_page_url == "https://shop.test/cart"
