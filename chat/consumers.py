@@ -361,19 +361,21 @@ class WidgetConsumer(ProtocolConsumer):
 
     def _survey_answer(self, token, answers, comment):
         try:
-            survey_services.survey_answer(
+            response = survey_services.survey_answer(
                 token=token, contact=self.contact, answers=answers, comment=comment, channel="widget"
             )
         except survey_services.SurveyError as exc:
             # The surveys service names the protocol code (conflict when answered, closed when expired…).
             raise ChatError(exc.code, "; ".join(exc.messages)) from exc
+        return response.invitation.thank_you
 
     async def on_survey_answer(self, frame):
         token = field(frame, "invitation", str)
         answers = field(frame, "answers", dict)
         comment = field(frame, "comment", str, required=False) or ""
-        await db(self._survey_answer)(token, answers, comment)
-        await self.send_frame({"type": "survey.answered", "invitation": token})
+        thank_you = await db(self._survey_answer)(token, answers, comment)
+        # Also to this socket directly: a returning visitor's socket is not in the ended conversation's group.
+        await self.send_frame({"type": "survey.answered", "invitation": token, "thank_you": thank_you})
 
 
 class AgentConsumer(ProtocolConsumer):

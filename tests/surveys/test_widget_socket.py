@@ -147,7 +147,8 @@ async def returning_visitor_sees_invite(shop, token, invitation_token):
     assert invite["invitation"] == invitation_token
     assert [q["key"] for q in invite["questions"]] == ["csat"]
     await widget.send({"type": "survey.answer", "invitation": invitation_token, "answers": {"csat": 4}})
-    await widget.expect("survey.answered", invitation=invitation_token)
+    answered = await widget.expect("survey.answered", invitation=invitation_token)
+    assert answered["thank_you"] == invite["thank_you"] and answered["thank_you"]
     await widget.close()
 
 
