@@ -68,6 +68,8 @@ async def answer_once(shop, agent_profile):
     assert [q["key"] for q in invite["questions"]] == ["csat"]
     assert invite["comment"] == {"label": "Anything else? (optional)", "max_length": 2000}
 
+    await widget.send({"type": "survey.answer", "invitation": invite["invitation"], "answers": [5]})
+    await widget.error("invalid_frame")
     await widget.send({"type": "survey.answer", "invitation": invite["invitation"], "answers": {"csat": 9}})
     refused = await widget.error("invalid_frame")
     assert "Choose a whole number from 1 to 5." in refused["detail"]
