@@ -48,3 +48,16 @@ def make_ended(inbox, operator, contact):
         )
 
     return make
+
+
+@pytest.fixture
+def in_process_layer(settings):
+    """An in-memory channel layer, for tests that listen on a bare channel in place of a socket: the Redis
+    pub/sub layer only takes channels of consumers running in its own event loop (each async_to_sync call
+    runs its own). What these tests check is the frame the service sends, not the transport."""
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()

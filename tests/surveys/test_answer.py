@@ -131,7 +131,9 @@ def test_an_unknown_token_is_not_found(db, token):
     assert refused.value.code == "not_found"
 
 
-def test_operators_of_the_inbox_see_the_answer_arrive(invitation, inbox, django_capture_on_commit_callbacks):
+def test_operators_of_the_inbox_see_the_answer_arrive(
+    invitation, inbox, in_process_layer, django_capture_on_commit_callbacks
+):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)("operator.")
     async_to_sync(layer.group_add)(inbox_operators_group(inbox.pk), channel)

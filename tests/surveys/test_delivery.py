@@ -29,7 +29,7 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def visitor_channel():
+def visitor_channel(in_process_layer):
     """A socket of the conversation's visitor, as the widget consumer would join it."""
     layer = get_channel_layer()
 
