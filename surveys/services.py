@@ -180,6 +180,9 @@ def survey_email_send(*, invitation_id: int) -> bool:
     task or another worker finds it claimed. A failed send releases the claim so the next sweep retries.
     """
     now = timezone.now()
+    # The opt-out is read through a subquery on contacts, not a join: with a join Django wraps the whole filter
+    # in `id IN (SELECT …)`, which PostgreSQL does not re-check after waiting for a concurrent claim's lock, so
+    # two workers both claimed the row. The row's own conditions stay in the UPDATE's WHERE, re-checked.
     claimed = SurveyInvitation.objects.filter(
         pk=invitation_id,
         status__in=OPEN_STATUSES,
@@ -187,7 +190,7 @@ def survey_email_send(*, invitation_id: int) -> bool:
         answered_at__isnull=True,
         email_due_at__lte=now,
         expires_at__gt=now,
-        contact__survey_opt_out=False,
+        contact_id__in=Contact.objects.filter(survey_opt_out=False).values("pk"),
     ).update(emailed_at=now, sent_at=Coalesce(F("sent_at"), Value(now)), status=Status.SENT)
     if not claimed:
         return False
