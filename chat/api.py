@@ -12,6 +12,8 @@ import json
 import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -26,6 +28,7 @@ from chat.models import Inbox
 from chat.services.visitors import offline_message_create, visitor_session_start, visitor_token_contact
 
 LOOPBACK = {"127.0.0.1", "::1"}
+PAGE_URL_MAX_CHARS = 2000
 
 
 def widget_origin_allowed(sender, request, **kwargs) -> bool:
@@ -61,7 +64,16 @@ class WidgetSessionApi(_WidgetApi):
         name = serializers.CharField(max_length=120, required=False, allow_blank=True)
         email = serializers.EmailField(required=False, allow_blank=True)
         locale = serializers.CharField(max_length=16, required=False, allow_blank=True)
-        page_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+        page_url = serializers.CharField(required=False, allow_blank=True)
+
+        def validate_page_url(self, value: str) -> str:
+            # Only a note on the contact: a page address Django's validator refuses (an underscore in the
+            # host, say) is dropped rather than failing the visitor's whole session.
+            try:
+                URLValidator()(value)
+            except DjangoValidationError:
+                return ""
+            return value if len(value) <= PAGE_URL_MAX_CHARS else ""
 
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)

@@ -18,7 +18,6 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
@@ -26,6 +25,8 @@ from chat.models import Conversation, Inbox, OperatorProfile
 from chat.services import assignment, conversations, messages, presence, visitors
 from chat.services.broadcast import visitor_view
 from chat.services.errors import ChatError
+from surveys import selectors as survey_selectors
+from surveys import services as survey_services
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +261,14 @@ class WidgetConsumer(ProtocolConsumer):
             "visitor_token": token,
         }
 
+    def _pending_survey_invite(self) -> dict | None:
+        """A survey still waiting for this visitor (they left before it came, or came back): shown again."""
+        invitation = survey_selectors.pending_invitation(contact=self.contact)
+        if invitation is None:
+            return None
+        survey_services.survey_invitation_shown_in_widget(invitation=invitation)
+        return survey_selectors.survey_invite_payload(invitation)
+
     async def on_hello(self, frame):
         if self.contact is not None:
             raise ChatError("invalid_frame", _("Hello was already said on this connection."))
@@ -278,6 +287,9 @@ class WidgetConsumer(ProtocolConsumer):
         if conversation is not None:
             await self._follow(conversation.pk)
         await self.send_frame(await db(self._welcome)(token, conversation, last_message_id))
+        invite = await db(self._pending_survey_invite)()
+        if invite is not None:
+            await self.send_frame(invite)
         self.tasks.append(asyncio.ensure_future(self._heartbeat()))
 
     async def _check_rate(self) -> None:
@@ -348,26 +360,22 @@ class WidgetConsumer(ProtocolConsumer):
         await db(conversations.conversation_close_by_visitor)(contact=self.contact)
 
     def _survey_answer(self, token, answers, comment):
-        from surveys import services as survey_services
-
-        answer = getattr(survey_services, "survey_answer", None)
-        if answer is None:
-            raise ChatError("not_found", _("Surveys are not available."))
         try:
-            answer(token=token, contact=self.contact, answers=answers, comment=comment, channel="widget")
-        except (ObjectDoesNotExist, LookupError) as exc:
-            raise ChatError("not_found", _("There is no such survey.")) from exc
-        except PermissionError as exc:
-            raise ChatError("forbidden", _("That survey is not yours.")) from exc
-        except (ValueError, ValidationError) as exc:
-            raise ChatError("invalid_frame", "; ".join(getattr(exc, "messages", [str(exc)]))) from exc
+            response = survey_services.survey_answer(
+                token=token, contact=self.contact, answers=answers, comment=comment, channel="widget"
+            )
+        except survey_services.SurveyError as exc:
+            # The surveys service names the protocol code (conflict when answered, closed when expired…).
+            raise ChatError(exc.code, "; ".join(exc.messages)) from exc
+        return response.invitation.thank_you
 
     async def on_survey_answer(self, frame):
         token = field(frame, "invitation", str)
         answers = field(frame, "answers", dict)
         comment = field(frame, "comment", str, required=False) or ""
-        await db(self._survey_answer)(token, answers, comment)
-        await self.send_frame({"type": "survey.answered", "invitation": token})
+        thank_you = await db(self._survey_answer)(token, answers, comment)
+        # Also to this socket directly: a returning visitor's socket is not in the ended conversation's group.
+        await self.send_frame({"type": "survey.answered", "invitation": token, "thank_you": thank_you})
 
 
 class AgentConsumer(ProtocolConsumer):

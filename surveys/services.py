@@ -180,11 +180,9 @@ def survey_email_send(*, invitation_id: int) -> bool:
     task or another worker finds it claimed. A failed send releases the claim so the next sweep retries.
     """
     now = timezone.now()
-    if Contact.objects.filter(survey_invitations__pk=invitation_id, survey_opt_out=True).exists():
-        return False
-    # Conditions on the invitation's own columns only: PostgreSQL re-checks those against the row a
-    # concurrent claim committed, whereas a join would turn this UPDATE into `id IN (subquery)`, whose
-    # result is not re-checked, and two workers could both claim the row.
+    # The opt-out is read through a subquery on contacts, not a join: with a join Django wraps the whole filter
+    # in `id IN (SELECT …)`, which PostgreSQL does not re-check after waiting for a concurrent claim's lock, so
+    # two workers both claimed the row. The row's own conditions stay in the UPDATE's WHERE, re-checked.
     claimed = SurveyInvitation.objects.filter(
         pk=invitation_id,
         status__in=OPEN_STATUSES,
@@ -192,6 +190,7 @@ def survey_email_send(*, invitation_id: int) -> bool:
         answered_at__isnull=True,
         email_due_at__lte=now,
         expires_at__gt=now,
+        contact_id__in=Contact.objects.filter(survey_opt_out=False).values("pk"),
     ).update(emailed_at=now, sent_at=Coalesce(F("sent_at"), Value(now)), status=Status.SENT)
     if not claimed:
         return False

@@ -142,6 +142,9 @@ function handleFrame(frame) {
     case "ticket.updated":
       if (frame.ticket) applyTicket(frame.ticket);
       break;
+    case "survey.answered":
+      onSurveyAnswered(frame);
+      break;
     case "operator.updated":
       if (frame.operator?.id === state.me.id) Object.assign(state.me, pick(frame.operator, ["status", "max_chats"]));
       break;
@@ -204,8 +207,16 @@ function onUpdated(conversation) {
   if (after.status === "ended") state.unread.delete(conversation.id);
   // The visitor filled in the pre-chat form: the contact column shows their name and e-mail.
   if (conversation.id === state.selectedId && before && before.contact?.name !== after.contact?.name) {
-    loadContact(conversation.id);
+    loadContact(conversation.id, { keepDraft: true });
   }
+}
+
+// The contact column lists the surveys of the open conversation and of the contact's earlier ones.
+function onSurveyAnswered(frame) {
+  const open = state.conversations.get(state.selectedId);
+  const answered = state.conversations.get(frame.conversation_id);
+  const sameContact = open && answered && open.contact?.id === answered.contact?.id;
+  if (frame.conversation_id === state.selectedId || sameContact) loadContact(state.selectedId, { keepDraft: true });
 }
 
 function onMessage(message, type) {
@@ -291,7 +302,8 @@ async function loadEarlier() {
   if (conversationId === state.selectedId) renderMessages(conversationId, { keepPosition: true });
 }
 
-async function loadContact(conversationId) {
+// `keepDraft`: the column is refreshed in place, so notes being typed survive it.
+async function loadContact(conversationId, { keepDraft = false } = {}) {
   let response;
   try {
     response = await fetch(`/inbox/conversations/${conversationId}/contact/`, { credentials: "same-origin" });
@@ -299,8 +311,12 @@ async function loadContact(conversationId) {
     return; // offline: the column keeps what it showed
   }
   if (!response.ok || state.selectedId !== conversationId) return;
+  const html = await response.text();
+  const draft = $("notes-input");
+  const unsaved = keepDraft && draft && draft.value !== draft.defaultValue ? draft.value : null;
   // Rendered by Django with every value autoescaped.
-  $("contact-pane").innerHTML = await response.text();
+  $("contact-pane").innerHTML = html;
+  if (unsaved !== null && $("notes-input")) $("notes-input").value = unsaved;
   // Shown in the operator's own time zone, like the messages.
   for (const time of $("contact-pane").querySelectorAll("time[datetime]")) {
     time.title = time.textContent;

@@ -1,11 +1,14 @@
 """The widget's HTTP API: sessions bound to the site, offline messages, CORS per inbox."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.test import Client
 
 from chat.models import Contact, Conversation
 from chat.services.visitors import visitor_token_make
-from tests.factories import ContactFactory, InboxFactory, OperatorFactory
+from tests.factories import BusinessHoursIntervalFactory, ContactFactory, InboxFactory, OperatorFactory
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,3 +98,25 @@ def test_an_offline_message_creates_a_ticket_on_the_offline_channel(inbox):
     assert conversation.messages.get().body == "Please call me back"
     # The visitor can still start a live chat later: the offline message is not an open conversation.
     assert conversation.status == "ended"
+
+
+def test_next_opening_is_given_only_outside_business_hours(inbox):
+    """Inside business hours with nobody online the widget is offline but not "opening later"."""
+    monday = dt.date(2026, 3, 9)
+    BusinessHoursIntervalFactory(inbox=inbox, weekday=monday.weekday(), opens_at=dt.time(9), closes_at=dt.time(17))
+    with time_machine.travel(dt.datetime(2026, 3, 9, 10, tzinfo=dt.UTC), tick=False):
+        config = post("/api/widget/v1/session", {"site_key": inbox.site_key}).json()["config"]
+    assert (config["online"], config["next_opening"]) == (False, None)
+    with time_machine.travel(dt.datetime(2026, 3, 9, 18, tzinfo=dt.UTC), tick=False):
+        config = post("/api/widget/v1/session", {"site_key": inbox.site_key}).json()["config"]
+    assert config["online"] is False
+    assert dt.datetime.fromisoformat(config["next_opening"]) == dt.datetime(2026, 3, 16, 9, tzinfo=dt.UTC)
+
+
+def test_a_page_url_django_refuses_is_dropped_and_the_session_still_starts(inbox):
+    response = post("/api/widget/v1/session", {"site_key": inbox.site_key, "page_url": "https://my_shop.test/cart"})
+    assert response.status_code == 200
+    assert response.json()["visitor_token"]
+    assert Contact.objects.get(pk=response.json()["contact"]["id"]).last_page_url == ""
+    body = post("/api/widget/v1/session", {"site_key": inbox.site_key, "page_url": "https://shop.test/cart"}).json()
+    assert Contact.objects.get(pk=body["contact"]["id"]).last_page_url == "https://shop.test/cart"

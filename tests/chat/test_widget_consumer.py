@@ -129,37 +129,6 @@ async def test_visitor_closing_before_any_reply_abandons_after_a_reply_closes(in
     await agent.close()
 
 
-async def test_survey_answer_goes_to_the_survey_service(inbox, monkeypatch):
-    from surveys import services
-
-    answered = []
-
-    def survey_answer(*, token, contact, answers, comment, channel):
-        answered.append((token, contact.pk, answers, comment, channel))
-
-    monkeypatch.setattr(services, "survey_answer", survey_answer, raising=False)
-    widget, welcome = await visitor(inbox)
-    await widget.send({"type": "survey.answer", "invitation": "tok", "answers": {"csat": 5}, "comment": "great"})
-    assert await widget.expect("survey.answered") == {"type": "survey.answered", "invitation": "tok"}
-    assert answered == [("tok", welcome["contact"]["id"], {"csat": 5}, "great", "widget")]
-    await widget.send({"type": "survey.answer", "invitation": "tok", "answers": [5]})
-    await widget.error("invalid_frame")
-    await widget.close()
-
-
-async def test_survey_answer_refusals_become_error_frames(inbox, monkeypatch):
-    from surveys import services
-
-    def survey_answer(**kwargs):
-        raise LookupError("no such invitation")
-
-    monkeypatch.setattr(services, "survey_answer", survey_answer, raising=False)
-    widget, _ = await visitor(inbox)
-    await widget.send({"type": "survey.answer", "invitation": "nope", "answers": {"csat": 5}})
-    await widget.error("not_found")
-    await widget.close()
-
-
 # --- Refusals that keep the connection open ---------------------------------------------------
 
 

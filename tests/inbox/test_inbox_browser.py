@@ -1,14 +1,17 @@
 """The agent inbox in a real browser: operators on /inbox/, visitors on the widget socket of another origin."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from chat.models import CannedReply, Contact, Conversation, Message
 from chat.services.visitors import visitor_token_make
+from surveys.services import survey_invitation_create
 from tests.factories import CannedReplyFactory, ConversationFactory, TicketFactory
 from tickets.models import Ticket
 
@@ -135,6 +138,46 @@ def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it_
     assert [question["key"] for question in invite["questions"]][:1] == ["csat"]
     conversation = Conversation.objects.get(contact_id=visitor.contact_id)
     assert (conversation.transfer_count, conversation.end_reason) == (1, "resolved")
+
+
+def test_a_survey_answered_while_its_conversation_is_open_appears_in_the_contact_column(
+    desk, asgi_server, operator_page, visitors
+):
+    page = operator_page(desk.ana.user)
+    visitor = visitors(asgi_server, desk.inbox, name="Rosa Diaz")
+    visitor.say("Do you ship to Lisbon?")
+    open_from_queue(page, "Rosa Diaz")
+    claim(page)
+    send(page, "Yes, in three days.")
+    page.locator("#act-resolve").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Resolve").click()
+    expect(page.locator("#readonly-note")).to_be_visible()
+    expect(page.locator("#contact-pane")).to_contain_text("Rosa Diaz")
+    expect(page.locator("#contact-pane .survey-card")).to_have_count(0)
+    page.locator("#notes-input").fill("Ships to Portugal often")  # being typed, not yet saved
+
+    conversation_id = Conversation.objects.get(contact_id=visitor.contact_id).pk
+    invitation = in_a_thread(survey_invitation_create, conversation_id=conversation_id)
+    visitor.send({"type": "survey.answer", "invitation": invitation.token, "answers": {"csat": 5}, "comment": "Quick!"})
+    visitor.wait_for("survey.answered")
+
+    card = page.locator("#contact-pane .survey-card")
+    expect(card).to_contain_text("CSAT 5/5")
+    expect(card).to_contain_text("Quick!")
+    expect(page.locator("#notes-input")).to_have_value("Ships to Portugal often")
+
+
+def in_a_thread(service, **kwargs):
+    """Runs a service that sends realtime frames: not in this thread, where Playwright's event loop runs."""
+
+    def run():
+        try:
+            return service(**kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=30)
 
 
 def hold_conversation_updates(page):
