@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chat import realtime, selectors
 from chat.models import Conversation, Inbox, OperatorProfile
@@ -54,7 +55,12 @@ class _Closed(Exception):
     """The consumer closed the socket while handling a frame: nothing more to send."""
 
 
-_KINDS = {int: "an integer", str: "a string", bool: "true or false", dict: "an object"}
+_KINDS = {
+    int: gettext_lazy("an integer"),
+    str: gettext_lazy("a string"),
+    bool: gettext_lazy("true or false"),
+    dict: gettext_lazy("an object"),
+}
 
 
 def field(frame: dict, name: str, kind: type, *, required: bool = True):

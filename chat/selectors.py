@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from chat.models import Contact, Conversation, Inbox, InboxEvent, Message, OperatorProfile, Team
 from tickets.business_hours import schedule_for
+from tickets.payloads import ticket_payload
 
 PREVIEW_CHARS = 140
 # Recent conversations whose handling time estimates the wait, and the guess when there is no history.
@@ -43,22 +44,6 @@ def message_payload(message: Message) -> dict:
         "created_at": iso(message.created_at),
         "client_id": message.client_id,
         "canned_reply_id": message.canned_reply_id,
-    }
-
-
-def _ticket_payload(ticket) -> dict | None:
-    if ticket is None:
-        return None
-    return {
-        "id": ticket.pk,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "first_response_due_at": iso(ticket.first_response_due_at),
-        "resolution_due_at": iso(ticket.resolution_due_at),
-        "first_response_breached": ticket.first_response_breached,
-        "resolution_breached": ticket.resolution_breached,
-        "first_response_at_risk": ticket.first_response_at_risk,
-        "resolution_at_risk": ticket.resolution_at_risk,
     }
 
 
@@ -131,7 +116,7 @@ def conversation_payload(conversation: Conversation) -> dict:
         }
         if last
         else None,
-        "ticket": _ticket_payload(conversation.ticket),
+        "ticket": ticket_payload(conversation.ticket) if conversation.ticket_id else None,
     }
 
 

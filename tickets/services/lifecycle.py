@@ -17,29 +17,11 @@ from chat import realtime
 from chat.models import ChannelKind
 from tickets.business_hours import Schedule, schedule_for
 from tickets.models import ReportingEvent, Ticket
+from tickets.payloads import ticket_payload
 from tickets.services.events import reporting_event_record
 from tickets.services.sla import apply_first_response_targets, apply_resolution_targets
 
 TICKET_UPDATED = "ticket.updated"
-
-
-def ticket_payload(ticket: Ticket) -> dict:
-    """The ticket object of conversation frames and of `ticket.updated`."""
-
-    def iso(value):
-        return value.isoformat() if value else None
-
-    return {
-        "id": ticket.pk,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "first_response_due_at": iso(ticket.first_response_due_at),
-        "resolution_due_at": iso(ticket.resolution_due_at),
-        "first_response_breached": ticket.first_response_breached,
-        "resolution_breached": ticket.resolution_breached,
-        "first_response_at_risk": ticket.first_response_at_risk,
-        "resolution_at_risk": ticket.resolution_at_risk,
-    }
 
 
 def announce_ticket(ticket: Ticket) -> None:
