@@ -58,6 +58,8 @@ def test_small_screen_gets_a_full_screen_panel(asgi_server, host_site, widget_in
             head='<meta name="viewport" content="width=device-width, initial-scale=1">',
         )
         page = visitor(url, context)
+        # Visible means styled: the widget shows itself once its stylesheet is in.
+        page.launcher.wait_for()
         launcher = page.launcher.bounding_box()
         assert launcher["x"] + launcher["width"] == pytest.approx(370, abs=1)
         page.open()
@@ -82,6 +84,7 @@ def test_position_left_and_a_light_brand_colour_get_readable_text(
     widget_inbox.save()
     operator_socket()
     page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
+    page.launcher.wait_for()
     launcher = page.launcher.bounding_box()
     assert launcher["x"] == pytest.approx(20, abs=1)
     page.open()
