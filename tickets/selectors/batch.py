@@ -182,19 +182,12 @@ def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: 
     "canned" counts the public operator messages of these conversations, whoever wrote them: per operator (the
     message's author) or for selected operators, read canned_reply_share instead.
     """
-    from tickets.selectors.conversations import ABANDONED, MISSED, live_conversations
+    from tickets.selectors.conversations import ABANDONED, live_conversations, outcome_aggregates, outcome_figures
 
     answered = Q(first_response_at__isnull=False)
     abandoned = Q(end_reason=ABANDONED)
     aggregates = {
-        "requested": Count("*"),
-        "answered": Count("requested_at", filter=answered),
-        "abandoned": Count("requested_at", filter=abandoned),
-        "missed": Count("requested_at", filter=Q(end_reason=MISSED)),
-        "transferred": Count("requested_at", filter=answered & Q(transfer_count__gt=0)),
-        "mean_wait_before_abandonment": Avg(
-            SecondsBetween(F("ended_at"), F("requested_at")), filter=abandoned, output_field=FloatField()
-        ),
+        **outcome_aggregates(),
         "operator_messages": Sum("operator_message_count"),
         "canned_messages": Sum("canned_message_count"),
     }
@@ -206,16 +199,7 @@ def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: 
     out = {}
     for row, stats in _timed(qs, aggregates, measures, by, CONVERSATION, "requested_at"):
         out[row["_key"]] = {
-            "outcomes": {
-                "requested": row["requested"],
-                "answered": row["answered"],
-                "abandoned": row["abandoned"],
-                "abandonment_rate": ratio(row["abandoned"], row["requested"]),
-                "mean_wait_before_abandonment": row["mean_wait_before_abandonment"],
-                "missed": row["missed"],
-                "transferred": row["transferred"],
-                "transfer_rate": ratio(row["transferred"], row["answered"]),
-            },
+            "outcomes": outcome_figures(row),
             "wait": {"count": row.get("_n_wall") or 0, "wall": stats.get("wall", dict(EMPTY_STATS))},
             "canned": {
                 "operator_messages": row["operator_messages"] or 0,

@@ -48,38 +48,45 @@ def wait_time(*, filters: MetricFilter, by: str | None = None):
     return rows
 
 
+def outcome_aggregates() -> dict:
+    """The aggregates behind conversation outcomes (counted on requested_at, which an index covers)."""
+    answered = Q(first_response_at__isnull=False)
+    abandoned = Q(end_reason=ABANDONED)
+    return {
+        "requested": Count("requested_at"),
+        "answered": Count("requested_at", filter=answered),
+        "abandoned": Count("requested_at", filter=abandoned),
+        "missed": Count("requested_at", filter=Q(end_reason=MISSED)),
+        "transferred": Count("requested_at", filter=answered & Q(transfer_count__gt=0)),
+        "mean_wait_before_abandonment": Avg(
+            SecondsBetween(F("ended_at"), F("requested_at")), filter=abandoned, output_field=FloatField()
+        ),
+    }
+
+
+def outcome_figures(row: dict) -> dict:
+    """One aggregated row of outcome_aggregates() as the figures the reports show."""
+    return {
+        "requested": row["requested"],
+        "answered": row["answered"],
+        "abandoned": row["abandoned"],
+        "abandonment_rate": ratio(row["abandoned"], row["requested"]),
+        "mean_wait_before_abandonment": row["mean_wait_before_abandonment"],
+        "missed": row["missed"],
+        "transferred": row["transferred"],
+        "transfer_rate": ratio(row["transferred"], row["answered"]),
+    }
+
+
 def conversation_outcomes(*, filters: MetricFilter, by: str | None = None):
     """Requested, answered, abandoned, missed and transferred live conversations, with the rates.
 
     transfer_rate = answered conversations with at least one transfer ÷ answered conversations.
     """
-    answered = Q(first_response_at__isnull=False)
-    abandoned = Q(end_reason=ABANDONED)
-    aggregates = {
-        "requested": Count("pk"),
-        "answered": Count("pk", filter=answered),
-        "abandoned": Count("pk", filter=abandoned),
-        "missed": Count("pk", filter=Q(end_reason=MISSED)),
-        "transferred": Count("pk", filter=answered & Q(transfer_count__gt=0)),
-        "mean_wait_before_abandonment": Avg(
-            SecondsBetween(F("ended_at"), F("requested_at")), filter=abandoned, output_field=FloatField()
-        ),
-    }
-    out = []
-    for row in _rows(live_conversations(filters), aggregates, by):
-        out.append(
-            {
-                "key": row["_key"],
-                "requested": row["requested"],
-                "answered": row["answered"],
-                "abandoned": row["abandoned"],
-                "abandonment_rate": ratio(row["abandoned"], row["requested"]),
-                "mean_wait_before_abandonment": row["mean_wait_before_abandonment"],
-                "missed": row["missed"],
-                "transferred": row["transferred"],
-                "transfer_rate": ratio(row["transferred"], row["answered"]),
-            }
-        )
+    out = [
+        {"key": row["_key"], **outcome_figures(row)}
+        for row in _rows(live_conversations(filters), outcome_aggregates(), by)
+    ]
     if by is None:
         out[0].pop("key")
         return out[0]
