@@ -86,7 +86,7 @@ def test_a_second_answer_from_the_link_gets_the_answered_page(client, invitation
     "mangle",
     [
         lambda signed: signed[:-1] + ("A" if signed[-1] != "A" else "B"),  # signature altered
-        lambda signed: "X" + signed[1:],  # token altered
+        lambda signed: ("X" if signed[0] != "X" else "Y") + signed[1:],  # token altered
         lambda signed: signed.split(":")[0],  # raw token without signature
     ],
 )
