@@ -164,7 +164,7 @@ class TimeseriesSerializer(serializers.Serializer):
     days = DaySerializer(many=True)
     heatmap = serializers.ListField(
         child=serializers.ListField(child=serializers.IntegerField()),
-        help_text="requests by weekday (Monday first) × hour (UTC)",
+        help_text="requests by weekday (Monday first) × hour, in the desk's time zone (TIME_ZONE)",
     )
 
 

@@ -14,7 +14,8 @@ from tickets.selectors.filters import CONVERSATION, MetricFilter, apply_filter
 
 
 def requests_by_weekday_hour(*, filters: MetricFilter) -> list[list[int]]:
-    """7 × 24 counts of live conversations requested in the period: [Monday..Sunday][hour], in UTC."""
+    """7 × 24 counts of live conversations requested in the period: [Monday..Sunday][hour], in the current time
+    zone (the desk's TIME_ZONE)."""
     qs = apply_filter(Conversation.objects.filter(channel_kind__in=LIVE_KINDS), filters, CONVERSATION, "requested_at")
     grid = [[0] * 24 for _ in range(7)]
     rows = (

@@ -28,7 +28,9 @@ import re
 
 import pytest
 
-from tests.reports.conftest import PERIOD
+from chat.models import Conversation
+from tests.factories import ConversationFactory
+from tests.reports.conftest import PERIOD, at
 
 EXPECTED = {
     "requested": 7,
@@ -255,3 +257,35 @@ def test_conversation_export_has_one_row_per_conversation(client, history, manag
     c5 = by_id[history.conversations[5].pk]
     # The reopened ticket: its last resolution, 87 600 s after it was created.
     assert c5["ticket_resolution_s"] == "87600.0" and c5["ticket_reopened"] == "1"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("zone", "monday", "c3_hour", "requested"),
+    [("UTC", 1, 12, 7), ("Asia/Tehran", 2, 15, 8)],
+)
+def test_days_and_hours_are_counted_in_the_desks_time_zone(
+    client, history, manager, frozen_now, settings, zone, monday, c3_hour, requested
+):
+    """Tehran is UTC+3:30. A chat requested on Sunday 1 March at 21:00 UTC is Monday 00:30 in Tehran: outside the
+    period (2–8 March) of a desk on UTC, inside it, on its Monday and at its hour 0, for a desk in Tehran. c3,
+    Wednesday 12:00 UTC, is 15:30 in Tehran."""
+    settings.TIME_ZONE = zone
+    ConversationFactory(
+        inbox=history.web,
+        channel_kind=history.web.kind,
+        team=history.front,
+        requested_at=at(1, 21),
+        status=Conversation.Status.ENDED,
+        end_reason=Conversation.EndReason.ABANDONED,
+        ended_at=at(1, 21, 1),
+    )
+    response = _page(client, manager)
+    data = _report_data(response)
+    assert data["summary"]["requested"] == requested
+    assert [d["requested"] for d in data["series"]] == [monday, 1, 2, 1, 1, 0, 1]
+    assert data["heatmap"][2][c3_hour] == 1
+    assert data["heatmap"][0][0] == (1 if zone != "UTC" else 0)
+    assert f"Requests by weekday and hour ({zone})" in response.content.decode()
+    api = client.get("/api/v1/reports/timeseries", PERIOD).json()
+    assert api["days"] == data["series"] and api["heatmap"] == data["heatmap"]

@@ -9,7 +9,7 @@ Every metric selector takes keyword arguments `filters: MetricFilter` and `by: s
     by: None, or one of BREAKDOWNS = ("inbox", "channel_kind", "team", "operator", "day").
         None  -> one dict (the shape below, without "key").
         "..." -> a list of those dicts, each with "key" (inbox / team / operator user id, channel kind value,
-                 or datetime.date of the UTC day), ordered by key; a key may be None (no team, no operator).
+                 or datetime.date of the day in TIME_ZONE), ordered by key; a key may be None (no team, no operator).
         breakdown_labels(by=..., keys=[...]) -> {key: display name}.
 
 Shapes (times in seconds, floats; figures are None — never 0 — when there is nothing to measure):

@@ -68,7 +68,8 @@ def apply_filter(queryset: QuerySet, filters: MetricFilter, source: Source, peri
 
 
 def breakdown_key(by: str, source: Source, period_field: str):
-    """The expression rows are grouped by: an id, a channel kind, or a date (UTC day of the period instant)."""
+    """The expression rows are grouped by: an id, a channel kind, or a date (the day of the period instant in the
+    current time zone, the desk's TIME_ZONE, as the report periods are)."""
     if by not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {by!r}; one of {', '.join(BREAKDOWNS)}")
     if by == "day":
