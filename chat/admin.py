@@ -37,7 +37,7 @@ class OperatorProfileAdmin(admin.ModelAdmin):
     list_filter = ["status", "teams", "inboxes"]
     search_fields = ["display_name", "user__username", "user__email"]
     filter_horizontal = ["teams", "inboxes"]
-    readonly_fields = ["status_changed_at", "last_assigned_at", "connection_count", "disconnected_at"]
+    readonly_fields = ["status_changed_at", "last_assigned_at", "connection_count", "disconnected_at", "last_seen_at"]
 
 
 @admin.register(Contact)

@@ -201,11 +201,11 @@ class WidgetConsumer(ProtocolConsumer):
 
     async def _heartbeat(self):
         # Spread over the period: sockets opened together must not all write in the same instant.
-        await asyncio.sleep(random.uniform(0, conversations.VISITOR_HEARTBEAT_SECONDS))
+        await asyncio.sleep(random.uniform(0, conversations.SOCKET_HEARTBEAT_SECONDS))
         while True:
             if self.counted_conversation_id is not None:
                 await db(visitors.visitor_heartbeat)(conversation_id=self.counted_conversation_id)
-            await asyncio.sleep(conversations.VISITOR_HEARTBEAT_SECONDS)
+            await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
 
     async def disconnect(self, code):
         for task in self.tasks:
@@ -401,6 +401,7 @@ class AgentConsumer(ProtocolConsumer):
     async def connect(self):
         self.profile: OperatorProfile | None = None
         self.joined: set[str] = set()
+        self.heartbeat: asyncio.Task | None = None
         self.typing_sent: dict[int, tuple[bool, float]] = {}
         await self.accept()
         user = await get_user(self.scope)
@@ -412,6 +413,7 @@ class AgentConsumer(ProtocolConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.profile = await db(presence.operator_connected)(profile=profile)
+        self.heartbeat = asyncio.ensure_future(self._heartbeat())
         for group in [
             realtime.operator_group(profile.user_id),
             *(realtime.inbox_operators_group(i) for i in await db(selectors.operator_inbox_ids)(profile)),
@@ -420,7 +422,16 @@ class AgentConsumer(ProtocolConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.send_frame(await db(selectors.operator_welcome)(self.profile))
 
+    async def _heartbeat(self):
+        # Spread over the period, as the visitors' are; the count itself is kept by connect and disconnect.
+        await asyncio.sleep(random.uniform(0, conversations.SOCKET_HEARTBEAT_SECONDS))
+        while True:
+            await db(presence.operator_heartbeat)(profile=self.profile)
+            await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
+
     async def disconnect(self, code):
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
         if self.profile is not None:
             await db(presence.operator_disconnected)(profile=self.profile)
         for group in self.joined:

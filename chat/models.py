@@ -133,6 +133,8 @@ class OperatorProfile(models.Model):
     # Live sockets across all server processes, and when the last one closed.
     connection_count = models.IntegerField(_("open connections"), default=0)
     disconnected_at = models.DateTimeField(_("disconnected at"), null=True, blank=True)
+    # Refreshed by every open inbox socket: a count that stops being refreshed belongs to a server that died.
+    last_seen_at = models.DateTimeField(_("last seen with the inbox open"), null=True, blank=True)
 
     class Meta:
         ordering = ["display_name"]

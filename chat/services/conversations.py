@@ -30,10 +30,10 @@ from tickets.services import (
     ticket_set_channel_kind,
 )
 
-# A visitor socket refreshes `visitor_last_seen_at` this often; a count not refreshed for three periods
-# belongs to a server process that died, and the visitor is treated as gone.
-VISITOR_HEARTBEAT_SECONDS = 30.0
-STALE_SOCKET_SECONDS = 3 * VISITOR_HEARTBEAT_SECONDS
+# A live socket (a visitor's or an operator's) refreshes its `…last_seen_at` this often; a count not refreshed for
+# three periods belongs to a server process that died, and the visitor or operator is treated as gone.
+SOCKET_HEARTBEAT_SECONDS = 30.0
+STALE_SOCKET_SECONDS = 3 * SOCKET_HEARTBEAT_SECONDS
 
 
 def conversation_request(*, contact: Contact, at: datetime, subject: str = "") -> Conversation:

@@ -2,6 +2,9 @@
 
 An operator's open sockets are counted across all server processes; when the last one closes they stay
 as they were for PRESENCE_GRACE_SECONDS (a page reload is not going offline), then a sweep takes them offline.
+A server process that dies (killed, out of memory, the machine lost) never closes its sockets: each open socket
+refreshes `last_seen_at` every SOCKET_HEARTBEAT_SECONDS, and a count nobody refreshed for STALE_SOCKET_SECONDS is
+dropped by the sweep, so an operator is not left "online", and given chats, by a server that is gone.
 """
 
 from __future__ import annotations
@@ -10,13 +13,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat import realtime
 from chat.models import OperatorProfile
 from chat.selectors import operator_inbox_ids, operator_payload
 from chat.services.assignment import conversation_assign_waiting
+from chat.services.conversations import STALE_SOCKET_SECONDS
 
 
 @transaction.atomic
@@ -43,7 +48,7 @@ def operator_status_set(*, profile: OperatorProfile, status: str) -> OperatorPro
 def operator_connected(*, profile: OperatorProfile) -> OperatorProfile:
     """A socket opened. An offline operator who opens the inbox is online; `away` stays away."""
     OperatorProfile.objects.filter(pk=profile.pk).update(
-        connection_count=F("connection_count") + 1, disconnected_at=None
+        connection_count=F("connection_count") + 1, disconnected_at=None, last_seen_at=timezone.now()
     )
     profile.refresh_from_db()
     if profile.status == OperatorProfile.Status.OFFLINE:
@@ -59,9 +64,22 @@ def operator_disconnected(*, profile: OperatorProfile) -> None:
         )
 
 
+def operator_heartbeat(*, profile: OperatorProfile) -> None:
+    """An open socket says it is still there. If a sweep had dropped the count as stale (this socket's server was
+    too slow to say so in time), the socket connects again: counted, and online if the sweep took them offline."""
+    if not OperatorProfile.objects.filter(pk=profile.pk, connection_count__gt=0).update(last_seen_at=timezone.now()):
+        operator_connected(profile=profile)
+
+
 def operator_sweep_offline(*, now: datetime | None = None) -> int:
-    """Operators whose last socket closed more than the grace period ago go offline."""
+    """Operators whose last socket closed more than the grace period ago go offline; so do those whose sockets
+    stopped refreshing (their server died): the stale count is dropped as if they had closed at their last sign."""
     now = now or timezone.now()
+    stale = Q(last_seen_at__lt=now - timedelta(seconds=STALE_SOCKET_SECONDS)) | Q(last_seen_at__isnull=True)
+    # A count from before the heartbeat existed (no last_seen_at) closes now: gone after the grace.
+    OperatorProfile.objects.filter(stale, connection_count__gt=0).update(
+        connection_count=0, disconnected_at=Coalesce(F("last_seen_at"), Value(now))
+    )
     gone = OperatorProfile.objects.filter(
         connection_count__lte=0,
         disconnected_at__lt=now - timedelta(seconds=settings.PRESENCE_GRACE_SECONDS),

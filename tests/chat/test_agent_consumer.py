@@ -285,3 +285,23 @@ async def test_a_waiting_visitors_messages_reach_every_operator_a_held_ones_only
     assert not [f for f in await theirs.drain(0.3) if f["type"] == "message.new"]
     for socket in (widget, mine, theirs):
         await socket.close()
+
+
+async def test_an_open_inbox_socket_refreshes_its_operators_last_seen(inbox, operator, monkeypatch):
+    from chat.services import conversations
+
+    monkeypatch.setattr(conversations, "SOCKET_HEARTBEAT_SECONDS", 0.05)
+    agent, _welcome = await operator_socket(operator)
+    connected = await db(OperatorProfile.objects.get)(pk=operator.pk)
+    assert connected.last_seen_at is not None and connected.connection_count == 1
+    old = connected.last_seen_at.replace(year=2020)
+    await db(OperatorProfile.objects.filter(pk=operator.pk).update)(last_seen_at=old)
+    for _ in range(40):
+        await agent.nothing(0.05)
+        seen = (await db(OperatorProfile.objects.get)(pk=operator.pk)).last_seen_at
+        if seen != old:
+            break
+    assert seen > connected.last_seen_at
+    await agent.close()
+    closed = await db(OperatorProfile.objects.get)(pk=operator.pk)
+    assert closed.connection_count == 0 and closed.disconnected_at is not None

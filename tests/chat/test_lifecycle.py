@@ -10,7 +10,7 @@ from django.utils import timezone
 from chat.models import Conversation, Message, OperatorProfile
 from chat.services import conversations as lifecycle
 from chat.services.messages import operator_message_send, visitor_message_send
-from chat.services.presence import operator_connected, operator_disconnected
+from chat.services.presence import operator_connected, operator_disconnected, operator_heartbeat
 from chat.services.visitors import visitor_connected, visitor_disconnected
 from chat.tasks import chat_sweep
 from tests.factories import BusinessHoursIntervalFactory, ContactFactory, OperatorFactory
@@ -169,6 +169,44 @@ def test_an_operator_whose_last_socket_closed_goes_offline_after_the_grace_but_n
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.PRESENCE_GRACE_SECONDS + 5)):
         assert chat_sweep()["operators_offline"] == 1
     assert OperatorProfile.objects.get(pk=operator.pk).status == "offline"
+
+
+def test_an_operator_left_online_by_a_server_that_died_goes_offline_when_their_socket_stops_refreshing(inbox):
+    operator = operator_connected(profile=OperatorFactory(inboxes=[inbox], status="offline"))
+    opened = timezone.now()
+    # The server is killed: no disconnect ever comes, the count stays 1. Heartbeats have stopped.
+    with time_machine.travel(opened + dt.timedelta(seconds=lifecycle.STALE_SOCKET_SECONDS - 5)):
+        assert chat_sweep()["operators_offline"] == 0
+    assert OperatorProfile.objects.get(pk=operator.pk).status == "online"
+    with time_machine.travel(opened + dt.timedelta(seconds=lifecycle.STALE_SOCKET_SECONDS + 5)):
+        assert chat_sweep()["operators_offline"] == 1
+    operator.refresh_from_db()
+    assert operator.status == "offline" and operator.connection_count == 0
+    assert operator.disconnected_at == operator.last_seen_at  # closed at its last sign of life
+
+
+def test_a_socket_that_keeps_refreshing_keeps_its_operator_online(inbox):
+    operator = operator_connected(profile=OperatorFactory(inboxes=[inbox], status="offline"))
+    opened = timezone.now()
+    for beat in range(1, 6):  # five heartbeats, well past the stale age since the socket opened
+        with time_machine.travel(opened + dt.timedelta(seconds=beat * lifecycle.SOCKET_HEARTBEAT_SECONDS)):
+            operator_heartbeat(profile=operator)
+            chat_sweep()
+    operator.refresh_from_db()
+    assert operator.status == "online" and operator.connection_count == 1
+
+
+def test_a_heartbeat_connects_again_a_live_socket_whose_count_a_sweep_dropped(inbox):
+    operator = operator_connected(profile=OperatorFactory(inboxes=[inbox], status="offline"))
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=lifecycle.STALE_SOCKET_SECONDS + 1)):
+        chat_sweep()  # its server was too slow to refresh in time: the count is dropped, the operator offline
+        assert OperatorProfile.objects.get(pk=operator.pk).status == "offline"
+        operator_heartbeat(profile=operator)  # the socket was alive after all
+    operator.refresh_from_db()
+    assert operator.status == "online" and operator.connection_count == 1 and operator.disconnected_at is None
+    operator_disconnected(profile=operator)
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.PRESENCE_GRACE_SECONDS + 5)):
+        assert chat_sweep()["operators_offline"] == 1
 
 
 def test_a_missed_conversation_tells_the_visitor(inbox):
