@@ -303,7 +303,9 @@ class WidgetConsumer(ProtocolConsumer):
         window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
         while self.sent_at and self.sent_at[0] <= now - window:
             self.sent_at.popleft()
-        if len(self.sent_at) < settings.VISITOR_RATE_LIMIT_MESSAGES:
+        if len(self.sent_at) < settings.VISITOR_RATE_LIMIT_MESSAGES and await db(visitors.visitor_send_allowed)(
+            visitor_id=self.contact.visitor_id
+        ):
             self.sent_at.append(now)
             return
         while self.refused_at and self.refused_at[0] <= now - window:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -118,3 +121,22 @@ def visitor_disconnected(*, conversation_id: int) -> None:
 def visitor_heartbeat(*, conversation_id: int) -> None:
     """A live socket says it is still there, so a crashed server's stale count does not keep a visitor forever."""
     Conversation.objects.filter(pk=conversation_id).update(visitor_last_seen_at=timezone.now())
+
+
+def visitor_send_allowed(*, visitor_id: uuid.UUID) -> bool:
+    """One more message from this visitor fits the rate shared by all their sockets, in every server process.
+
+    Tabs opened side by side do not multiply the allowance: VISITOR_RATE_LIMIT_MESSAGES per window are counted per
+    visitor in the cache (Redis in production, where the increment is atomic). The window is fixed; each socket's
+    own sliding window (the consumer's) keeps the pace inside it.
+    """
+    window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
+    key = f"chat:rate:{visitor_id.hex}:{int(time.time() // window)}"
+    timeout = math.ceil(window) + 1
+    cache.add(key, 0, timeout=timeout)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        count = 1
+    return count <= settings.VISITOR_RATE_LIMIT_MESSAGES

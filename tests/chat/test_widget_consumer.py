@@ -194,6 +194,23 @@ async def test_a_flooding_visitor_is_rate_limited_then_disconnected(inbox, setti
     assert await db(Message.objects.count)() == 3
 
 
+async def test_a_visitors_sockets_share_one_rate(inbox, settings):
+    """Two tabs of one visitor do not send twice as much; another visitor keeps their own allowance."""
+    settings.VISITOR_RATE_LIMIT_MESSAGES = 3
+    first, _ = await visitor(inbox)
+    second, _ = await visitor(inbox, token=first.token)
+    await say(first, "one")
+    await say(second, "two")
+    await say(first, "three")
+    await second.send({"type": "message.send", "client_id": client_id(), "body": "four"})
+    assert (await second.error("rate_limited"))["client_id"]
+    other, _ = await visitor(inbox)
+    await say(other, "mine")
+    assert await db(Message.objects.filter(sender="visitor").count)() == 4
+    for socket in (first, second, other):
+        await socket.close()
+
+
 # --- Close codes ------------------------------------------------------------------------------
 
 
