@@ -60,6 +60,16 @@ export function firstResponseSla(conversation, now = Date.now()) {
   return { level, left };
 }
 
+// SLA state of the resolution, once the first reply is done: "risk" or "breached" (null while nothing is at stake).
+export function resolutionSla(conversation, now = Date.now()) {
+  const ticket = conversation.ticket;
+  if (!ticket || ticket.status !== "open" || !ticket.resolution_due_at || conversation.status === "ended") return null;
+  const due = Date.parse(ticket.resolution_due_at);
+  if (ticket.resolution_breached || due <= now) return { level: "breached", due: ticket.resolution_due_at };
+  if (ticket.resolution_at_risk) return { level: "risk", due: ticket.resolution_due_at };
+  return null;
+}
+
 export function slaLabel(sla) {
   return sla.left > 0 ? t("sla_due_in", { time: duration(sla.left) }) : t("sla_breached", { time: duration(-sla.left) });
 }

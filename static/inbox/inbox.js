@@ -22,7 +22,7 @@ import {
   upsertConversation,
 } from "./state.js";
 import { renderHeader, renderMessages, showEmpty, showTyping, tickThreadSla } from "./thread.js";
-import { applyTicket, bindTicketBar, loadFollowup } from "./ticketbar.js";
+import { applySlaAlert, applyTicket, bindTicketBar, loadFollowup } from "./ticketbar.js";
 import { bindTransfer, openTransfer } from "./transfer.js";
 
 const $ = (id) => document.getElementById(id);
@@ -141,6 +141,9 @@ function handleFrame(frame) {
       break;
     case "ticket.updated":
       if (frame.ticket) applyTicket(frame.ticket);
+      break;
+    case "sla.alert":
+      applySlaAlert(frame, { quiet: sync.active });
       break;
     case "survey.answered":
       onSurveyAnswered(frame);

@@ -1,5 +1,15 @@
 // The left column: waiting queue, my conversations, all open ones. Rebuilt from the state on every change.
-import { contactName, duration, firstResponseSla, previewText, slaLabel, t, waitedSeconds } from "./format.js";
+import {
+  contactName,
+  dateTime,
+  duration,
+  firstResponseSla,
+  previewText,
+  resolutionSla,
+  slaLabel,
+  t,
+  waitedSeconds,
+} from "./format.js";
 import { inboxNames, isMine, lists, state } from "./state.js";
 
 const template = document.getElementById("tpl-conv-item");
@@ -60,7 +70,11 @@ function updateTimer(element, conversation, now = Date.now()) {
     element.classList.add(`sla-${sla.level}`);
   } else {
     element.textContent = duration(waitedSeconds(conversation, now));
-    element.title = "";
+    const resolution = resolutionSla(conversation, now);
+    element.title = resolution ? t(`resolution_${resolution.level === "breached" ? "overdue" : "due"}`, {
+      time: dateTime(resolution.due),
+    }) : "";
+    if (resolution) element.classList.add(`sla-${resolution.level}`);
   }
 }
 

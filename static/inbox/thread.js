@@ -1,5 +1,15 @@
 // The centre column: who, the ticket bar, the messages (always as text), the typing line and the composer's mode.
-import { clock, contactName, dateTime, duration, firstResponseSla, slaLabel, t, waitedSeconds } from "./format.js";
+import {
+  clock,
+  contactName,
+  dateTime,
+  duration,
+  firstResponseSla,
+  resolutionSla,
+  slaLabel,
+  t,
+  waitedSeconds,
+} from "./format.js";
 import { channelLabel } from "./lists.js";
 import { isMine, sortedMessages, state } from "./state.js";
 
@@ -53,10 +63,15 @@ function renderTicketBar(conversation) {
 export function tickThreadSla(conversation) {
   const element = $("thread-sla");
   const sla = firstResponseSla(conversation);
+  const resolution = sla ? null : resolutionSla(conversation);
   element.className = "sla";
   if (sla) {
     element.classList.add(`sla-${sla.level}`);
     element.textContent = slaLabel(sla);
+  } else if (resolution) {
+    element.classList.add(`sla-${resolution.level}`);
+    const key = resolution.level === "breached" ? "resolution_overdue" : "resolution_due";
+    element.textContent = t(key, { time: dateTime(resolution.due) });
   } else {
     element.textContent = conversation.first_response_at ? t("sla_met") : "";
   }

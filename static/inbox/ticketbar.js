@@ -1,5 +1,5 @@
 // The ticket bar: status and priority through the tickets app's operator API, and the follow-up offer.
-import { t } from "./format.js";
+import { clock, contactName, t } from "./format.js";
 import { api, toast } from "./http.js";
 import { state } from "./state.js";
 
@@ -10,6 +10,27 @@ export function applyTicket(ticket) {
   for (const conversation of state.conversations.values()) {
     if (conversation.ticket?.id === ticket.id) conversation.ticket = { ...conversation.ticket, ...ticket };
   }
+}
+
+// `sla.alert` from the server's sweep: the ticket's flag is raised at once (the list and the thread show it), and the
+// operator it concerns is told: the assignee, or everyone while the chat waits in the queue. Alerts replayed by a
+// `sync` after a reconnect only raise the flags (`quiet`): the list already shows where each chat stands.
+export function applySlaAlert(frame, { quiet = false } = {}) {
+  let concerned = null;
+  for (const conversation of state.conversations.values()) {
+    if (conversation.ticket?.id !== frame.ticket_id) continue;
+    const flags = { [`${frame.target}_at_risk`]: true, [`${frame.target}_due_at`]: frame.due_at };
+    if (frame.state === "breached") flags[`${frame.target}_breached`] = true;
+    conversation.ticket = { ...conversation.ticket, ...flags };
+    if (!concerned || conversation.id === frame.conversation_id) concerned = conversation;
+  }
+  if (!concerned || quiet || concerned.status === "ended") return;
+  if (concerned.status !== "queued" && concerned.assignee?.id !== state.me.id) return;
+  const text = t(`sla_alert_${frame.target}_${frame.state}`, {
+    name: contactName(concerned),
+    time: clock(frame.due_at),
+  });
+  toast(text, frame.state === "breached" ? "error" : "info");
 }
 
 // `render()` redraws the page; `onFollowup(conversationId)` reloads a conversation that changed ticket.

@@ -167,6 +167,44 @@ def test_a_survey_answered_while_its_conversation_is_open_appears_in_the_contact
     expect(page.locator("#notes-input")).to_have_value("Ships to Portugal often")
 
 
+def test_sla_alerts_from_the_sweep_tell_the_assignee_and_mark_the_thread(
+    desk, asgi_server, operator_page, visitors, monkeypatch, settings, screenshot_dir
+):
+    from chat import realtime
+    from tickets.services.sla import sla_sweep
+
+    # This test process plays the Celery worker that runs the sweep: its frames reach the server's sockets.
+    monkeypatch.setattr(realtime, "_server_process", False)
+    settings.SITE_URL = asgi_server.url
+    page = operator_page(desk.ana.user)
+    visitor = visitors(asgi_server, desk.inbox, name="Lena Berg")
+    visitor.say("My refund has not arrived")
+    open_from_queue(page, "Lena Berg")
+    claim(page)
+    send(page, "Let me check with accounting.")
+    expect(page.locator("#thread-sla")).to_have_text("answered")
+
+    ticket = Conversation.objects.get(contact_id=visitor.contact_id).ticket
+    due = timezone.now() - timedelta(minutes=5)
+    Ticket.objects.filter(pk=ticket.pk).update(resolution_due_at=due, resolution_at_risk_at=due - timedelta(hours=1))
+    assert in_a_thread(sla_sweep) == 1  # breached (and so at risk: one alert, not two)
+
+    clock, when = page.evaluate(
+        """iso => [new Intl.DateTimeFormat('en', {hour: '2-digit', minute: '2-digit'}).format(new Date(iso)),
+                   new Intl.DateTimeFormat('en', {dateStyle: 'medium', timeStyle: 'short'}).format(new Date(iso))]""",
+        due.isoformat(),
+    )
+    expect(page.locator("#toasts .toast.error")).to_have_text(
+        f"Lena Berg: the ticket is overdue (it was due to be resolved at {clock})."
+    )
+    expect(page.locator("#thread-sla")).to_have_class(re.compile(r"\bsla-breached\b"))
+    expect(page.locator("#thread-sla")).to_have_text(f"resolution overdue since {when}")  # the alert's due time
+    row_timer = page.locator("#list-mine .conv-timer")
+    expect(row_timer).to_have_class(re.compile(r"\bsla-breached\b"))
+    expect(row_timer).to_have_attribute("title", f"resolution overdue since {when}")
+    page.screenshot(path=screenshot_dir / "inbox-sla-alert.png")
+
+
 def in_a_thread(service, **kwargs):
     """Runs a service that sends realtime frames: not in this thread, where Playwright's event loop runs."""
 
