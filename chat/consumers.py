@@ -404,6 +404,7 @@ class AgentConsumer(ProtocolConsumer):
         self.profile: OperatorProfile | None = None
         self.joined: set[str] = set()
         self.heartbeat: asyncio.Task | None = None
+        self.beating: asyncio.Future | None = None
         self.typing_sent: dict[int, tuple[bool, float]] = {}
         await self.accept()
         user = await get_user(self.scope)
@@ -428,12 +429,17 @@ class AgentConsumer(ProtocolConsumer):
         # Spread over the period, as the visitors' are; the count itself is kept by connect and disconnect.
         await asyncio.sleep(random.uniform(0, conversations.SOCKET_HEARTBEAT_SECONDS))
         while True:
-            await db(presence.operator_heartbeat)(profile=self.profile)
+            # Shielded from the cancel in disconnect, which waits for it: a heartbeat still running in its thread
+            # must not land after the disconnect and count a closed socket again.
+            self.beating = asyncio.ensure_future(db(presence.operator_heartbeat)(profile=self.profile))
+            await asyncio.shield(self.beating)
             await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
 
     async def disconnect(self, code):
         if self.heartbeat is not None:
             self.heartbeat.cancel()
+        if self.beating is not None:
+            await asyncio.gather(self.beating, return_exceptions=True)
         if self.profile is not None:
             await db(presence.operator_disconnected)(profile=self.profile)
         for group in self.joined:
