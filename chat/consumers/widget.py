@@ -1,0 +1,253 @@
+"""The widget's socket: a visitor of a site (its key and origin), their conversation and surveys."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from chat import realtime, selectors
+from chat.consumers.protocol import (
+    CLOSE_FLOODING,
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHENTICATED,
+    FIELD_KINDS,
+    ProtocolConsumer,
+    body_field,
+    client_id_field,
+    db,
+    field,
+)
+from chat.models import Conversation, Inbox
+from chat.services import conversations, messages, visitors
+from chat.services.broadcast import visitor_view
+from chat.services.errors import ChatError
+from surveys import selectors as survey_selectors
+from surveys import services as survey_services
+
+
+class WidgetConsumer(ProtocolConsumer):
+    """A visitor's widget: `hello` first (within WS_HELLO_TIMEOUT_SECONDS), then messages of their own chat."""
+
+    handlers = {
+        "hello": "on_hello",
+        "message.send": "on_message_send",
+        "typing": "on_typing",
+        "conversation.close": "on_close",
+        "survey.answer": "on_survey_answer",
+    }
+
+    async def connect(self):
+        self.inbox: Inbox | None = None
+        self.contact = None
+        self.conversation_id: int | None = None
+        self.counted_conversation_id: int | None = None
+        self.joined: set[str] = set()
+        self.sent_at: deque[float] = deque()
+        self.refused_at: deque[float] = deque()
+        self.typing_sent: tuple[bool | None, float] = (None, 0.0)
+        self.tasks: list[asyncio.Task] = []
+        # Accept first, so that a refusal reaches the client as a close code and not a bare HTTP 403.
+        await self.accept()
+        site_key = self.scope["url_route"]["kwargs"]["site_key"]
+        self.inbox = await db(Inbox.objects.filter(site_key=site_key, is_active=True).first)()
+        origin = dict(self.scope.get("headers") or []).get(b"origin", b"").decode("latin-1")
+        if self.inbox is None or not selectors.origin_allowed(self.inbox, origin):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.tasks.append(asyncio.ensure_future(self._hello_deadline()))
+
+    async def _hello_deadline(self):
+        await asyncio.sleep(settings.WS_HELLO_TIMEOUT_SECONDS)
+        if self.contact is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def _heartbeat(self):
+        # Spread over the period: sockets opened together must not all write in the same instant.
+        await asyncio.sleep(random.uniform(0, conversations.SOCKET_HEARTBEAT_SECONDS))
+        while True:
+            if self.counted_conversation_id is not None:
+                await db(visitors.visitor_heartbeat)(conversation_id=self.counted_conversation_id)
+            await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
+
+    async def disconnect(self, code):
+        for task in self.tasks:
+            task.cancel()
+        if self.counted_conversation_id is not None:
+            await db(visitors.visitor_disconnected)(conversation_id=self.counted_conversation_id)
+            self.counted_conversation_id = None
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _join(self, group: str) -> None:
+        if group not in self.joined:
+            self.joined.add(group)
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _follow(self, conversation_id: int) -> None:
+        """This socket now belongs to `conversation_id`: hear its frames and count as its visitor's presence."""
+        await self._join(realtime.conversation_visitor_group(conversation_id))
+        self.conversation_id = conversation_id
+        if self.counted_conversation_id != conversation_id:
+            previous, self.counted_conversation_id = self.counted_conversation_id, conversation_id
+            if previous is not None:
+                await db(visitors.visitor_disconnected)(conversation_id=previous)
+            await db(visitors.visitor_connected)(conversation_id=conversation_id)
+
+    async def before_frame(self, frame: dict) -> None:
+        if frame["type"] != "hello" and self.contact is None:
+            raise ChatError("forbidden", _("Say hello first."))
+        named = frame.get("conversation_id")
+        if named is not None and named != self.conversation_id:
+            raise ChatError("forbidden", _("That is not your conversation."))
+
+    async def realtime_frame(self, event):
+        frame = event["frame"]
+        if frame.get("type") == realtime.CONVERSATION_UPDATED:
+            conversation = frame.get("conversation") or {}
+            if conversation.get("id") != self.conversation_id and conversation.get("status") != "ended":
+                await self._follow(conversation["id"])
+        await self.send_frame(frame)
+
+    def _hello_state(self, token, last_message_id):
+        contact = visitors.visitor_token_contact(inbox=self.inbox, token=token)
+        if contact is None:
+            # Unknown, forged or foreign token: a new visitor, never someone else.
+            contact, token = visitors.visitor_session_start(inbox=self.inbox)
+        conversation = selectors.open_conversation_for(contact)
+        return contact, token, conversation
+
+    def _welcome(self, token, conversation: Conversation | None, last_message_id):
+        online, next_opening = selectors.inbox_availability(self.inbox)
+        messages_ = selectors.visitor_messages(conversation, after_id=last_message_id) if conversation else []
+        return {
+            "type": realtime.WELCOME,
+            "contact": selectors.contact_payload(self.contact),
+            "conversation": visitor_view(selectors.conversation_payload(conversation)) if conversation else None,
+            "messages": messages_,
+            "online": online,
+            "next_opening": selectors.iso(next_opening),
+            "visitor_token": token,
+        }
+
+    def _pending_survey_invite(self) -> dict | None:
+        """A survey still waiting for this visitor (they left before it came, or came back): shown again."""
+        invitation = survey_selectors.pending_invitation(contact=self.contact)
+        if invitation is None:
+            return None
+        survey_services.survey_invitation_shown_in_widget(invitation=invitation)
+        return survey_selectors.survey_invite_payload(invitation)
+
+    async def on_hello(self, frame):
+        if self.contact is not None:
+            raise ChatError("invalid_frame", _("Hello was already said on this connection."))
+        token = frame.get("visitor_token")
+        if token is not None and not isinstance(token, str):
+            raise ChatError(
+                "invalid_frame",
+                _("The field “%(field)s” must be %(kind)s.") % {"field": "visitor_token", "kind": FIELD_KINDS[str]},
+            )
+        last_message_id = field(frame, "last_message_id", int, required=False)
+        contact, token, conversation = await db(self._hello_state)(token, last_message_id)
+        self.contact = contact
+        # Join the groups before reading the messages: one arriving in between is sent twice (the widget
+        # keeps messages by id), never lost.
+        await self._join(realtime.contact_visitor_group(contact.pk))
+        if conversation is not None:
+            await self._follow(conversation.pk)
+        await self.send_frame(await db(self._welcome)(token, conversation, last_message_id))
+        invite = await db(self._pending_survey_invite)()
+        if invite is not None:
+            await self.send_frame(invite)
+        self.tasks.append(asyncio.ensure_future(self._heartbeat()))
+
+    async def _check_rate(self) -> None:
+        now = time.monotonic()
+        window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
+        while self.sent_at and self.sent_at[0] <= now - window:
+            self.sent_at.popleft()
+        if len(self.sent_at) < settings.VISITOR_RATE_LIMIT_MESSAGES and await db(visitors.visitor_send_allowed)(
+            visitor_id=self.contact.visitor_id
+        ):
+            self.sent_at.append(now)
+            return
+        while self.refused_at and self.refused_at[0] <= now - window:
+            self.refused_at.popleft()
+        self.refused_at.append(now)
+        if len(self.refused_at) > settings.VISITOR_FLOOD_CLOSE_AFTER:
+            await self.close_with(CLOSE_FLOODING)
+        raise ChatError(
+            "rate_limited",
+            _("At most %(n)s messages per %(s)s seconds; please wait a moment.")
+            % {"n": settings.VISITOR_RATE_LIMIT_MESSAGES, "s": f"{window:g}"},
+        )
+
+    async def on_message_send(self, frame):
+        client_id = client_id_field(frame)
+        body = body_field(frame)
+        await self._check_rate()
+        message, _created = await db(messages.visitor_message_send)(
+            contact=self.contact, client_id=client_id, body=body
+        )
+        joined = message.conversation_id != self.conversation_id and message.conversation.status != "ended"
+        if joined:
+            await self._follow(message.conversation_id)
+        await self.send_frame(
+            {"type": realtime.MESSAGE_ACK, "client_id": client_id, "message": selectors.message_payload(message)}
+        )
+        if joined:
+            # What the conversation's group heard before this socket joined it (an instant assignment) is lost;
+            # its current state follows, read after the frames already queued for this socket.
+            await self.channel_layer.send(self.channel_name, {"type": "conversation.refresh"})
+
+    def _conversation_state(self) -> dict | None:
+        conversation = (
+            Conversation.objects.select_related("contact", "assignee__operator", "team", "ticket")
+            .filter(pk=self.conversation_id)
+            .first()
+        )
+        return visitor_view(selectors.conversation_payload(conversation)) if conversation else None
+
+    async def conversation_refresh(self, event):
+        state = await db(self._conversation_state)()
+        if state is not None:
+            await self.send_frame({"type": realtime.CONVERSATION_UPDATED, "conversation": state})
+
+    async def on_typing(self, frame):
+        is_typing = field(frame, "is_typing", bool)
+        if self.conversation_id is None:
+            return
+        last_state, last_at = self.typing_sent
+        now = time.monotonic()
+        if is_typing and last_state is True and now - last_at < settings.TYPING_THROTTLE_SECONDS:
+            return
+        self.typing_sent = (is_typing, now)
+        await realtime.group_send_async(
+            realtime.inbox_operators_group(self.inbox.pk),
+            {"type": realtime.TYPING, "conversation_id": self.conversation_id, "is_typing": is_typing},
+        )
+
+    async def on_close(self, frame):
+        await db(conversations.conversation_close_by_visitor)(contact=self.contact)
+
+    def _survey_answer(self, token, answers, comment):
+        try:
+            response = survey_services.survey_answer(
+                token=token, contact=self.contact, answers=answers, comment=comment, channel="widget"
+            )
+        except survey_services.SurveyError as exc:
+            # The surveys service names the protocol code (conflict when answered, closed when expired…).
+            raise ChatError(exc.code, "; ".join(exc.messages)) from exc
+        return response.invitation.thank_you
+
+    async def on_survey_answer(self, frame):
+        token = field(frame, "invitation", str)
+        answers = field(frame, "answers", dict)
+        comment = field(frame, "comment", str, required=False) or ""
+        thank_you = await db(self._survey_answer)(token, answers, comment)
+        # Also to this socket directly: a returning visitor's socket is not in the ended conversation's group.
+        await self.send_frame({"type": "survey.answered", "invitation": token, "thank_you": thank_you})
