@@ -36,4 +36,3 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if not failed else "failed", "failed": failed, "checks": checks}, status=503 if failed else 200
     )
-

@@ -1,6 +1,5 @@
 """The beat task flags at-risk and breached SLAs once each and alerts the inbox's operators in real time."""
 
-
 import pytest
 
 from chat.realtime import inbox_operators_group
