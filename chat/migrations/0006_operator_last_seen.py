@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0005_report_covering_indexes'),
+        ("chat", "0005_report_covering_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='operatorprofile',
-            name='last_seen_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last seen with the inbox open'),
+            model_name="operatorprofile",
+            name="last_seen_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last seen with the inbox open"),
         ),
     ]
