@@ -168,7 +168,11 @@ class Contact(models.Model):
         ordering = ["-last_seen_at"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        indexes = [models.Index(fields=["inbox", "email"], name="contact_inbox_email_idx")]
+        indexes = [
+            models.Index(fields=["inbox", "email"], name="contact_inbox_email_idx"),
+            # The purge of visitors whose tokens have all expired reads the oldest last visits.
+            models.Index(fields=["last_seen_at"], name="contact_last_seen_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or _("Visitor %(id)s") % {"id": self.pk}

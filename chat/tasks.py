@@ -4,6 +4,7 @@ from celery import shared_task
 
 from chat.services.conversations import conversation_sweep
 from chat.services.presence import operator_sweep_offline
+from chat.services.visitors import visitor_purge_unreachable
 
 
 @shared_task(name="chat.sweep")
@@ -11,3 +12,8 @@ def chat_sweep() -> dict:
     # Operators first: a queue with nobody left online is missed in the same sweep.
     offline = operator_sweep_offline()
     return {"operators_offline": offline, **conversation_sweep()}
+
+
+@shared_task(name="chat.purge_unreachable_visitors")
+def chat_purge_unreachable_visitors() -> dict:
+    return {"contacts_deleted": visitor_purge_unreachable()}

@@ -158,6 +158,8 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": SWEEP_INTERVAL_SECONDS},
     "surveys-sweep-invitations": {"task": "surveys.sweep_invitations", "schedule": SWEEP_INTERVAL_SECONDS},
     "reports-warm-cache": {"task": "reports.warm_cache", "schedule": env.float("REPORTS_WARM_SECONDS", default=600.0)},
+    # Visitors who never wrote and whose tokens have all expired (hourly; each run deletes what is due).
+    "chat-purge-unreachable-visitors": {"task": "chat.purge_unreachable_visitors", "schedule": 3600.0},
 }
 CELERY_IMPORTS = ["supportdesk.reports.tasks"]
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from chat.models import ChannelKind, Contact, Conversation, Inbox, Message
+from surveys.models import SurveyInvitation
+from tickets.models import Ticket
 from tickets.services import ticket_attach_conversation, ticket_create
 
 VISITOR_TOKEN_SALT = "chat.visitor-token"
@@ -140,3 +143,29 @@ def visitor_send_allowed(*, visitor_id: uuid.UUID) -> bool:
         cache.set(key, 1, timeout=timeout)
         count = 1
     return count <= settings.VISITOR_RATE_LIMIT_MESSAGES
+
+
+def visitor_purge_unreachable(*, now=None, batch: int = 5000) -> int:
+    """Deletes visitors nobody can reach again and nothing refers to; returns how many.
+
+    Every page that opens the widget makes a contact. One whose last visit is older than the token's lifetime
+    (VISITOR_TOKEN_MAX_AGE_DAYS) can never be resumed: every token it was given has expired. If it also never
+    wrote (no conversation, ticket or survey invitation) and has no operator notes, it is only a name or an
+    e-mail kept for nothing. Deleted in batches, each its own transaction, so that a large backlog does not
+    hold locks.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.VISITOR_TOKEN_MAX_AGE_DAYS)
+    unreachable = Contact.objects.filter(last_seen_at__lt=cutoff, notes="").filter(
+        ~Exists(Conversation.objects.filter(contact=OuterRef("pk"))),
+        ~Exists(Ticket.objects.filter(contact=OuterRef("pk"))),
+        ~Exists(SurveyInvitation.objects.filter(contact=OuterRef("pk"))),
+    )
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(unreachable.values_list("pk", flat=True)[:batch])
+            if ids:
+                Contact.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+        if len(ids) < batch:
+            return deleted

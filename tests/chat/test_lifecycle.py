@@ -13,7 +13,13 @@ from chat.services.messages import operator_message_send, visitor_message_send
 from chat.services.presence import operator_connected, operator_disconnected, operator_heartbeat
 from chat.services.visitors import visitor_connected, visitor_disconnected
 from chat.tasks import chat_sweep
-from tests.factories import BusinessHoursIntervalFactory, ContactFactory, OperatorFactory
+from tests.factories import (
+    BusinessHoursIntervalFactory,
+    ContactFactory,
+    ConversationFactory,
+    OperatorFactory,
+    TicketFactory,
+)
 from tickets.models import ReportingEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -222,3 +228,26 @@ def test_the_sweep_runs_on_the_beat_schedule():
     entry = settings.CELERY_BEAT_SCHEDULE["chat-sweep"]
     assert entry["task"] == "chat.sweep" and entry["schedule"] == settings.SWEEP_INTERVAL_SECONDS
     assert "chat.sweep" in app.tasks
+
+
+def test_visitors_who_never_wrote_and_cannot_come_back_are_purged_in_batches(inbox):
+    """Unreachable: last seen before the token lifetime. Kept: anyone with a chat, a ticket or operator notes,
+    and anyone still able to come back."""
+    from chat.models import Contact
+    from chat.services.visitors import visitor_purge_unreachable
+    from chat.tasks import chat_purge_unreachable_visitors
+
+    expired = timezone.now() - dt.timedelta(days=settings.VISITOR_TOKEN_MAX_AGE_DAYS, minutes=1)
+    silent = [ContactFactory(inbox=inbox, last_seen_at=expired) for _ in range(3)]  # named, with an e-mail
+    chatted = ConversationFactory(inbox=inbox, contact=ContactFactory(inbox=inbox, last_seen_at=expired)).contact
+    ticketed = TicketFactory(inbox=inbox, contact=ContactFactory(inbox=inbox, last_seen_at=expired)).contact
+    noted = ContactFactory(inbox=inbox, last_seen_at=expired, notes="Called about an invoice")
+    recent = ContactFactory(inbox=inbox, last_seen_at=expired + dt.timedelta(minutes=2))
+
+    assert visitor_purge_unreachable(batch=2) == 3  # two batches
+    assert not Contact.objects.filter(pk__in=[c.pk for c in silent]).exists()
+    kept = {chatted.pk, ticketed.pk, noted.pk, recent.pk}
+    assert set(Contact.objects.values_list("pk", flat=True)) == kept
+    assert chat_purge_unreachable_visitors() == {"contacts_deleted": 0}
+    entry = settings.CELERY_BEAT_SCHEDULE["chat-purge-unreachable-visitors"]
+    assert entry["task"] == "chat.purge_unreachable_visitors"
