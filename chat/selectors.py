@@ -73,21 +73,28 @@ def recent_handling_seconds(inbox_id: int) -> float:
     return sum(durations) / len(durations) if durations else DEFAULT_HANDLING_SECONDS
 
 
-def estimated_wait_seconds(conversation: Conversation, position: int | None) -> int | None:
-    """Position × recent handling time, shared by the inbox's online operators' chat slots."""
-    if position is None:
-        return None
-    slots = (
-        OperatorProfile.objects.filter(inboxes=conversation.inbox_id, status=OperatorProfile.Status.ONLINE).aggregate(
-            n=Count("pk")
-        )["n"]
-        or 1
-    )
-    return int(math.ceil(position * recent_handling_seconds(conversation.inbox_id) / slots))
+def inbox_pace(inbox_id: int) -> tuple[float, int]:
+    """(recent handling seconds, the inbox's online operators' chat slots): what a wait is estimated from."""
+    online = OperatorProfile.objects.filter(inboxes=inbox_id, status=OperatorProfile.Status.ONLINE)
+    return recent_handling_seconds(inbox_id), online.count() or 1
 
 
-def conversation_payload(conversation: Conversation) -> dict:
+def _wait_seconds(position: int, pace: tuple[float, int]) -> int:
+    """Position × recent handling time, shared by the online operators' chat slots."""
+    handling, slots = pace
+    return int(math.ceil(position * handling / slots))
+
+
+def _waiting(conversation: Conversation) -> tuple[int | None, int | None]:
     position = queue_position(conversation)
+    if position is None:
+        return None, None
+    return position, _wait_seconds(position, inbox_pace(conversation.inbox_id))
+
+
+def conversation_payload(conversation: Conversation, *, waiting: tuple[int | None, int | None] | None = None) -> dict:
+    """Frame shape C. `waiting` (queue position, estimated wait) is given by a caller that read a whole queue."""
+    position, wait = waiting or _waiting(conversation)
     last = conversation.messages.filter(private=False).order_by("-id").first()
     assignee = conversation.assignee
     return {
@@ -99,7 +106,7 @@ def conversation_payload(conversation: Conversation) -> dict:
         "contact": {"id": conversation.contact_id, "name": conversation.contact.name},
         "assignee": {"id": assignee.pk, "name": operator_name(assignee)} if assignee else None,
         "queue_position": position,
-        "estimated_wait_seconds": estimated_wait_seconds(conversation, position),
+        "estimated_wait_seconds": wait,
         "created_at": iso(conversation.requested_at),
         "requested_at": iso(conversation.requested_at),
         "assigned_at": iso(conversation.assigned_at),
@@ -222,11 +229,24 @@ def _conversations(qs) -> list[dict]:
 
 
 def inbox_queue(inbox_ids: list[int]) -> list[dict]:
-    return _conversations(
-        Conversation.objects.filter(inbox_id__in=inbox_ids, status=Conversation.Status.QUEUED).order_by(
-            "requested_at", "pk"
-        )
+    """The waiting conversations, oldest first. Positions follow from the order and each inbox's pace is read
+    once, instead of three queries per waiting conversation."""
+    queued = (
+        Conversation.objects.filter(inbox_id__in=inbox_ids, status=Conversation.Status.QUEUED)
+        .select_related("contact", "assignee__operator", "team", "ticket")
+        .order_by("requested_at", "pk")
     )
+    positions: dict[int, int] = {}
+    paces: dict[int, tuple[float, int]] = {}
+    payloads = []
+    for conversation in queued:
+        inbox_id = conversation.inbox_id
+        position = positions[inbox_id] = positions.get(inbox_id, 0) + 1
+        if inbox_id not in paces:
+            paces[inbox_id] = inbox_pace(inbox_id)
+        waiting = (position, _wait_seconds(position, paces[inbox_id]))
+        payloads.append(conversation_payload(conversation, waiting=waiting))
+    return payloads
 
 
 def last_inbox_event_id(inbox_ids: list[int]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chat import realtime
 from chat.models import Conversation, Message
-from chat.selectors import conversation_payload, message_payload
+from chat.selectors import conversation_payload, inbox_queue, message_payload
 
 
 def conversation_changed(conversation: Conversation, *, frame_type: str = realtime.CONVERSATION_UPDATED) -> dict:
@@ -23,15 +23,9 @@ def visitor_view(payload: dict) -> dict:
 
 def queue_moved(inbox_id: int) -> None:
     """Every waiting visitor of the inbox learns their new position and estimated wait."""
-    waiting = (
-        Conversation.objects.select_related("contact", "assignee__operator", "team", "ticket")
-        .filter(inbox_id=inbox_id, status=Conversation.Status.QUEUED)
-        .order_by("requested_at", "pk")
-    )
-    for conversation in waiting:
+    for payload in inbox_queue([inbox_id]):
         realtime.send_to_conversation_visitor(
-            conversation.pk,
-            {"type": realtime.CONVERSATION_UPDATED, "conversation": visitor_view(conversation_payload(conversation))},
+            payload["id"], {"type": realtime.CONVERSATION_UPDATED, "conversation": visitor_view(payload)}
         )
 
 
