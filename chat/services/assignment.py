@@ -118,6 +118,13 @@ def conversation_assign_waiting(*, profile_id: int) -> list[int]:
             assigned.append(conversation.pk)
 
 
+def assign_waiting_to_freed(*, user_id: int) -> None:
+    """An operator's chat ended or moved on: once committed, the oldest waiting conversations go to them."""
+    profile_id = OperatorProfile.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
+    if profile_id is not None:
+        transaction.on_commit(lambda: conversation_assign_waiting(profile_id=profile_id))
+
+
 @transaction.atomic
 def conversation_transfer(
     *,
@@ -188,7 +195,5 @@ def conversation_transfer(
     if was_queued or conversation.status == Conversation.Status.QUEUED:
         queue_moved(conversation.inbox_id)
     if previous_assignee_id is not None:
-        previous = OperatorProfile.objects.filter(user_id=previous_assignee_id).values_list("pk", flat=True).first()
-        if previous is not None:
-            transaction.on_commit(lambda: conversation_assign_waiting(profile_id=previous))
+        assign_waiting_to_freed(user_id=previous_assignee_id)
     return conversation

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from chat import realtime
 from chat.models import ChannelKind, Contact, Conversation, Message, OperatorProfile
 from chat.selectors import conversation_for_update, conversation_payload, inbox_availability
-from chat.services.assignment import conversation_assign_auto, conversation_assign_waiting, conversation_for_operator
+from chat.services.assignment import assign_waiting_to_freed, conversation_assign_auto, conversation_for_operator
 from chat.services.broadcast import conversation_changed, message_created, queue_moved, visitor_view
 from chat.services.errors import ChatError
 from surveys.services import survey_conversation_ended
@@ -103,9 +103,7 @@ def _end(
     if was_queued:
         queue_moved(conversation.inbox_id)
     if previous_assignee_id is not None:
-        freed = OperatorProfile.objects.filter(user_id=previous_assignee_id).values_list("pk", flat=True).first()
-        if freed is not None:
-            transaction.on_commit(lambda: conversation_assign_waiting(profile_id=freed))
+        assign_waiting_to_freed(user_id=previous_assignee_id)
 
 
 @transaction.atomic
