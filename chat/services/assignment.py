@@ -16,8 +16,8 @@ from chat.models import Conversation, Message, OperatorProfile, Team
 from chat.selectors import conversation_for_update, operator_active_chats, operator_name
 from chat.services.broadcast import conversation_changed, message_created, queue_moved
 from chat.services.errors import ChatError
+from chat.services.reporting import conversation_event_record
 from tickets.models import ReportingEvent
-from tickets.services import reporting_event_record
 
 
 def conversation_for_operator(*, profile: OperatorProfile, conversation_id: int) -> Conversation:
@@ -37,16 +37,12 @@ def _assign(conversation: Conversation, profile: OperatorProfile, at: datetime) 
     conversation.assigned_at = at
     conversation.save(update_fields=["status", "assignee", "assigned_at", "updated_at"])
     OperatorProfile.objects.filter(pk=profile.pk).update(last_assigned_at=at)
-    reporting_event_record(
+    conversation_event_record(
+        conversation=conversation,
         name=ReportingEvent.Name.CONVERSATION_ASSIGNED,
-        inbox=conversation.inbox,
-        channel_kind=conversation.channel_kind,
         start=conversation.requested_at,
         end=at,
-        ticket=conversation.ticket,
-        conversation=conversation,
         operator=profile.user,
-        team=conversation.team,
     )
     conversation_changed(conversation)
     if was_queued:
@@ -166,16 +162,12 @@ def conversation_transfer(
     conversation.save(update_fields=["assignee", "status", "assigned_at", "team", "transfer_count", "updated_at"])
     if target is not None:
         OperatorProfile.objects.filter(pk=target.pk).update(last_assigned_at=at)
-    reporting_event_record(
+    conversation_event_record(
+        conversation=conversation,
         name=ReportingEvent.Name.CONVERSATION_TRANSFERRED,
-        inbox=conversation.inbox,
-        channel_kind=conversation.channel_kind,
         start=at,
         end=at,
-        ticket=conversation.ticket,
-        conversation=conversation,
         operator=profile.user,
-        team=conversation.team,
     )
     note = (note or "").strip()
     if note:

@@ -20,15 +20,10 @@ from chat.selectors import conversation_for_update, conversation_payload, inbox_
 from chat.services.assignment import assign_waiting_to_freed, conversation_assign_auto, conversation_for_operator
 from chat.services.broadcast import conversation_changed, message_created, queue_moved, visitor_view
 from chat.services.errors import ChatError
+from chat.services.reporting import conversation_event_record
 from surveys.services import survey_conversation_ended
 from tickets.models import ReportingEvent
-from tickets.services import (
-    reporting_event_record,
-    ticket_attach_conversation,
-    ticket_create,
-    ticket_resolve,
-    ticket_set_channel_kind,
-)
+from tickets.services import ticket_attach_conversation, ticket_create, ticket_resolve, ticket_set_channel_kind
 
 # A live socket (a visitor's or an operator's) refreshes its `…last_seen_at` this often; a count not refreshed for
 # three periods belongs to a server process that died, and the visitor or operator is treated as gone.
@@ -50,15 +45,8 @@ def conversation_request(*, contact: Contact, at: datetime, subject: str = "") -
     )
     ticket = ticket_create(inbox=inbox, contact=contact, channel_kind=inbox.kind, subject=subject, at=at)
     ticket_attach_conversation(ticket=ticket, conversation=conversation)
-    reporting_event_record(
-        name=ReportingEvent.Name.CONVERSATION_REQUESTED,
-        inbox=inbox,
-        channel_kind=conversation.channel_kind,
-        start=at,
-        end=at,
-        ticket=ticket,
-        conversation=conversation,
-        team=conversation.team,
+    conversation_event_record(
+        conversation=conversation, name=ReportingEvent.Name.CONVERSATION_REQUESTED, start=at, end=at
     )
     payload = conversation_payload(conversation)
     realtime.send_to_inbox_operators(inbox.pk, {"type": realtime.CONVERSATION_QUEUED, "conversation": payload})
@@ -86,16 +74,12 @@ def _end(
     conversation.end_reason = reason
     conversation.ended_at = at
     conversation.save(update_fields=["status", "end_reason", "ended_at", "updated_at"])
-    reporting_event_record(
+    conversation_event_record(
+        conversation=conversation,
         name=event,
-        inbox=conversation.inbox,
-        channel_kind=conversation.channel_kind,
         start=conversation.requested_at,
         end=at,
-        ticket=conversation.ticket,
-        conversation=conversation,
         operator=operator or conversation.assignee,
-        team=conversation.team,
     )
     if survey:
         survey_conversation_ended(conversation=conversation)
