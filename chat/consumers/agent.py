@@ -22,6 +22,7 @@ from chat.consumers.protocol import (
     db,
     field,
 )
+from chat.inbox_selectors import operator_for_user
 from chat.models import Conversation, OperatorProfile
 from chat.services import assignment, conversations, messages, presence
 from chat.services.errors import ChatError
@@ -52,8 +53,9 @@ class AgentConsumer(ProtocolConsumer):
         if not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        profile = await db(OperatorProfile.objects.select_related("user").filter(user=user).first)()
-        if profile is None or not (user.is_staff and user.is_active):
+        # Who may use the inbox is decided as for the inbox page.
+        profile = await db(operator_for_user)(user=user)
+        if profile is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.profile = await db(presence.operator_connected)(profile=profile)
