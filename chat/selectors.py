@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat.models import Contact, Conversation, Inbox, InboxEvent, Message, OperatorProfile, Team
+from chat.services.errors import ChatError
 from tickets.business_hours import schedule_for
 from tickets.payloads import ticket_payload
 
@@ -312,3 +314,16 @@ def conversation_for_update(conversation_id: int) -> Conversation | None:
         .filter(pk=conversation_id)
         .first()
     )
+
+
+def conversation_for_operator(*, profile: OperatorProfile, conversation_id: int, lock: bool) -> Conversation:
+    """The conversation if the operator belongs to its inbox (checked on every frame); `lock` for a change."""
+    if lock:
+        conversation = conversation_for_update(conversation_id)
+    else:
+        conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None:
+        raise ChatError("not_found", _("There is no such conversation."))
+    if not profile.inboxes.filter(pk=conversation.inbox_id).exists():
+        raise ChatError("forbidden", _("You are not an operator of this conversation's inbox."))
+    return conversation

@@ -120,14 +120,6 @@ class AgentConsumer(ProtocolConsumer):
             {"type": realtime.MESSAGE_ACK, "client_id": client_id, "message": selectors.message_payload(message)}
         )
 
-    def _open_conversation_of_mine(self, conversation_id: int) -> Conversation:
-        conversation = Conversation.objects.filter(pk=conversation_id).first()
-        if conversation is None:
-            raise ChatError("not_found", _("There is no such conversation."))
-        if not self.profile.inboxes.filter(pk=conversation.inbox_id).exists():
-            raise ChatError("forbidden", _("You are not an operator of this conversation's inbox."))
-        return conversation
-
     async def on_typing(self, frame):
         conversation_id = field(frame, "conversation_id", int)
         is_typing = field(frame, "is_typing", bool)
@@ -135,7 +127,9 @@ class AgentConsumer(ProtocolConsumer):
         now = time.monotonic()
         if is_typing and last_state is True and now - last_at < settings.TYPING_THROTTLE_SECONDS:
             return
-        conversation = await db(self._open_conversation_of_mine)(conversation_id)
+        conversation = await db(selectors.conversation_for_operator)(
+            profile=self.profile, conversation_id=conversation_id, lock=False
+        )
         if conversation.status == Conversation.Status.ENDED:
             raise ChatError("closed", _("This conversation has ended."))
         self.typing_sent[conversation_id] = (is_typing, now)
@@ -164,7 +158,9 @@ class AgentConsumer(ProtocolConsumer):
         await db(conversations.conversation_resolve)(profile=self.profile, conversation_id=conversation_id)
 
     def _history(self, conversation_id: int) -> dict:
-        conversation = self._open_conversation_of_mine(conversation_id)
+        conversation = selectors.conversation_for_operator(
+            profile=self.profile, conversation_id=conversation_id, lock=False
+        )
         return {
             "type": "conversation.history",
             "conversation": selectors.conversation_payload(conversation),

@@ -13,21 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import Conversation, Message, OperatorProfile, Team
-from chat.selectors import conversation_for_update, operator_active_chats, operator_name
+from chat.selectors import conversation_for_operator, operator_active_chats, operator_name
 from chat.services.broadcast import conversation_changed, message_created, queue_moved
 from chat.services.errors import ChatError
 from chat.services.reporting import conversation_event_record
 from tickets.models import ReportingEvent
-
-
-def conversation_for_operator(*, profile: OperatorProfile, conversation_id: int) -> Conversation:
-    """The conversation, locked, if the operator belongs to its inbox (checked on every frame)."""
-    conversation = conversation_for_update(conversation_id)
-    if conversation is None:
-        raise ChatError("not_found", _("There is no such conversation."))
-    if not profile.inboxes.filter(pk=conversation.inbox_id).exists():
-        raise ChatError("forbidden", _("You are not an operator of this conversation's inbox."))
-    return conversation
 
 
 def _assign(conversation: Conversation, profile: OperatorProfile, at: datetime) -> None:
@@ -82,7 +72,7 @@ def conversation_assign_auto(*, conversation: Conversation) -> bool:
 @transaction.atomic
 def conversation_claim(*, profile: OperatorProfile, conversation_id: int) -> Conversation:
     """An operator takes a queued conversation; of two claiming at once exactly one wins."""
-    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id)
+    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id, lock=True)
     if conversation.status != Conversation.Status.QUEUED:
         raise ChatError("conflict", _("This conversation is no longer waiting."))
     _assign(conversation, profile, timezone.now())
@@ -133,7 +123,7 @@ def conversation_transfer(
     """Hands a conversation to another operator of its inbox, or back to the queue of a team. Counted."""
     if (to_operator_id is None) == (to_team_id is None):
         raise ChatError("invalid_frame", _("Name either an operator or a team to transfer to."))
-    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id)
+    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id, lock=True)
     if conversation.status == Conversation.Status.ENDED:
         raise ChatError("closed", _("This conversation has ended."))
     at = timezone.now()

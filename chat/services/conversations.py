@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from chat import realtime
 from chat.models import ChannelKind, Contact, Conversation, Message, OperatorProfile
-from chat.selectors import conversation_for_update, conversation_payload, inbox_availability
-from chat.services.assignment import assign_waiting_to_freed, conversation_assign_auto, conversation_for_operator
+from chat.selectors import conversation_for_operator, conversation_for_update, conversation_payload, inbox_availability
+from chat.services.assignment import assign_waiting_to_freed, conversation_assign_auto
 from chat.services.broadcast import conversation_changed, message_created, queue_moved, visitor_view
 from chat.services.errors import ChatError
 from chat.services.reporting import conversation_event_record
@@ -92,7 +92,7 @@ def _end(
 
 @transaction.atomic
 def conversation_resolve(*, profile: OperatorProfile, conversation_id: int) -> Conversation:
-    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id)
+    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id, lock=True)
     if conversation.status == Conversation.Status.ENDED:
         raise ChatError("closed", _("This conversation has already ended."))
     at = timezone.now()

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import CannedReply, Contact, Conversation, Message, OperatorProfile
-from chat.selectors import operator_name
-from chat.services.assignment import _assign, conversation_for_operator
+from chat.selectors import conversation_for_operator, operator_name
+from chat.services.assignment import _assign
 from chat.services.broadcast import conversation_changed, message_created
 from chat.services.conversations import conversation_request
 from chat.services.errors import ChatError
@@ -103,7 +103,7 @@ def operator_message_send(
     canned_reply_id: int | None = None,
 ) -> tuple[Message, bool]:
     """A reply (the first public one is the first response) or a private note (never seen by the visitor)."""
-    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id)
+    conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id, lock=True)
     if client_id and (message := conversation.messages.filter(client_id=client_id).first()) is not None:
         return message, False
     if conversation.status == Conversation.Status.ENDED:
