@@ -15,7 +15,6 @@ from chat.consumers.protocol import (
     CLOSE_FLOODING,
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
-    FIELD_KINDS,
     ProtocolConsumer,
     body_field,
     client_id_field,
@@ -145,12 +144,7 @@ class WidgetConsumer(ProtocolConsumer):
     async def on_hello(self, frame):
         if self.contact is not None:
             raise ChatError("invalid_frame", _("Hello was already said on this connection."))
-        token = frame.get("visitor_token")
-        if token is not None and not isinstance(token, str):
-            raise ChatError(
-                "invalid_frame",
-                _("The field “%(field)s” must be %(kind)s.") % {"field": "visitor_token", "kind": FIELD_KINDS[str]},
-            )
+        token = field(frame, "visitor_token", str, required=False)
         last_message_id = field(frame, "last_message_id", int, required=False)
         contact, token, conversation = await db(self._hello_state)(token, last_message_id)
         self.contact = contact
