@@ -245,11 +245,8 @@ def transfer_targets(request, conversation_id: int):
 @require_GET
 @operator_required
 def canned_replies(request):
-    inbox_id = request.GET.get("inbox")
     replies = selectors.canned_replies_search(
-        operator=request.operator,
-        query=request.GET.get("q", "")[:100],
-        inbox_id=int(inbox_id) if inbox_id and inbox_id.isdigit() else None,
+        operator=request.operator, query=request.GET.get("q", "")[:100], inbox_id=_id_param(request, "inbox")
     )
     return JsonResponse(
         {
