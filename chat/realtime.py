@@ -128,13 +128,19 @@ def send_to_contact_visitor(contact_id: int, frame: dict) -> None:
     _on_commit(contact_visitor_group(contact_id), frame)
 
 
-def send_to_inbox_operators(inbox_id: int, frame: dict) -> None:
-    """Logged as an InboxEvent (for `sync`) in the caller's transaction, pushed on commit."""
+def _logged(inbox_id: int, frame: dict) -> dict:
+    """Appends an operator frame to the inbox's InboxEvent log (for `sync`) in the caller's transaction; returns it
+    with its `event_id`."""
     conversation_id = (frame.get("conversation") or {}).get("id") or (frame.get("message") or {}).get("conversation_id")
     event = InboxEvent.objects.create(
         inbox_id=inbox_id, conversation_id=conversation_id, type=frame["type"], payload=frame
     )
-    _on_commit(inbox_operators_group(inbox_id), {**frame, "event_id": event.pk})
+    return {**frame, "event_id": event.pk}
+
+
+def send_to_inbox_operators(inbox_id: int, frame: dict) -> None:
+    """Logged as an InboxEvent (for `sync`) in the caller's transaction, pushed on commit."""
+    _on_commit(inbox_operators_group(inbox_id), _logged(inbox_id, frame))
 
 
 def send_to_conversation_operators(*, inbox_id: int, assignee_id: int | None, frame: dict) -> None:
@@ -144,14 +150,8 @@ def send_to_conversation_operators(*, inbox_id: int, assignee_id: int | None, fr
     every message to every operator of a busy inbox would multiply the channel layer's work by the number
     of operators for frames that only the assignee shows.
     """
-    if assignee_id is None:
-        send_to_inbox_operators(inbox_id, frame)
-        return
-    conversation_id = (frame.get("message") or {}).get("conversation_id")
-    event = InboxEvent.objects.create(
-        inbox_id=inbox_id, conversation_id=conversation_id, type=frame["type"], payload=frame
-    )
-    _on_commit(operator_group(assignee_id), {**frame, "event_id": event.pk})
+    group = inbox_operators_group(inbox_id) if assignee_id is None else operator_group(assignee_id)
+    _on_commit(group, _logged(inbox_id, frame))
 
 
 def send_to_operator(user_id: int, frame: dict) -> None:
