@@ -17,7 +17,7 @@ from chat.services.assignment import _assign
 from chat.services.broadcast import conversation_changed, message_created
 from chat.services.conversations import conversation_request
 from chat.services.errors import ChatError
-from tickets.services import ticket_record_first_response
+from tickets.services import ticket_message_recorded
 
 
 def _open_conversation_locked(contact: Contact) -> Conversation | None:
@@ -142,9 +142,6 @@ def operator_message_send(
     if not private and conversation.first_response_at is None:
         conversation.first_response_at = now
         Conversation.objects.filter(pk=conversation.pk).update(first_response_at=now)
-        if conversation.ticket_id:
-            ticket_record_first_response(
-                ticket=conversation.ticket, at=now, operator=profile.user, conversation=conversation
-            )
+        ticket_message_recorded(message=message)
         conversation_changed(conversation)
     return message, True
