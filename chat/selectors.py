@@ -307,11 +307,13 @@ def contact_history(conversation: Conversation) -> list[dict]:
     )
 
 
-def conversation_for_update(conversation_id: int) -> Conversation | None:
+def conversation_for_update(conversation_id: int, condition: Q | None = None) -> Conversation | None:
+    """The conversation, locked; with `condition`, only if it still meets it once locked (FOR UPDATE evaluates the
+    WHERE again on a row it had to wait for)."""
     return (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("inbox", "contact", "ticket")
-        .filter(pk=conversation_id)
+        .filter(condition or Q(), pk=conversation_id)
         .first()
     )
 

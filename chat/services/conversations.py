@@ -158,20 +158,10 @@ def _visitor_left_q(now: datetime) -> Q:
     )
 
 
-def _locked_if(conversation_id: int, condition: Q) -> Conversation | None:
-    """The conversation, locked, only if it still meets the sweep's condition (a reconnect may have won)."""
-    if not Conversation.objects.filter(condition, pk=conversation_id).exists():
-        return None
-    conversation = conversation_for_update(conversation_id)
-    if conversation is None or not Conversation.objects.filter(condition, pk=conversation_id).exists():
-        return None
-    return conversation
-
-
 @transaction.atomic
 def conversation_abandon_if_gone(*, conversation_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
-    conversation = _locked_if(conversation_id, _abandoned_q(now))
+    conversation = conversation_for_update(conversation_id, _abandoned_q(now))
     if conversation is None:
         return False
     _end(
@@ -183,7 +173,7 @@ def conversation_abandon_if_gone(*, conversation_id: int, now: datetime | None =
 @transaction.atomic
 def conversation_visitor_left_if_gone(*, conversation_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
-    conversation = _locked_if(conversation_id, _visitor_left_q(now))
+    conversation = conversation_for_update(conversation_id, _visitor_left_q(now))
     if conversation is None:
         return False
     _end(
@@ -213,7 +203,7 @@ def _turn_into_offline_ticket(conversation: Conversation, at: datetime) -> None:
 def conversation_miss_if_unanswered(*, conversation_id: int, now: datetime | None = None) -> bool:
     """Queued past the queue timeout, or nobody available: missed, kept as an offline-message ticket."""
     now = now or timezone.now()
-    conversation = _locked_if(conversation_id, Q(status=Conversation.Status.QUEUED))
+    conversation = conversation_for_update(conversation_id, Q(status=Conversation.Status.QUEUED))
     if conversation is None:
         return False
     timed_out = conversation.requested_at < now - timedelta(seconds=settings.QUEUE_TIMEOUT_SECONDS)
