@@ -122,7 +122,8 @@ def survey_invitation_by_token(*, token: str) -> SurveyInvitation | None:
 def survey_result_payload(invitation: SurveyInvitation, response: SurveyResponse | None = None) -> dict:
     """An invitation and its answer, for the inbox and the admin: the question texts beside the scores."""
     if response is None:
-        response = SurveyResponse.objects.filter(invitation=invitation).first()
+        # The related row, so that a queryset's select_related("response") spares a query per invitation.
+        response = getattr(invitation, "response", None)
     answers = []
     if response is not None:
         for question in invitation.questions:
@@ -155,10 +156,10 @@ def survey_results_for_conversation(*, conversation) -> dict | None:
     invitation = SurveyInvitation.objects.filter(conversation=conversation).select_related("response").first()
     if invitation is None:
         return None
-    return survey_result_payload(invitation, getattr(invitation, "response", None))
+    return survey_result_payload(invitation)
 
 
 def survey_results_for_ticket(*, ticket) -> list[dict]:
     """Every survey of the ticket's conversations, oldest first."""
     invitations = SurveyInvitation.objects.filter(ticket=ticket).select_related("response").order_by("created_at")
-    return [survey_result_payload(inv, getattr(inv, "response", None)) for inv in invitations]
+    return [survey_result_payload(invitation) for invitation in invitations]
