@@ -26,6 +26,7 @@ from surveys.emails import survey_email_message
 from surveys.models import SurveyInvitation, SurveyResponse
 from surveys.selectors import (
     COMMENT_MAX_CHARS,
+    OPEN_STATUSES,
     survey_invite_payload,
     survey_language_for,
     survey_questions_snapshot,
@@ -36,8 +37,6 @@ from surveys.selectors import (
 logger = logging.getLogger(__name__)
 
 Status = SurveyInvitation.Status
-# An invitation can still be answered (and e-mailed) in these states, until it expires.
-OPEN_STATUSES = [Status.SCHEDULED, Status.SENT]
 SURVEYED_END_REASONS = {
     Conversation.EndReason.RESOLVED,
     Conversation.EndReason.CLOSED_BY_VISITOR,

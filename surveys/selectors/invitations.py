@@ -12,7 +12,8 @@ from surveys.models import SurveyInvitation, SurveyResponse, SurveyTemplate
 from surveys.scales import CES_SCALES, CSAT_SCALES, NPS_SCALE, Scale
 
 COMMENT_MAX_CHARS = 2000
-_OPEN = [SurveyInvitation.Status.SCHEDULED, SurveyInvitation.Status.SENT]
+# An invitation can still be answered (and e-mailed) in these states, until it expires.
+OPEN_STATUSES = [SurveyInvitation.Status.SCHEDULED, SurveyInvitation.Status.SENT]
 _ENDPOINT_LABELS = {
     "csat": (gettext_lazy("Very dissatisfied"), gettext_lazy("Very satisfied")),
     "ces": (gettext_lazy("Very difficult"), gettext_lazy("Very easy")),
@@ -99,7 +100,7 @@ def pending_invitation(*, contact) -> SurveyInvitation | None:
         return None
     return (
         SurveyInvitation.objects.filter(
-            contact=contact, status__in=_OPEN, answered_at__isnull=True, expires_at__gt=timezone.now()
+            contact=contact, status__in=OPEN_STATUSES, answered_at__isnull=True, expires_at__gt=timezone.now()
         )
         .order_by("-created_at")
         .first()
