@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
+from chat import realtime
 from chat.models import Inbox
 from surveys.models import SurveyInvitation, SurveyResponse, SurveyTemplate
 from surveys.scales import CES_SCALES, CSAT_SCALES, NPS_SCALE, Scale
@@ -81,7 +82,7 @@ def survey_questions_snapshot(*, template: SurveyTemplate, language: str, includ
 def survey_invite_payload(invitation: SurveyInvitation) -> dict:
     """The `survey.invite` frame for the widget."""
     return {
-        "type": "survey.invite",
+        "type": realtime.SURVEY_INVITE,
         "invitation": invitation.token,
         "questions": invitation.questions,
         "comment": {"label": invitation.comment_label, "max_length": COMMENT_MAX_CHARS}
