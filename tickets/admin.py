@@ -105,22 +105,19 @@ class SlaStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _apply(modeladmin, request, queryset, change, done_message):
+def _apply(modeladmin, request, queryset, change):
     done = 0
     for ticket in queryset.order_by("pk"):
         change(ticket)
         done += 1
-    modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+    message = ngettext("%(n)d ticket changed.", "%(n)d tickets changed.", done) % {"n": done}
+    modeladmin.message_user(request, message, messages.SUCCESS)
 
 
 def _status_action(status: str, label):
     def action(modeladmin, request, queryset):
         _apply(
-            modeladmin,
-            request,
-            queryset,
-            lambda t: ticket_set_status(ticket=t, status=status, operator=request.user),
-            lambda n: ngettext("%(n)d ticket changed.", "%(n)d tickets changed.", n) % {"n": n},
+            modeladmin, request, queryset, lambda t: ticket_set_status(ticket=t, status=status, operator=request.user)
         )
 
     action.__name__ = f"mark_{status}"
@@ -129,13 +126,7 @@ def _status_action(status: str, label):
 
 def _priority_action(priority: str, label):
     def action(modeladmin, request, queryset):
-        _apply(
-            modeladmin,
-            request,
-            queryset,
-            lambda t: ticket_set_priority(ticket=t, priority=priority),
-            lambda n: ngettext("%(n)d ticket changed.", "%(n)d tickets changed.", n) % {"n": n},
-        )
+        _apply(modeladmin, request, queryset, lambda t: ticket_set_priority(ticket=t, priority=priority))
 
     action.__name__ = f"priority_{priority}"
     return admin.action(description=label)(action)
