@@ -13,6 +13,8 @@ from django.utils.translation import ngettext
 from tickets.models import BreachedTicket, BusinessHoursInterval, Holiday, ReportingEvent, SlaTarget, Ticket
 from tickets.services import ticket_set_priority, ticket_set_status
 
+# A ticket whose first response or resolution missed its target.
+BREACHED = Q(first_response_breached=True) | Q(resolution_breached=True)
 MINUTES_A_DAY = 24 * 60
 MINUTES_A_WEEK = 7 * MINUTES_A_DAY
 
@@ -94,14 +96,13 @@ class SlaStateFilter(admin.SimpleListFilter):
         return [("breached", _("Breached")), ("at_risk", _("At risk")), ("on_track", _("On track"))]
 
     def queryset(self, request, queryset):
-        breached = Q(first_response_breached=True) | Q(resolution_breached=True)
         at_risk = Q(first_response_at_risk=True) | Q(resolution_at_risk=True)
         if self.value() == "breached":
-            return queryset.filter(breached)
+            return queryset.filter(BREACHED)
         if self.value() == "at_risk":
-            return queryset.filter(at_risk).exclude(breached)
+            return queryset.filter(at_risk).exclude(BREACHED)
         if self.value() == "on_track":
-            return queryset.exclude(breached | at_risk)
+            return queryset.exclude(BREACHED | at_risk)
         return queryset
 
 
@@ -236,7 +237,7 @@ class BreachedTicketAdmin(TicketAdmin):
     list_filter = ["first_response_breached", "resolution_breached", "status", "priority", "channel_kind", "inbox"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(Q(first_response_breached=True) | Q(resolution_breached=True))
+        return super().get_queryset(request).filter(BREACHED)
 
 
 @admin.register(ReportingEvent)
