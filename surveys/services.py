@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from surveys.emails import survey_email_message
 from surveys.models import SurveyInvitation, SurveyResponse
 from surveys.selectors import (
     COMMENT_MAX_CHARS,
+    OPEN_STATUSES,
     survey_invite_payload,
     survey_language_for,
     survey_questions_snapshot,
@@ -36,8 +37,6 @@ from surveys.selectors import (
 logger = logging.getLogger(__name__)
 
 Status = SurveyInvitation.Status
-# An invitation can still be answered (and e-mailed) in these states, until it expires.
-OPEN_STATUSES = [Status.SCHEDULED, Status.SENT]
 SURVEYED_END_REASONS = {
     Conversation.EndReason.RESOLVED,
     Conversation.EndReason.CLOSED_BY_VISITOR,
@@ -173,6 +172,18 @@ def survey_invitation_shown_in_widget(*, invitation: SurveyInvitation) -> None:
     )
 
 
+def _email_due(now) -> Q:
+    """An invitation whose e-mail is due: still open, neither e-mailed nor answered, not expired (the contact's
+    opt-out is checked by each caller, see survey_email_send)."""
+    return Q(
+        status__in=OPEN_STATUSES,
+        emailed_at__isnull=True,
+        answered_at__isnull=True,
+        email_due_at__lte=now,
+        expires_at__gt=now,
+    )
+
+
 def survey_email_send(*, invitation_id: int) -> bool:
     """Sends the invitation's e-mail if it is due and still unanswered; True if this call sent it.
 
@@ -184,12 +195,8 @@ def survey_email_send(*, invitation_id: int) -> bool:
     # in `id IN (SELECT …)`, which PostgreSQL does not re-check after waiting for a concurrent claim's lock, so
     # two workers both claimed the row. The row's own conditions stay in the UPDATE's WHERE, re-checked.
     claimed = SurveyInvitation.objects.filter(
+        _email_due(now),
         pk=invitation_id,
-        status__in=OPEN_STATUSES,
-        emailed_at__isnull=True,
-        answered_at__isnull=True,
-        email_due_at__lte=now,
-        expires_at__gt=now,
         contact_id__in=Contact.objects.filter(survey_opt_out=False).values("pk"),
     ).update(emailed_at=now, sent_at=Coalesce(F("sent_at"), Value(now)), status=Status.SENT)
     if not claimed:
@@ -214,14 +221,7 @@ def survey_invitations_sweep(*, batch_size: int = 200) -> dict[str, int]:
         status=Status.EXPIRED
     )
     due = list(
-        SurveyInvitation.objects.filter(
-            status__in=OPEN_STATUSES,
-            emailed_at__isnull=True,
-            answered_at__isnull=True,
-            email_due_at__lte=now,
-            expires_at__gt=now,
-            contact__survey_opt_out=False,
-        )
+        SurveyInvitation.objects.filter(_email_due(now), contact__survey_opt_out=False)
         .order_by("email_due_at")
         .values_list("pk", flat=True)[:batch_size]
     )

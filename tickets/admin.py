@@ -13,6 +13,8 @@ from django.utils.translation import ngettext
 from tickets.models import BreachedTicket, BusinessHoursInterval, Holiday, ReportingEvent, SlaTarget, Ticket
 from tickets.services import ticket_set_priority, ticket_set_status
 
+# A ticket whose first response or resolution missed its target.
+BREACHED = Q(first_response_breached=True) | Q(resolution_breached=True)
 MINUTES_A_DAY = 24 * 60
 MINUTES_A_WEEK = 7 * MINUTES_A_DAY
 
@@ -94,33 +96,29 @@ class SlaStateFilter(admin.SimpleListFilter):
         return [("breached", _("Breached")), ("at_risk", _("At risk")), ("on_track", _("On track"))]
 
     def queryset(self, request, queryset):
-        breached = Q(first_response_breached=True) | Q(resolution_breached=True)
         at_risk = Q(first_response_at_risk=True) | Q(resolution_at_risk=True)
         if self.value() == "breached":
-            return queryset.filter(breached)
+            return queryset.filter(BREACHED)
         if self.value() == "at_risk":
-            return queryset.filter(at_risk).exclude(breached)
+            return queryset.filter(at_risk).exclude(BREACHED)
         if self.value() == "on_track":
-            return queryset.exclude(breached | at_risk)
+            return queryset.exclude(BREACHED | at_risk)
         return queryset
 
 
-def _apply(modeladmin, request, queryset, change, done_message):
+def _apply(modeladmin, request, queryset, change):
     done = 0
     for ticket in queryset.order_by("pk"):
         change(ticket)
         done += 1
-    modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+    message = ngettext("%(n)d ticket changed.", "%(n)d tickets changed.", done) % {"n": done}
+    modeladmin.message_user(request, message, messages.SUCCESS)
 
 
 def _status_action(status: str, label):
     def action(modeladmin, request, queryset):
         _apply(
-            modeladmin,
-            request,
-            queryset,
-            lambda t: ticket_set_status(ticket=t, status=status, operator=request.user),
-            lambda n: ngettext("%(n)d ticket changed.", "%(n)d tickets changed.", n) % {"n": n},
+            modeladmin, request, queryset, lambda t: ticket_set_status(ticket=t, status=status, operator=request.user)
         )
 
     action.__name__ = f"mark_{status}"
@@ -129,13 +127,7 @@ def _status_action(status: str, label):
 
 def _priority_action(priority: str, label):
     def action(modeladmin, request, queryset):
-        _apply(
-            modeladmin,
-            request,
-            queryset,
-            lambda t: ticket_set_priority(ticket=t, priority=priority),
-            lambda n: ngettext("%(n)d ticket changed.", "%(n)d tickets changed.", n) % {"n": n},
-        )
+        _apply(modeladmin, request, queryset, lambda t: ticket_set_priority(ticket=t, priority=priority))
 
     action.__name__ = f"priority_{priority}"
     return admin.action(description=label)(action)
@@ -245,7 +237,7 @@ class BreachedTicketAdmin(TicketAdmin):
     list_filter = ["first_response_breached", "resolution_breached", "status", "priority", "channel_kind", "inbox"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(Q(first_response_breached=True) | Q(resolution_breached=True))
+        return super().get_queryset(request).filter(BREACHED)
 
 
 @admin.register(ReportingEvent)

@@ -34,6 +34,7 @@ Sending and showing:
 
 from surveys.selectors.invitations import (
     COMMENT_MAX_CHARS,
+    OPEN_STATUSES,
     pending_invitation,
     pending_invitation_payload,
     survey_invitation_by_token,
@@ -52,6 +53,7 @@ __all__ = [
     "BREAKDOWNS",
     "COMMENT_MAX_CHARS",
     "MetricFilter",
+    "OPEN_STATUSES",
     "pending_invitation",
     "pending_invitation_payload",
     "survey_invitation_by_token",

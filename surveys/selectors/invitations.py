@@ -7,12 +7,14 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
+from chat import realtime
 from chat.models import Inbox
 from surveys.models import SurveyInvitation, SurveyResponse, SurveyTemplate
 from surveys.scales import CES_SCALES, CSAT_SCALES, NPS_SCALE, Scale
 
 COMMENT_MAX_CHARS = 2000
-_OPEN = [SurveyInvitation.Status.SCHEDULED, SurveyInvitation.Status.SENT]
+# An invitation can still be answered (and e-mailed) in these states, until it expires.
+OPEN_STATUSES = [SurveyInvitation.Status.SCHEDULED, SurveyInvitation.Status.SENT]
 _ENDPOINT_LABELS = {
     "csat": (gettext_lazy("Very dissatisfied"), gettext_lazy("Very satisfied")),
     "ces": (gettext_lazy("Very difficult"), gettext_lazy("Very easy")),
@@ -80,7 +82,7 @@ def survey_questions_snapshot(*, template: SurveyTemplate, language: str, includ
 def survey_invite_payload(invitation: SurveyInvitation) -> dict:
     """The `survey.invite` frame for the widget."""
     return {
-        "type": "survey.invite",
+        "type": realtime.SURVEY_INVITE,
         "invitation": invitation.token,
         "questions": invitation.questions,
         "comment": {"label": invitation.comment_label, "max_length": COMMENT_MAX_CHARS}
@@ -99,7 +101,7 @@ def pending_invitation(*, contact) -> SurveyInvitation | None:
         return None
     return (
         SurveyInvitation.objects.filter(
-            contact=contact, status__in=_OPEN, answered_at__isnull=True, expires_at__gt=timezone.now()
+            contact=contact, status__in=OPEN_STATUSES, answered_at__isnull=True, expires_at__gt=timezone.now()
         )
         .order_by("-created_at")
         .first()
@@ -122,7 +124,8 @@ def survey_invitation_by_token(*, token: str) -> SurveyInvitation | None:
 def survey_result_payload(invitation: SurveyInvitation, response: SurveyResponse | None = None) -> dict:
     """An invitation and its answer, for the inbox and the admin: the question texts beside the scores."""
     if response is None:
-        response = SurveyResponse.objects.filter(invitation=invitation).first()
+        # The related row, so that a queryset's select_related("response") spares a query per invitation.
+        response = getattr(invitation, "response", None)
     answers = []
     if response is not None:
         for question in invitation.questions:
@@ -155,10 +158,10 @@ def survey_results_for_conversation(*, conversation) -> dict | None:
     invitation = SurveyInvitation.objects.filter(conversation=conversation).select_related("response").first()
     if invitation is None:
         return None
-    return survey_result_payload(invitation, getattr(invitation, "response", None))
+    return survey_result_payload(invitation)
 
 
 def survey_results_for_ticket(*, ticket) -> list[dict]:
     """Every survey of the ticket's conversations, oldest first."""
     invitations = SurveyInvitation.objects.filter(ticket=ticket).select_related("response").order_by("created_at")
-    return [survey_result_payload(inv, getattr(inv, "response", None)) for inv in invitations]
+    return [survey_result_payload(invitation) for invitation in invitations]

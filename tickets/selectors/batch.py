@@ -1,7 +1,7 @@
 """Every figure of one source in one query, per breakdown key: what a dashboard reads.
 
-The single-metric selectors (first_response_time, sla_compliance, …) are thin views of these rows, so each
-figure is defined once. One query per source and breakdown instead of one per metric: the period's rows are
+The single-metric selectors (first_response_time, sla_compliance, …) are thin views of these rows (part_view),
+so each figure is defined once. One query per source and breakdown instead of one per metric: the period's rows are
 read once for all the figures they carry.
 
     ticket_created_metrics(filters, by, now)   tickets created in the period: FRT, first-response SLA, counts
@@ -217,3 +217,13 @@ def _share(total: int, met: int) -> dict:
 def ordered_keys(keys) -> list:
     """Breakdown keys in the selectors' order: by key, the None group last."""
     return sorted(keys, key=lambda k: (k is None, k if k is not None else 0))
+
+
+def part_view(rows: dict, part: str, by: str | None, *, measured: bool = False):
+    """One part of a batch reader's rows: one dict when `by` is None, else rows with "key", ordered by key.
+
+    measured: per key, only the keys with something measured (a timing has no row for a key with no value).
+    """
+    if by is None:
+        return rows[None][part]
+    return [{"key": key, **rows[key][part]} for key in ordered_keys(rows) if not measured or rows[key][part]["count"]]

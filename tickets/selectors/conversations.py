@@ -4,11 +4,12 @@ count, because an offline message or e-mail is not a live chat."""
 
 from __future__ import annotations
 
-from django.db.models import Avg, Case, Count, F, FloatField, Q, When
+from django.db.models import Avg, Count, F, FloatField, Q
 
 from chat.models import ChannelKind, Conversation, Message
+from tickets.selectors.batch import conversation_metrics, part_view
 from tickets.selectors.filters import CONVERSATION, KEY_ORDER, MESSAGE, MetricFilter, apply_filter, breakdown_key
-from tickets.selectors.stats import SecondsBetween, ratio, timing_stats
+from tickets.selectors.stats import SecondsBetween, ratio
 
 LIVE_KINDS = (ChannelKind.WEB_WIDGET, ChannelKind.API)
 ABANDONED = Conversation.EndReason.ABANDONED
@@ -19,33 +20,9 @@ def live_conversations(filters: MetricFilter):
     return apply_filter(Conversation.objects.filter(channel_kind__in=LIVE_KINDS), filters, CONVERSATION, "requested_at")
 
 
-def _rows(qs, aggregates: dict, by: str | None):
-    if by is None:
-        return [{"_key": None, **qs.aggregate(**aggregates)}]
-    return list(
-        qs.annotate(_key=breakdown_key(by, CONVERSATION, "requested_at"))
-        .values("_key")
-        .annotate(**aggregates)
-        .order_by(KEY_ORDER)
-    )
-
-
 def wait_time(*, filters: MetricFilter, by: str | None = None):
     """Operator's first reply (or abandonment) − conversation requested, for live conversations."""
-    waited_until = Case(
-        When(first_response_at__isnull=False, then=F("first_response_at")),
-        When(end_reason=ABANDONED, then=F("ended_at")),
-        default=None,
-    )
-    rows = timing_stats(
-        live_conversations(filters),
-        {"wall": SecondsBetween(waited_until, F("requested_at"))},
-        breakdown_key(by, CONVERSATION, "requested_at") if by else None,
-    )
-    if by is None:
-        rows[0].pop("key")
-        return rows[0]
-    return rows
+    return part_view(conversation_metrics(filters=filters, by=by), "wait", by, measured=True)
 
 
 def outcome_aggregates() -> dict:
@@ -83,14 +60,7 @@ def conversation_outcomes(*, filters: MetricFilter, by: str | None = None):
 
     transfer_rate = answered conversations with at least one transfer ÷ answered conversations.
     """
-    out = [
-        {"key": row["_key"], **outcome_figures(row)}
-        for row in _rows(live_conversations(filters), outcome_aggregates(), by)
-    ]
-    if by is None:
-        out[0].pop("key")
-        return out[0]
-    return out
+    return part_view(conversation_metrics(filters=filters, by=by, wait=False), "outcomes", by)
 
 
 def canned_reply_share(*, filters: MetricFilter, by: str | None = None):

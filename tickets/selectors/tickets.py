@@ -5,35 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q
-from django.utils import timezone
 
 from tickets.models import Ticket
-from tickets.selectors.filters import KEY_ORDER, TICKET, MetricFilter, apply_filter, breakdown_key
-from tickets.selectors.stats import ratio, timing_stats
-
-
-def _tickets(filters: MetricFilter, period_field: str):
-    return apply_filter(Ticket.objects.all(), filters, TICKET, period_field)
-
-
-def _one_or_rows(rows: list[dict], by: str | None):
-    if by is None:
-        row = rows[0]
-        row.pop("key", None)
-        return row
-    return rows
+from tickets.selectors.batch import ordered_keys, part_view, ticket_created_metrics, ticket_resolved_metrics
+from tickets.selectors.filters import MetricFilter
 
 
 def first_response_time(*, filters: MetricFilter, by: str | None = None):
     """FRT of tickets created in the period that have a first public human reply."""
-    qs = _tickets(filters, "created_at")
-    rows = timing_stats(
-        qs,
-        {"wall": F("first_response_seconds"), "business": F("first_response_business_seconds")},
-        breakdown_key(by, TICKET, "created_at") if by else None,
-    )
-    return _one_or_rows(rows, by)
+    return part_view(ticket_created_metrics(filters=filters, by=by), "frt", by, measured=True)
 
 
 def resolution_time(*, filters: MetricFilter, by: str | None = None):
@@ -41,24 +21,7 @@ def resolution_time(*, filters: MetricFilter, by: str | None = None):
 
     A reopened ticket that is open again is not resolved: it counts when it is resolved again.
     """
-    qs = _tickets(filters, "resolved_at").filter(status=Ticket.Status.RESOLVED)
-    rows = timing_stats(
-        qs,
-        {"wall": F("resolution_seconds"), "business": F("resolution_business_seconds")},
-        breakdown_key(by, TICKET, "resolved_at") if by else None,
-    )
-    return _one_or_rows(rows, by)
-
-
-def _share_rows(qs, total_q: Q, met_q: Q, key) -> dict:
-    aggregates = {"total": Count("pk", filter=total_q), "met": Count("pk", filter=total_q & met_q)}
-    if key is None:
-        rows = [{"_key": None, **qs.aggregate(**aggregates)}]
-    else:
-        rows = qs.annotate(_key=key).values("_key").annotate(**aggregates).order_by(KEY_ORDER)
-    return {
-        row["_key"]: {"total": row["total"], "met": row["met"], "rate": ratio(row["met"], row["total"])} for row in rows
-    }
+    return part_view(ticket_resolved_metrics(filters=filters, by=by), "resolution", by, measured=True)
 
 
 def sla_compliance(*, filters: MetricFilter, by: str | None = None, now: datetime | None = None):
@@ -68,27 +31,19 @@ def sla_compliance(*, filters: MetricFilter, by: str | None = None, now: datetim
     (a breach). Resolution: tickets whose last resolution is in the period. Tickets without a due time (an
     inbox that never opens) are left out.
     """
-    now = now or timezone.now()
-    created = _tickets(filters, "created_at").filter(first_response_due_at__isnull=False)
-    first = _share_rows(
-        created,
-        Q(first_response_at__isnull=False) | Q(first_response_due_at__lte=now),
-        Q(first_response_at__lte=F("first_response_due_at")),
-        breakdown_key(by, TICKET, "created_at") if by else None,
-    )
-    resolved = _tickets(filters, "resolved_at").filter(status=Ticket.Status.RESOLVED, resolution_due_at__isnull=False)
-    second = _share_rows(
-        resolved,
-        Q(),
-        Q(resolved_at__lte=F("resolution_due_at")),
-        breakdown_key(by, TICKET, "resolved_at") if by else None,
-    )
-    empty = {"total": 0, "met": 0, "rate": None}
-    keys = sorted(set(first) | set(second), key=lambda k: (k is None, k))
-    rows = [{"key": k, "first_response": first.get(k, empty), "resolution": second.get(k, empty)} for k in keys]
+    created = ticket_created_metrics(filters=filters, by=by, now=now)
+    resolved = ticket_resolved_metrics(filters=filters, by=by, now=now)
     if by is None:
-        return {"first_response": first[None], "resolution": second[None]}
-    return rows
+        return {"first_response": created[None]["sla_first_response"], "resolution": resolved[None]["sla_resolution"]}
+    empty = {"total": 0, "met": 0, "rate": None}
+    return [
+        {
+            "key": key,
+            "first_response": created[key]["sla_first_response"] if key in created else empty,
+            "resolution": resolved[key]["sla_resolution"] if key in resolved else empty,
+        }
+        for key in ordered_keys(set(created) | set(resolved))
+    ]
 
 
 def fcr(*, filters: MetricFilter, by: str | None = None, now: datetime | None = None):
@@ -99,46 +54,7 @@ def fcr(*, filters: MetricFilter, by: str | None = None, now: datetime | None = 
     Rule 3: the same contact opened no ticket on the same inbox within the window after the last resolution
     (next_ticket_at). Tickets whose window has not closed by `now` are counted apart as awaiting_window.
     """
-    now = now or timezone.now()
-    window = timedelta(seconds=settings.FCR_WINDOW_SECONDS)
-    qs = _tickets(filters, "resolved_at").filter(status=Ticket.Status.RESOLVED)
-    closed = Q(resolved_at__lte=now - window)
-    first_contact = (
-        Q(conversation_count__lte=1)
-        & (Q(min_reopen_gap_seconds__isnull=True) | Q(min_reopen_gap_seconds__gt=window.total_seconds()))
-        & (
-            Q(next_ticket_at__isnull=True)
-            | Q(next_ticket_at__lte=F("resolved_at"))
-            | Q(next_ticket_at__gt=F("resolved_at") + window)
-        )
-    )
-    aggregates = {
-        "resolved": Count("pk"),
-        "eligible": Count("pk", filter=closed),
-        "first_contact_resolved": Count("pk", filter=closed & first_contact),
-    }
-    if by is None:
-        rows = [{"_key": None, **qs.aggregate(**aggregates)}]
-    else:
-        rows = (
-            qs.annotate(_key=breakdown_key(by, TICKET, "resolved_at"))
-            .values("_key")
-            .annotate(**aggregates)
-            .order_by(KEY_ORDER)
-        )
-    out = []
-    for row in rows:
-        out.append(
-            {
-                "key": row["_key"],
-                "resolved": row["resolved"],
-                "eligible": row["eligible"],
-                "awaiting_window": row["resolved"] - row["eligible"],
-                "first_contact_resolved": row["first_contact_resolved"],
-                "rate": ratio(row["first_contact_resolved"], row["eligible"]),
-            }
-        )
-    return _one_or_rows(out, by)
+    return part_view(ticket_resolved_metrics(filters=filters, by=by, now=now), "fcr", by)
 
 
 def followup_candidate(*, conversation) -> Ticket | None:
@@ -169,20 +85,4 @@ def followup_candidate(*, conversation) -> Ticket | None:
 
 def ticket_counts(*, filters: MetricFilter, by: str | None = None):
     """Tickets created in the period by outcome: created, open, pending, resolved, reopened (at least once)."""
-    qs = _tickets(filters, "created_at")
-    aggregates = {
-        "created": Count("pk"),
-        "open": Count("pk", filter=Q(status=Ticket.Status.OPEN)),
-        "pending": Count("pk", filter=Q(status=Ticket.Status.PENDING)),
-        "resolved": Count("pk", filter=Q(status=Ticket.Status.RESOLVED)),
-        "reopened": Count("pk", filter=Q(reopen_count__gt=0)),
-    }
-    if by is None:
-        return qs.aggregate(**aggregates)
-    rows = (
-        qs.annotate(_key=breakdown_key(by, TICKET, "created_at"))
-        .values("_key")
-        .annotate(**aggregates)
-        .order_by(KEY_ORDER)
-    )
-    return [{"key": row.pop("_key"), **row} for row in rows]
+    return part_view(ticket_created_metrics(filters=filters, by=by), "counts", by)

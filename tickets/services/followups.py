@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from tickets.models import ReportingEvent, Ticket
-from tickets.services.lifecycle import announce_ticket, ticket_reopen, ticket_set_status
+from tickets.services.lifecycle import announce_ticket, ticket_attach_conversation, ticket_reopen, ticket_set_status
 
 
 @transaction.atomic
@@ -37,22 +36,15 @@ def ticket_mark_followup(*, conversation, ticket: Ticket, operator) -> Ticket:
         target = ticket_set_status(ticket=target, status=Ticket.Status.OPEN, at=now, operator=operator)
 
     fresh = locked.get(fresh_id)
-    conversation.ticket = target
-    conversation.save(update_fields=["ticket", "updated_at"])
-    Ticket.objects.filter(pk=target.pk).update(conversation_count=F("conversation_count") + 1)
+    ticket_attach_conversation(ticket=target, conversation=conversation)
     # The conversation's own events (requested, assigned, transferred…) now belong to the issue it is part of;
     # the fresh ticket's events stay with it.
     ReportingEvent.objects.filter(
         conversation=conversation, ticket_id=fresh_id, name__startswith="conversation_"
     ).update(ticket=target)
-    if fresh is not None:
-        if not Conversation.objects.filter(ticket_id=fresh.pk).exists():
-            ReportingEvent.objects.filter(ticket_id=fresh.pk).delete()
-            fresh.delete()
-        else:
-            Ticket.objects.filter(pk=fresh.pk, conversation_count__gt=0).update(
-                conversation_count=F("conversation_count") - 1
-            )
+    if fresh is not None and not Conversation.objects.filter(ticket_id=fresh.pk).exists():
+        ReportingEvent.objects.filter(ticket_id=fresh.pk).delete()
+        fresh.delete()
     target.refresh_from_db()
     announce_ticket(target)
     return target

@@ -9,11 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat import realtime
-from chat.models import ChannelKind
 from tickets.business_hours import Schedule
 from tickets.models import SlaTarget, Ticket
+from tickets.selectors.conversations import LIVE_KINDS
 
-LIVE_KINDS = {ChannelKind.WEB_WIDGET, ChannelKind.API}
 SLA_ALERT = "sla.alert"
 
 
