@@ -257,9 +257,16 @@ def breakdown(query: ReportQuery, *, by: str, now: datetime | None = None) -> li
         label = labels.get(key, str(key)) if key is not None else str(_("(none)"))
         out.append({"key": key, "label": label, **figures})
     out.sort(key=lambda r: (r["key"] is None, str(r["label"]).lower()))
-    shared = None if by in ("inbox", "channel_kind") else targets_for(query)
+    slas = _inbox_slas(query)
+    shared = _targets(slas, query.channel_kinds)
     for row in out:
-        row["targets"] = shared or targets_for(query, **{by: row["key"]})
+        key = row["key"]
+        if by == "inbox" and key is not None:
+            row["targets"] = _targets({i: s for i, s in slas.items() if i.pk == key}, query.channel_kinds)
+        elif by == "channel_kind" and key is not None:
+            row["targets"] = _targets(slas, (key,))
+        else:
+            row["targets"] = shared
     return out
 
 
@@ -302,29 +309,35 @@ def heatmap(query: ReportQuery) -> list[list[int]]:
 TARGET_NAMES = ["csat_percent", "nps", "fcr_percent", "abandonment_percent"]
 
 
-def targets_for(
-    query: ReportQuery, *, inbox=None, channel_kind=None, team=None, operator=None, day=None
-) -> dict[str, float | None]:
+def targets_for(query: ReportQuery) -> dict[str, float | None]:
     """Targets of the selection: the inboxes' own (metrics.md defaults when unset).
 
     When the selected inboxes disagree on a target, the deployment default is shown; first response and
     resolution targets (SLA, business seconds) are shown only when all selected inboxes share one.
     """
+    return _targets(_inbox_slas(query), query.channel_kinds)
+
+
+def _inbox_slas(query: ReportQuery) -> dict[Inbox, tuple[float, float]]:
+    """The selected inboxes with their SLA targets, read once for a whole breakdown table."""
     inboxes = Inbox.objects.all()
-    if inbox is not None:
-        inboxes = inboxes.filter(pk=inbox)
-    elif query.inbox_ids:
+    if query.inbox_ids:
         inboxes = inboxes.filter(pk__in=query.inbox_ids)
-    kinds = [channel_kind] if channel_kind is not None else list(query.channel_kinds)
+    if query.channel_kinds:
+        inboxes = inboxes.filter(kind__in=query.channel_kinds)
+    return {i: sla_targets_for(inbox=i, channel_kind=i.kind) for i in inboxes}
+
+
+def _targets(slas: dict[Inbox, tuple[float, float]], kinds) -> dict[str, float | None]:
     if kinds:
-        inboxes = inboxes.filter(kind__in=kinds)
-    inboxes = list(inboxes)
+        slas = {i: s for i, s in slas.items() if i.kind in kinds}
     targets: dict[str, float | None] = {}
     for name in TARGET_NAMES:
-        values = {i.target(name) for i in inboxes}
+        values = {i.target(name) for i in slas}
         targets[name] = values.pop() if len(values) == 1 else getattr(settings, f"TARGET_{name.upper()}")
-    sla = {sla_targets_for(inbox=i, channel_kind=i.kind) for i in inboxes}
-    if not inboxes and kinds:
+    sla = set(slas.values())
+    if not slas and kinds:
+        # No inbox of these kinds: the deployment's defaults for them.
         sla = {_kind_sla(k) for k in kinds}
     first, resolution = sla.pop() if len(sla) == 1 else (None, None)
     targets["first_response"] = first
