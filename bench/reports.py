@@ -82,7 +82,7 @@ def parts(query) -> dict:
     work = {
         "cards (period)": lambda: figures.summary(query, now=now),
         "cards (previous period)": lambda: figures.summary(query.previous(), now=now),
-        "charts per day": lambda: figures.timeseries(query, now=now),
+        "charts per day": lambda: figures.timeseries(query),
         "heat map": lambda: figures.heatmap(query),
     }
     for by, _title in TABLES:

@@ -270,7 +270,7 @@ def breakdown(query: ReportQuery, *, by: str, now: datetime | None = None) -> li
     return out
 
 
-def timeseries(query: ReportQuery, *, now: datetime | None = None) -> list[dict]:
+def timeseries(query: ReportQuery) -> list[dict]:
     """Per day of the period: volume, FRT median, CSAT %, abandonment rate (None where nothing happened)."""
     return _cached("timeseries", query, lambda: _timeseries(query))
 
