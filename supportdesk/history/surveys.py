@@ -10,6 +10,7 @@ from django.conf import settings
 from supportdesk.history.rows import _dt
 from supportdesk.history.world import LIVE_KINDS, InboxWorld, OperatorTrait
 from surveys.models import SurveyInvitation, SurveyResponse
+from surveys.scales import CES_SCALES, CSAT_SCALES, Scale
 from surveys.selectors import survey_questions_snapshot
 
 if TYPE_CHECKING:
@@ -107,11 +108,10 @@ def survey_after(
     mood = min(max(mood, 0.0), 1.0)
     csat = ces = nps = None
     if template.ask_csat:
-        csat = 1 + round(mood * 4) if template.csat_scale == "1-5" else round(mood * 10)
+        csat = _score(CSAT_SCALES[template.csat_scale], mood)
     if template.ask_ces:
-        lo, hi = {"1-7": (1, 7), "1-5": (1, 5), "0-10": (0, 10), "0-3": (0, 3), "0-5": (0, 5)}[template.ces_scale]
         ease = min(max(mood + rng.gauss(0, 0.15), 0.0), 1.0)
-        ces = lo + round(ease * (hi - lo))
+        ces = _score(CES_SCALES[template.ces_scale], ease)
     if includes_nps:
         nps = min(10, max(0, round(mood * 10 + rng.gauss(0.5, 1.2))))
     comment = rng.choice(("", "", "", "Quick and friendly, thanks!", "Took a while to get an answer."))
@@ -130,3 +130,8 @@ def survey_after(
         )
     )
     gen.counts["responses"] += 1
+
+
+def _score(scale: Scale, share: float) -> int:
+    """The point of the scale at `share` (0–1) of its range."""
+    return scale.low + round(share * (scale.high - scale.low))
