@@ -61,12 +61,11 @@ def survey_after(
                 answered_at = channel = None
         if contact.opts_out:
             contact.opted_out = True
-    for t in (answered_at, emailed):
-        if t is not None and t > gen.now:
-            if t == answered_at:
-                answered_at = channel = None
-            else:
-                emailed = None
+    # Nothing after now has happened yet.
+    if answered_at is not None and answered_at > gen.now:
+        answered_at = channel = None
+    if emailed is not None and emailed > gen.now:
+        emailed = None
     if answered_at is not None:
         status = SurveyInvitation.Status.ANSWERED
     elif expires < gen.now:
