@@ -16,7 +16,6 @@ from supportdesk.history.rows import Ids, _dt, _write, history_tables
 from supportdesk.history.surveys import survey_after
 from supportdesk.history.world import (
     HOUR_LOAD,
-    LIVE_KINDS,
     OPERATOR_REPLIES,
     PRIVATE_NOTES,
     SYSTEM_MISSED,
@@ -27,6 +26,7 @@ from supportdesk.history.world import (
 )
 from surveys.models import SurveyInvitation, SurveyResponse
 from tickets.models import ReportingEvent, Ticket
+from tickets.services import LIVE_KINDS
 
 
 @dataclass

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from supportdesk.history.rows import _dt
-from supportdesk.history.world import LIVE_KINDS, InboxWorld, OperatorTrait
+from supportdesk.history.world import InboxWorld, OperatorTrait
 from surveys.models import SurveyInvitation, SurveyResponse
 from surveys.scales import CES_SCALES, CSAT_SCALES, Scale
 from surveys.selectors import survey_questions_snapshot
+from tickets.services import LIVE_KINDS
 
 if TYPE_CHECKING:
     from supportdesk.history.generator import ContactState, HistoryGenerator
