@@ -174,9 +174,7 @@ class HistoryGenerator:
         ticket = {
             "created": at,
             "first_response": None,
-            "responder": None,
             "resolved": None,
-            "resolver": None,
             "reopens": 0,
             "last_reopened": None,
             "conversations": 0,
