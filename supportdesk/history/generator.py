@@ -127,6 +127,25 @@ class HistoryGenerator:
         )
         self.counts["messages"] += 1
 
+    def _first_response(
+        self, w: InboxWorld, ticket_id: int, ticket: dict, at: float, author: OperatorTrait, team_id, conversation=None
+    ) -> None:
+        """The ticket's first reply, unless it has one: its author becomes the assignee."""
+        if ticket["first_response"] is not None:
+            return
+        ticket["first_response"] = at
+        ticket["assignee"] = author.user_id
+        self._event(
+            w,
+            ReportingEvent.Name.FIRST_RESPONSE,
+            ticket["created"],
+            at,
+            ticket=ticket_id,
+            conversation=conversation,
+            operator=author.user_id,
+            team=team_id,
+        )
+
     def _pick_contact(self, w: InboxWorld, at: float) -> ContactState:
         rng = self.rng
         if w.contacts and rng.random() < 0.35:
@@ -373,19 +392,7 @@ class HistoryGenerator:
                 canned=canned,
             )
             last_message = first_response
-            if ticket["first_response"] is None:
-                ticket["first_response"] = first_response
-                ticket["assignee"] = operator.user_id
-                self._event(
-                    w,
-                    ReportingEvent.Name.FIRST_RESPONSE,
-                    ticket["created"],
-                    first_response,
-                    ticket=ticket_id,
-                    conversation=conv_id,
-                    operator=operator.user_id,
-                    team=team_id,
-                )
+            self._first_response(w, ticket_id, ticket, first_response, operator, team_id, conversation=conv_id)
             live = kind in LIVE_KINDS
             step = 90.0 if live else 4 * 3600.0
             t = first_response
@@ -472,18 +479,7 @@ class HistoryGenerator:
             # The offline message is answered by e-mail later; the conversation itself stays unanswered.
             later = w.clock.add(ended, self._lognormal(2 * 3600, 1.0))
             if later < self.now:
-                if ticket["first_response"] is None:
-                    ticket["first_response"] = later
-                    ticket["assignee"] = operator.user_id
-                    self._event(
-                        w,
-                        ReportingEvent.Name.FIRST_RESPONSE,
-                        ticket["created"],
-                        later,
-                        ticket=ticket_id,
-                        operator=operator.user_id,
-                        team=team_id,
-                    )
+                self._first_response(w, ticket_id, ticket, later, operator, team_id)
                 resolved = later + self._lognormal(1800, 1.0)
                 if resolved < self.now:
                     ticket["resolved"] = resolved
