@@ -57,7 +57,7 @@ def survey_after(
     elif email_due is not None:
         emailed = email_due
         if rng.random() < 0.18:
-            answered_at, channel = email_due + gen._lognormal(3 * 3600, 1.2), "email"
+            answered_at, channel = email_due + gen.lognormal(3 * 3600, 1.2), "email"
             if answered_at > expires:
                 answered_at = channel = None
         if contact.opts_out:
