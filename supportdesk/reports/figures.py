@@ -155,40 +155,23 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
     created = _batch_key(ticket_selectors.ticket_created_metrics(filters=filters, by=by, now=now), by)
     resolved = _batch_key(ticket_selectors.ticket_resolved_metrics(filters=filters, by=by, now=now), by)
     conversations = _batch_key(ticket_selectors.conversation_metrics(filters=filters, by=by), by)
-    parts = {
-        "frt": {k: v["frt"] for k, v in created.items()},
-        "resolution": {k: v["resolution"] for k, v in resolved.items()},
-        "wait": {k: v["wait"] for k, v in conversations.items()},
-        "sla": {
-            k: {
-                "first_response": (created.get(k) or {}).get("sla_first_response"),
-                "resolution": (resolved.get(k) or {}).get("sla_resolution"),
-            }
-            for k in set(created) | set(resolved)
-        },
-        "fcr": {k: v["fcr"] for k, v in resolved.items()},
-        "outcomes": {k: v["outcomes"] for k, v in conversations.items()},
-        "canned": {k: v["canned"] for k, v in conversations.items()},
-        "tickets": {k: v["counts"] for k, v in created.items()},
-    }
+    canned_by_author = None
     if by == "operator" or filters.operator_ids:
         # Per operator, a message counts for its author, not for the conversation's assignee.
-        parts["canned"] = _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by)
+        canned_by_author = _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by)
     surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by=by), by)
-    keys = set(surveys)
-    for part in parts.values():
-        keys |= set(part)
+    keys = set(created) | set(resolved) | set(conversations) | set(surveys) | set(canned_by_author or ())
     empty_stats = {"mean": None, "median": None, "p90": None}
     rows = {}
     for key in keys:
-        frt = parts["frt"].get(key) or {"count": 0, "wall": empty_stats, "business": empty_stats}
-        res = parts["resolution"].get(key) or {"count": 0, "wall": empty_stats, "business": empty_stats}
-        wait = parts["wait"].get(key) or {"count": 0, "wall": empty_stats}
-        sla = parts["sla"].get(key) or {}
-        fcr = parts["fcr"].get(key) or {}
-        out = parts["outcomes"].get(key) or {}
-        canned = parts["canned"].get(key) or {}
-        tickets = parts["tickets"].get(key) or {}
+        c, r, conv = (part.get(key) or {} for part in (created, resolved, conversations))
+        frt = c.get("frt") or {"count": 0, "wall": empty_stats, "business": empty_stats}
+        res = r.get("resolution") or {"count": 0, "wall": empty_stats, "business": empty_stats}
+        wait = conv.get("wait") or {"count": 0, "wall": empty_stats}
+        fcr = r.get("fcr") or {}
+        out = conv.get("outcomes") or {}
+        canned = (conv.get("canned") if canned_by_author is None else canned_by_author.get(key)) or {}
+        tickets = c.get("counts") or {}
         sm = surveys.get(key) or {}
         csat, ces, nps, rate = (sm.get(k) or {} for k in ("csat", "ces", "nps", "response_rate"))
         rows[key] = {
@@ -208,8 +191,8 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
             "resolution_business_mean": res["business"]["mean"],
             "resolution_business_median": res["business"]["median"],
             "resolution_business_p90": res["business"]["p90"],
-            "sla_first_response": _pct((sla.get("first_response") or {}).get("rate")),
-            "sla_resolution": _pct((sla.get("resolution") or {}).get("rate")),
+            "sla_first_response": _pct((c.get("sla_first_response") or {}).get("rate")),
+            "sla_resolution": _pct((r.get("sla_resolution") or {}).get("rate")),
             "fcr": _pct(fcr.get("rate")),
             "fcr_awaiting": fcr.get("awaiting_window", 0),
             "fcr_eligible": fcr.get("eligible", 0),
