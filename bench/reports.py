@@ -33,7 +33,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command, get_commands  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Case, F, Q, When  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -60,13 +60,7 @@ def load(conversations: int) -> None:
         print(f"history: {have:,} conversations already loaded (reused)")
         return
     started = time.perf_counter()
-    if "seed_demo" in get_commands():
-        call_command("seed_demo", history=conversations - have)
-    else:
-        from supportdesk.history import generate_history
-
-        print("(seed_demo is not on this branch yet: calling its history generator directly)")
-        generate_history(conversations - have, stdout=sys.stdout)
+    call_command("seed_demo", history=conversations - have)
     print(f"history: loaded {conversations - have:,} conversations in {time.perf_counter() - started:.0f} s")
 
 
@@ -82,7 +76,7 @@ def parts(query) -> dict:
     work = {
         "cards (period)": lambda: figures.summary(query, now=now),
         "cards (previous period)": lambda: figures.summary(query.previous(), now=now),
-        "charts per day": lambda: figures.timeseries(query, now=now),
+        "charts per day": lambda: figures.timeseries(query),
         "heat map": lambda: figures.heatmap(query),
     }
     for by, _title in TABLES:

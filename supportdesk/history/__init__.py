@@ -63,19 +63,18 @@ def generate_history(
     end_ts = end.timestamp()
     with tqdm(total=n, file=out, unit="conv", desc="history", mininterval=1.0) as bar:
 
-        def one_story(base: float) -> bool:
+        def one_story(base: float) -> None:
             nonlocal made, stories
             hour = bisect.bisect_left(hour_cum, rng.random() * hour_cum[-1])
             at = base + hour * 3600 + rng.random() * 3600
             if at > end_ts:
-                return False
+                return
             step = generator.story(rng.choices(worlds, inbox_weights)[0], at)
             made += step
             stories += 1
             bar.update(step)
             if stories % BATCH_STORIES == 0:
                 generator.flush()
-            return step > 0
 
         for day, count in zip(day_list, counts, strict=True):
             start_made = made
@@ -91,8 +90,7 @@ def generate_history(
             one_story(rng.choice(day_list[:-1]).timestamp())
         generator.flush()
     derive_columns()
-    counts = dict(generator.counts, contacts=len(generator.contacts_by_id))
-    return counts
+    return dict(generator.counts, contacts=len(generator.contacts_by_id))
 
 
 def derive_columns() -> None:

@@ -1,4 +1,8 @@
-"""Tickets with their conversations, messages and reporting events, as the services would write them."""
+"""Tickets with their conversations, messages and reporting events, as the services would write them.
+
+The generator keeps the rows and ids, picks contacts and plays each ticket's story (reopens, follow-up tickets);
+conversations.py plays each conversation, surveys.py the invitation after it.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +16,12 @@ from django.conf import settings
 from django.db import transaction
 
 from chat.models import ChannelKind, Contact, Conversation, Message
+from supportdesk.history.conversations import add_conversation
 from supportdesk.history.rows import Ids, _dt, _write, history_tables
-from supportdesk.history.surveys import survey_after
-from supportdesk.history.world import (
-    HOUR_LOAD,
-    LIVE_KINDS,
-    OPERATOR_REPLIES,
-    PRIVATE_NOTES,
-    SYSTEM_MISSED,
-    VISITOR_FOLLOWUPS,
-    VISITOR_OPENERS,
-    InboxWorld,
-    OperatorTrait,
-)
+from supportdesk.history.world import InboxWorld, OperatorTrait
 from surveys.models import SurveyInvitation, SurveyResponse
 from tickets.models import ReportingEvent, Ticket
+from tickets.services import LIVE_KINDS
 
 
 @dataclass
@@ -61,10 +56,10 @@ class HistoryGenerator:
         self.counts = {"conversations": 0, "tickets": 0, "messages": 0, "events": 0, "invitations": 0, "responses": 0}
 
     # -- helpers
-    def _lognormal(self, median: float, sigma: float) -> float:
+    def lognormal(self, median: float, sigma: float) -> float:
         return self.rng.lognormvariate(math.log(median), sigma)
 
-    def _event(
+    def add_event(
         self,
         w: InboxWorld,
         name: str,
@@ -96,7 +91,7 @@ class HistoryGenerator:
         )
         self.counts["events"] += 1
 
-    def _message(
+    def add_message(
         self,
         conversation_id: int,
         sender: str,
@@ -126,6 +121,25 @@ class HistoryGenerator:
             )
         )
         self.counts["messages"] += 1
+
+    def record_first_response(
+        self, w: InboxWorld, ticket_id: int, ticket: dict, at: float, author: OperatorTrait, team_id, conversation=None
+    ) -> None:
+        """The ticket's first reply, unless it has one: its author becomes the assignee."""
+        if ticket["first_response"] is not None:
+            return
+        ticket["first_response"] = at
+        ticket["assignee"] = author.user_id
+        self.add_event(
+            w,
+            ReportingEvent.Name.FIRST_RESPONSE,
+            ticket["created"],
+            at,
+            ticket=ticket_id,
+            conversation=conversation,
+            operator=author.user_id,
+            team=team_id,
+        )
 
     def _pick_contact(self, w: InboxWorld, at: float) -> ContactState:
         rng = self.rng
@@ -174,9 +188,7 @@ class HistoryGenerator:
         ticket = {
             "created": at,
             "first_response": None,
-            "responder": None,
             "resolved": None,
-            "resolver": None,
             "reopens": 0,
             "last_reopened": None,
             "conversations": 0,
@@ -185,14 +197,14 @@ class HistoryGenerator:
             "min_reopen_gap": None,
             "assignee": None,
         }
-        self._event(w, ReportingEvent.Name.TICKET_CREATED, at, at, ticket=ticket_id, team=team_id)
+        self.add_event(w, ReportingEvent.Name.TICKET_CREATED, at, at, ticket=ticket_id, team=team_id)
         made = 1
-        end = self._conversation(w, contact, ticket_id, ticket, at)
+        end = add_conversation(self, w, contact, ticket_id, ticket, at)
         # A reopen: the contact comes back about the same issue after the ticket was resolved.
         if ticket["resolved"] is not None and rng.random() < 0.06:
-            back = ticket["resolved"] + self._lognormal(20 * 3600, 1.0)
+            back = ticket["resolved"] + self.lognormal(20 * 3600, 1.0)
             if back < self.now - 3 * 3600:
-                self._event(
+                self.add_event(
                     w, ReportingEvent.Name.TICKET_REOPENED, ticket["resolved"], back, ticket=ticket_id, team=team_id
                 )
                 ticket["reopens"] += 1
@@ -201,13 +213,13 @@ class HistoryGenerator:
                 ticket["paused"] += w.clock.between(ticket["resolved"], back)
                 ticket["min_reopen_gap"] = back - ticket["resolved"]
                 ticket["resolved"] = None
-                end = self._conversation(w, contact, ticket_id, ticket, back)
+                end = add_conversation(self, w, contact, ticket_id, ticket, back)
                 made += 1
         self._write_ticket(w, contact, ticket_id, team_id, ticket)
         contact.free_at = max(contact.free_at, end)
         # Sometimes the contact opens a new ticket on the same inbox soon after (breaks first contact resolution).
         if ticket["resolved"] is not None and rng.random() < 0.04:
-            again = ticket["resolved"] + self._lognormal(30 * 3600, 0.9)
+            again = ticket["resolved"] + self.lognormal(30 * 3600, 0.9)
             if again < self.now - 3 * 3600:
                 made += self.story(w, again, contact)
         return made
@@ -275,258 +287,6 @@ class HistoryGenerator:
             )
         )
         self.counts["tickets"] += 1
-
-    def _conversation(self, w: InboxWorld, contact: ContactState, ticket_id: int, ticket: dict, req: float) -> float:
-        """One conversation of the ticket, requested at `req`; returns when it ended."""
-        rng = self.rng
-        kind = w.inbox.kind
-        conv_id = self.ids[Conversation].take()
-        ticket["conversations"] += 1
-        team_id = w.inbox.team_id
-        self._event(
-            w,
-            ReportingEvent.Name.CONVERSATION_REQUESTED,
-            req,
-            req,
-            ticket=ticket_id,
-            conversation=conv_id,
-            team=team_id,
-        )
-        self._message(conv_id, Message.Sender.VISITOR, req, rng.choice(VISITOR_OPENERS))
-        operator = rng.choice(w.operators)
-        load = HOUR_LOAD[int((req % 86400) // 3600)]
-        assigned = first_response = None
-        transfers = 0
-        end_reason = ""
-        ended = None
-        last_message = req
-        if kind in LIVE_KINDS:
-            frt = self._lognormal(28 * operator.speed * (0.6 + 0.4 * load), 0.85)
-            patience = self._lognormal(420, 1.3)
-            if not w.clock.is_open(req) or rng.random() < 0.008 * load:
-                # Nobody available: turned into an offline message at once.
-                end_reason, ended = Conversation.EndReason.MISSED, req + rng.uniform(2, 20)
-            elif patience < min(frt, settings.QUEUE_TIMEOUT_SECONDS):
-                if rng.random() < 0.5:
-                    assigned = req + rng.uniform(0.5, 3)
-                left = req + patience
-                closed = rng.random() < 0.6
-                end_reason = Conversation.EndReason.ABANDONED
-                ended = left if closed else left + settings.ABANDONMENT_GRACE_SECONDS
-                if rng.random() < 0.3:
-                    self._message(conv_id, Message.Sender.VISITOR, req + patience * 0.7, "Hello? Anyone there?")
-                    last_message = req + patience * 0.7
-                self._event(
-                    w,
-                    ReportingEvent.Name.CONVERSATION_ABANDONED,
-                    req,
-                    left,
-                    ticket=ticket_id,
-                    conversation=conv_id,
-                    operator=operator.user_id if assigned else None,
-                    team=team_id,
-                )
-            elif frt >= settings.QUEUE_TIMEOUT_SECONDS:
-                assigned = req + rng.uniform(0.5, 3)
-                end_reason, ended = Conversation.EndReason.MISSED, req + settings.QUEUE_TIMEOUT_SECONDS
-            else:
-                assigned = req + rng.uniform(0.5, min(3, frt * 0.8))
-                first_response = req + frt
-            if end_reason == Conversation.EndReason.MISSED:
-                self._message(conv_id, Message.Sender.SYSTEM, ended, SYSTEM_MISSED)
-                last_message = ended
-                self._event(
-                    w,
-                    ReportingEvent.Name.CONVERSATION_MISSED,
-                    req,
-                    ended,
-                    ticket=ticket_id,
-                    conversation=conv_id,
-                    team=team_id,
-                )
-        else:
-            # Offline form / e-mail: answered within business hours, hours later.
-            business = self._lognormal((3 if kind == ChannelKind.EMAIL else 1.5) * 3600 * operator.speed, 1.0)
-            assigned = req + rng.uniform(5, 60)
-            first_response = w.clock.add(max(req, assigned), business)
-            if first_response > self.now:
-                first_response = None
-        if assigned is not None:
-            self._event(
-                w,
-                ReportingEvent.Name.CONVERSATION_ASSIGNED,
-                req,
-                assigned,
-                ticket=ticket_id,
-                conversation=conv_id,
-                operator=operator.user_id,
-                team=team_id,
-            )
-        status = Conversation.Status.QUEUED if assigned is None else Conversation.Status.ACTIVE
-        if first_response is not None:
-            answered_by = operator
-            canned = rng.choice(w.canned_ids) if rng.random() < operator.canned else None
-            self._message(
-                conv_id,
-                Message.Sender.OPERATOR,
-                first_response,
-                rng.choice(OPERATOR_REPLIES),
-                author=operator,
-                canned=canned,
-            )
-            last_message = first_response
-            if ticket["first_response"] is None:
-                ticket["first_response"] = first_response
-                ticket["assignee"] = operator.user_id
-                self._event(
-                    w,
-                    ReportingEvent.Name.FIRST_RESPONSE,
-                    ticket["created"],
-                    first_response,
-                    ticket=ticket_id,
-                    conversation=conv_id,
-                    operator=operator.user_id,
-                    team=team_id,
-                )
-            live = kind in LIVE_KINDS
-            step = 90.0 if live else 4 * 3600.0
-            t = first_response
-            for _ in range(rng.choices((0, 1, 2, 3), (3, 4, 2, 1))[0]):
-                t += self._lognormal(step * 0.5, 0.7)
-                self._message(conv_id, Message.Sender.VISITOR, t, rng.choice(VISITOR_FOLLOWUPS))
-                t += self._lognormal(step * 0.6 * operator.speed, 0.7)
-                if live and transfers < 2 and len(w.operators) > 1 and rng.random() < 0.06:
-                    operator = rng.choice([o for o in w.operators if o is not operator])
-                    transfers += 1
-                    self._event(
-                        w,
-                        ReportingEvent.Name.CONVERSATION_TRANSFERRED,
-                        t - 5,
-                        t - 5,
-                        ticket=ticket_id,
-                        conversation=conv_id,
-                        operator=operator.user_id,
-                        team=operator.team_id,
-                    )
-                    team_id = operator.team_id
-                if rng.random() < 0.04:
-                    self._message(
-                        conv_id,
-                        Message.Sender.OPERATOR,
-                        t - 1,
-                        rng.choice(PRIVATE_NOTES),
-                        author=operator,
-                        private=True,
-                    )
-                canned = rng.choice(w.canned_ids) if rng.random() < operator.canned else None
-                self._message(
-                    conv_id, Message.Sender.OPERATOR, t, rng.choice(OPERATOR_REPLIES), author=operator, canned=canned
-                )
-            last_message = t
-            roll = rng.random()
-            if not live:
-                end_reason = Conversation.EndReason.RESOLVED if roll < 0.9 else Conversation.EndReason.CLOSED_BY_VISITOR
-                ended = t + self._lognormal(3600, 1.0)
-            elif roll < 0.72:
-                end_reason, ended = Conversation.EndReason.RESOLVED, t + rng.uniform(10, 120)
-            elif roll < 0.9:
-                end_reason, ended = Conversation.EndReason.CLOSED_BY_VISITOR, t + rng.uniform(5, 60)
-            else:
-                end_reason = Conversation.EndReason.VISITOR_LEFT
-                ended = t + settings.VISITOR_INACTIVITY_TIMEOUT_SECONDS
-            if ended > self.now:
-                end_reason, ended = "", None
-            else:
-                event_name = {
-                    Conversation.EndReason.RESOLVED: ReportingEvent.Name.CONVERSATION_RESOLVED,
-                    Conversation.EndReason.CLOSED_BY_VISITOR: ReportingEvent.Name.CONVERSATION_CLOSED,
-                    Conversation.EndReason.VISITOR_LEFT: ReportingEvent.Name.CONVERSATION_VISITOR_LEFT,
-                }[end_reason]
-                self._event(
-                    w,
-                    event_name,
-                    req,
-                    ended,
-                    ticket=ticket_id,
-                    conversation=conv_id,
-                    operator=operator.user_id,
-                    team=team_id,
-                )
-                # The ticket: resolved with the conversation, mostly; sometimes left waiting on the customer.
-                if end_reason == Conversation.EndReason.RESOLVED or rng.random() < 0.75:
-                    ticket["resolved"] = ended
-                    ticket["assignee"] = operator.user_id
-                    ticket["pending_since"] = None
-                    self._event(
-                        w,
-                        ReportingEvent.Name.TICKET_RESOLVED,
-                        ticket["created"],
-                        ended,
-                        ticket=ticket_id,
-                        conversation=conv_id,
-                        operator=operator.user_id,
-                        team=w.inbox.team_id,
-                    )
-                else:
-                    ticket["pending_since"] = ended
-                survey_after(self, w, contact, conv_id, ticket_id, answered_by, operator, team_id, ended)
-        elif end_reason == Conversation.EndReason.MISSED and rng.random() < 0.7:
-            # The offline message is answered by e-mail later; the conversation itself stays unanswered.
-            later = w.clock.add(ended, self._lognormal(2 * 3600, 1.0))
-            if later < self.now:
-                if ticket["first_response"] is None:
-                    ticket["first_response"] = later
-                    ticket["assignee"] = operator.user_id
-                    self._event(
-                        w,
-                        ReportingEvent.Name.FIRST_RESPONSE,
-                        ticket["created"],
-                        later,
-                        ticket=ticket_id,
-                        operator=operator.user_id,
-                        team=team_id,
-                    )
-                resolved = later + self._lognormal(1800, 1.0)
-                if resolved < self.now:
-                    ticket["resolved"] = resolved
-                    self._event(
-                        w,
-                        ReportingEvent.Name.TICKET_RESOLVED,
-                        ticket["created"],
-                        resolved,
-                        ticket=ticket_id,
-                        operator=operator.user_id,
-                        team=team_id,
-                    )
-        if ended is not None:
-            status = Conversation.Status.ENDED
-        assignee = operator.user_id if (assigned is not None) else None
-        updated = max(x for x in (req, assigned, first_response, ended, last_message) if x is not None)
-        self.conversation.add(
-            (
-                conv_id,
-                w.inbox.pk,
-                kind,
-                contact.id,
-                ticket_id,
-                status,
-                end_reason,
-                assignee,
-                team_id,
-                transfers,
-                *self.operator_messages.pop(conv_id, (0, 0)),
-                _dt(req),
-                _dt(assigned),
-                _dt(first_response),
-                _dt(ended),
-                _dt(last_message),
-                0,
-                _dt(ended or last_message),
-                _dt(updated),
-            )
-        )
-        self.counts["conversations"] += 1
-        return ended if ended is not None else self.now + 365 * 86400
 
     def flush(self) -> None:
         with transaction.atomic():

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from supportdesk.history.rows import _dt
-from supportdesk.history.world import LIVE_KINDS, InboxWorld, OperatorTrait
+from supportdesk.history.world import InboxWorld, OperatorTrait
 from surveys.models import SurveyInvitation, SurveyResponse
+from surveys.scales import CES_SCALES, CSAT_SCALES, Scale
 from surveys.selectors import survey_questions_snapshot
+from tickets.services import LIVE_KINDS
 
 if TYPE_CHECKING:
     from supportdesk.history.generator import ContactState, HistoryGenerator
@@ -55,17 +57,16 @@ def survey_after(
     elif email_due is not None:
         emailed = email_due
         if rng.random() < 0.18:
-            answered_at, channel = email_due + gen._lognormal(3 * 3600, 1.2), "email"
+            answered_at, channel = email_due + gen.lognormal(3 * 3600, 1.2), "email"
             if answered_at > expires:
                 answered_at = channel = None
         if contact.opts_out:
             contact.opted_out = True
-    for t in (answered_at, emailed):
-        if t is not None and t > gen.now:
-            if t == answered_at:
-                answered_at = channel = None
-            else:
-                emailed = None
+    # Nothing after now has happened yet.
+    if answered_at is not None and answered_at > gen.now:
+        answered_at = channel = None
+    if emailed is not None and emailed > gen.now:
+        emailed = None
     if answered_at is not None:
         status = SurveyInvitation.Status.ANSWERED
     elif expires < gen.now:
@@ -107,11 +108,10 @@ def survey_after(
     mood = min(max(mood, 0.0), 1.0)
     csat = ces = nps = None
     if template.ask_csat:
-        csat = 1 + round(mood * 4) if template.csat_scale == "1-5" else round(mood * 10)
+        csat = _score(CSAT_SCALES[template.csat_scale], mood)
     if template.ask_ces:
-        lo, hi = {"1-7": (1, 7), "1-5": (1, 5), "0-10": (0, 10), "0-3": (0, 3), "0-5": (0, 5)}[template.ces_scale]
         ease = min(max(mood + rng.gauss(0, 0.15), 0.0), 1.0)
-        ces = lo + round(ease * (hi - lo))
+        ces = _score(CES_SCALES[template.ces_scale], ease)
     if includes_nps:
         nps = min(10, max(0, round(mood * 10 + rng.gauss(0.5, 1.2))))
     comment = rng.choice(("", "", "", "Quick and friendly, thanks!", "Took a while to get an answer."))
@@ -130,3 +130,8 @@ def survey_after(
         )
     )
     gen.counts["responses"] += 1
+
+
+def _score(scale: Scale, share: float) -> int:
+    """The point of the scale at `share` (0–1) of its range."""
+    return scale.low + round(share * (scale.high - scale.low))

@@ -15,7 +15,6 @@ from tickets.models import BusinessHoursInterval
 from tickets.services import sla_targets_for
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-LIVE_KINDS = {ChannelKind.WEB_WIDGET, ChannelKind.API}
 BATCH_STORIES = 5000
 # Share of the traffic per channel kind; an inbox's share is its kind's share split between inboxes.
 KIND_SHARE = {

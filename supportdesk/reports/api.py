@@ -15,8 +15,7 @@ from rest_framework.views import APIView
 
 from supportdesk.reports import figures
 from supportdesk.reports.query import PRESETS, ReportForm, ReportQuery
-
-PERMISSION = "supportdesk.view_reports"
+from supportdesk.reports.views import PERMISSION
 
 
 class HasReportsPermission(BasePermission):

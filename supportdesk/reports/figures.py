@@ -155,40 +155,23 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
     created = _batch_key(ticket_selectors.ticket_created_metrics(filters=filters, by=by, now=now), by)
     resolved = _batch_key(ticket_selectors.ticket_resolved_metrics(filters=filters, by=by, now=now), by)
     conversations = _batch_key(ticket_selectors.conversation_metrics(filters=filters, by=by), by)
-    parts = {
-        "frt": {k: v["frt"] for k, v in created.items()},
-        "resolution": {k: v["resolution"] for k, v in resolved.items()},
-        "wait": {k: v["wait"] for k, v in conversations.items()},
-        "sla": {
-            k: {
-                "first_response": (created.get(k) or {}).get("sla_first_response"),
-                "resolution": (resolved.get(k) or {}).get("sla_resolution"),
-            }
-            for k in set(created) | set(resolved)
-        },
-        "fcr": {k: v["fcr"] for k, v in resolved.items()},
-        "outcomes": {k: v["outcomes"] for k, v in conversations.items()},
-        "canned": {k: v["canned"] for k, v in conversations.items()},
-        "tickets": {k: v["counts"] for k, v in created.items()},
-    }
+    canned_by_author = None
     if by == "operator" or filters.operator_ids:
         # Per operator, a message counts for its author, not for the conversation's assignee.
-        parts["canned"] = _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by)
+        canned_by_author = _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by)
     surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by=by), by)
-    keys = set(surveys)
-    for part in parts.values():
-        keys |= set(part)
+    keys = set(created) | set(resolved) | set(conversations) | set(surveys) | set(canned_by_author or ())
     empty_stats = {"mean": None, "median": None, "p90": None}
     rows = {}
     for key in keys:
-        frt = parts["frt"].get(key) or {"count": 0, "wall": empty_stats, "business": empty_stats}
-        res = parts["resolution"].get(key) or {"count": 0, "wall": empty_stats, "business": empty_stats}
-        wait = parts["wait"].get(key) or {"count": 0, "wall": empty_stats}
-        sla = parts["sla"].get(key) or {}
-        fcr = parts["fcr"].get(key) or {}
-        out = parts["outcomes"].get(key) or {}
-        canned = parts["canned"].get(key) or {}
-        tickets = parts["tickets"].get(key) or {}
+        c, r, conv = (part.get(key) or {} for part in (created, resolved, conversations))
+        frt = c.get("frt") or {"count": 0, "wall": empty_stats, "business": empty_stats}
+        res = r.get("resolution") or {"count": 0, "wall": empty_stats, "business": empty_stats}
+        wait = conv.get("wait") or {"count": 0, "wall": empty_stats}
+        fcr = r.get("fcr") or {}
+        out = conv.get("outcomes") or {}
+        canned = (conv.get("canned") if canned_by_author is None else canned_by_author.get(key)) or {}
+        tickets = c.get("counts") or {}
         sm = surveys.get(key) or {}
         csat, ces, nps, rate = (sm.get(k) or {} for k in ("csat", "ces", "nps", "response_rate"))
         rows[key] = {
@@ -208,8 +191,8 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
             "resolution_business_mean": res["business"]["mean"],
             "resolution_business_median": res["business"]["median"],
             "resolution_business_p90": res["business"]["p90"],
-            "sla_first_response": _pct((sla.get("first_response") or {}).get("rate")),
-            "sla_resolution": _pct((sla.get("resolution") or {}).get("rate")),
+            "sla_first_response": _pct((c.get("sla_first_response") or {}).get("rate")),
+            "sla_resolution": _pct((r.get("sla_resolution") or {}).get("rate")),
             "fcr": _pct(fcr.get("rate")),
             "fcr_awaiting": fcr.get("awaiting_window", 0),
             "fcr_eligible": fcr.get("eligible", 0),
@@ -257,13 +240,20 @@ def breakdown(query: ReportQuery, *, by: str, now: datetime | None = None) -> li
         label = labels.get(key, str(key)) if key is not None else str(_("(none)"))
         out.append({"key": key, "label": label, **figures})
     out.sort(key=lambda r: (r["key"] is None, str(r["label"]).lower()))
-    shared = None if by in ("inbox", "channel_kind") else targets_for(query)
+    slas = _inbox_slas(query)
+    shared = _targets(slas, query.channel_kinds)
     for row in out:
-        row["targets"] = shared or targets_for(query, **{by: row["key"]})
+        key = row["key"]
+        if by == "inbox" and key is not None:
+            row["targets"] = _targets({i: s for i, s in slas.items() if i.pk == key}, query.channel_kinds)
+        elif by == "channel_kind" and key is not None:
+            row["targets"] = _targets(slas, (key,))
+        else:
+            row["targets"] = shared
     return out
 
 
-def timeseries(query: ReportQuery, *, now: datetime | None = None) -> list[dict]:
+def timeseries(query: ReportQuery) -> list[dict]:
     """Per day of the period: volume, FRT median, CSAT %, abandonment rate (None where nothing happened)."""
     return _cached("timeseries", query, lambda: _timeseries(query))
 
@@ -302,29 +292,35 @@ def heatmap(query: ReportQuery) -> list[list[int]]:
 TARGET_NAMES = ["csat_percent", "nps", "fcr_percent", "abandonment_percent"]
 
 
-def targets_for(
-    query: ReportQuery, *, inbox=None, channel_kind=None, team=None, operator=None, day=None
-) -> dict[str, float | None]:
+def targets_for(query: ReportQuery) -> dict[str, float | None]:
     """Targets of the selection: the inboxes' own (metrics.md defaults when unset).
 
     When the selected inboxes disagree on a target, the deployment default is shown; first response and
     resolution targets (SLA, business seconds) are shown only when all selected inboxes share one.
     """
+    return _targets(_inbox_slas(query), query.channel_kinds)
+
+
+def _inbox_slas(query: ReportQuery) -> dict[Inbox, tuple[float, float]]:
+    """The selected inboxes with their SLA targets, read once for a whole breakdown table."""
     inboxes = Inbox.objects.all()
-    if inbox is not None:
-        inboxes = inboxes.filter(pk=inbox)
-    elif query.inbox_ids:
+    if query.inbox_ids:
         inboxes = inboxes.filter(pk__in=query.inbox_ids)
-    kinds = [channel_kind] if channel_kind is not None else list(query.channel_kinds)
+    if query.channel_kinds:
+        inboxes = inboxes.filter(kind__in=query.channel_kinds)
+    return {i: sla_targets_for(inbox=i, channel_kind=i.kind) for i in inboxes}
+
+
+def _targets(slas: dict[Inbox, tuple[float, float]], kinds) -> dict[str, float | None]:
     if kinds:
-        inboxes = inboxes.filter(kind__in=kinds)
-    inboxes = list(inboxes)
+        slas = {i: s for i, s in slas.items() if i.kind in kinds}
     targets: dict[str, float | None] = {}
     for name in TARGET_NAMES:
-        values = {i.target(name) for i in inboxes}
+        values = {i.target(name) for i in slas}
         targets[name] = values.pop() if len(values) == 1 else getattr(settings, f"TARGET_{name.upper()}")
-    sla = {sla_targets_for(inbox=i, channel_kind=i.kind) for i in inboxes}
-    if not inboxes and kinds:
+    sla = set(slas.values())
+    if not slas and kinds:
+        # No inbox of these kinds: the deployment's defaults for them.
         sla = {_kind_sla(k) for k in kinds}
     first, resolution = sla.pop() if len(sla) == 1 else (None, None)
     targets["first_response"] = first

@@ -67,7 +67,7 @@ def changelist_url(source: str, query: ReportQuery, *, by: str | None = None, ke
     if admin_list == "chat_message":
         # A message's inbox and kind live on its conversation, two steps away: the admin filters by author only.
         inbox_ids = kinds = team_ids = []
-    _add(params, "inbox__in" if admin_list != "chat_message" else "", inbox_ids)
+    _add(params, "inbox__in", inbox_ids)
     _add(params, "channel_kind__in", kinds)
     _add(params, "team__in", team_ids)
     _add(params, f"{operator_field}__in", operator_ids)
@@ -75,7 +75,7 @@ def changelist_url(source: str, query: ReportQuery, *, by: str | None = None, ke
 
 
 def _add(params: dict, name: str, values: list) -> None:
-    if not name or not values:
+    if not values:
         return
     if None in values:
         params[name.replace("__in", "__isnull")] = "True"
