@@ -828,13 +828,12 @@
     return (rules.name !== "off" || rules.email !== "off") && !c.name && !c.email;
   }
 
-  function buildPrechat() {
-    const fields = ["name", "email"]
-      .filter((k) => fieldRule(k) !== "off")
-      .map((k) => makeField(k, fieldRule(k), { label: t(k), value: (S.contact || {})[k] }));
+  // The pre-chat and offline forms: the fields are checked here, then `send(values)` goes to the desk, whose
+  // refusals are shown beside the fields they concern; `done(values, r)` follows a success.
+  function buildForm(fields, submitText, send, done, ...intro) {
     const formErr = h("p", { class: "sd-err", role: "alert", hidden: true });
-    const button = h("button", { type: "submit", class: "sd-primary", text: t("start") });
-    const form = h(
+    const button = h("button", { type: "submit", class: "sd-primary", text: submitText });
+    return h(
       "form",
       {
         class: "sd-form",
@@ -846,15 +845,12 @@
           for (const f of fields) values[f.kind] = f.input.value.trim();
           button.disabled = true;
           try {
-            const r = await startSession(values);
+            const r = await send(values);
             if (!r.ok) {
               showServerErrors(fields, r.data, formErr);
               return focusFirstInvalid(fields);
             }
-            S.contact = Object.assign({}, S.contact, values, r.data.contact || {});
-            store.set("prechat_done", true);
-            render();
-            els.input.focus();
+            done(values, r);
           } catch (e) {
             showServerErrors([], {}, formErr);
           } finally {
@@ -862,12 +858,29 @@
           }
         },
       },
-      h("p", { class: "sd-intro", text: t("prechat_intro") }),
+      intro,
       fields.map((f) => f.wrap),
       formErr,
       button
     );
-    return form;
+  }
+
+  function buildPrechat() {
+    const fields = ["name", "email"]
+      .filter((k) => fieldRule(k) !== "off")
+      .map((k) => makeField(k, fieldRule(k), { label: t(k), value: (S.contact || {})[k] }));
+    return buildForm(
+      fields,
+      t("start"),
+      startSession,
+      (values, r) => {
+        S.contact = Object.assign({}, S.contact, values, r.data.contact || {});
+        store.set("prechat_done", true);
+        render();
+        els.input.focus();
+      },
+      h("p", { class: "sd-intro", text: t("prechat_intro") })
+    );
   }
 
   function buildOffline() {
@@ -877,48 +890,21 @@
       makeField("email", "required", { label: t("email"), value: (S.contact || {}).email }),
       makeField("body", "required", { label: t("message") }),
     ];
-    const formErr = h("p", { class: "sd-err", role: "alert", hidden: true });
-    const button = h("button", { type: "submit", class: "sd-primary", text: t("offline_send") });
     // An inbox open around the clock with nobody online has no later opening worth announcing.
     const opening = Date.parse(S.config.next_opening || "");
     const next = opening > Date.now() + 60000 ? whenOf(S.config.next_opening) : "";
-    return h(
-      "form",
-      {
-        class: "sd-form",
-        novalidate: true,
-        onsubmit: async (ev) => {
-          ev.preventDefault();
-          if (!fields.map((f) => f.check()).every(Boolean)) return focusFirstInvalid(fields);
-          const [name, email, body] = fields.map((f) => f.input.value.trim());
-          button.disabled = true;
-          try {
-            const r = await api("/api/widget/v1/offline-messages", {
-              site_key: SITE_KEY,
-              visitor_token: S.token,
-              name,
-              email,
-              body,
-            });
-            if (!r.ok) {
-              showServerErrors(fields, r.data, formErr);
-              return focusFirstInvalid(fields);
-            }
-            S.offlineSent = true;
-            render();
-            els.offlineThanks.focus();
-          } catch (e) {
-            showServerErrors([], {}, formErr);
-          } finally {
-            button.disabled = false;
-          }
-        },
+    return buildForm(
+      fields,
+      t("offline_send"),
+      (values) =>
+        api("/api/widget/v1/offline-messages", Object.assign({ site_key: SITE_KEY, visitor_token: S.token }, values)),
+      () => {
+        S.offlineSent = true;
+        render();
+        els.offlineThanks.focus();
       },
       h("p", { class: "sd-intro", text: t("offline_intro") }),
-      next ? h("p", { class: "sd-back", text: t("back_at", { when: next }) }) : null,
-      fields.map((f) => f.wrap),
-      formErr,
-      button
+      next ? h("p", { class: "sd-back", text: t("back_at", { when: next }) }) : null
     );
   }
 
