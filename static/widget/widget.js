@@ -631,12 +631,18 @@
     );
   }
 
-  function queueMessage(body, clientId) {
-    const p = { client_id: clientId || uuid(), body, state: "queued", timer: null };
+  // A message of ours, shown at the end of the log until the desk acknowledges it (then addMessage replaces it).
+  function addPending(clientId, body) {
+    const p = { client_id: clientId, body, state: "queued", timer: null };
     p.el = messageEl({ sender: "visitor", body, created_at: new Date().toISOString() }, true);
     p.el.setAttribute("data-client-id", p.client_id);
     S.pending.set(p.client_id, p);
     els.log.append(p.el);
+    return p;
+  }
+
+  function queueMessage(body) {
+    const p = addPending(uuid(), body);
     saveOutbox();
     transmit(p);
     scrollDown();
@@ -1274,14 +1280,7 @@
     document.documentElement.append(host);
 
     for (const o of store.get("outbox") || []) {
-      if (o && o.client_id && o.body) {
-        const p = { client_id: o.client_id, body: o.body, state: "queued", timer: null };
-        p.el = messageEl({ sender: "visitor", body: o.body, created_at: new Date().toISOString() }, true);
-        p.el.setAttribute("data-client-id", p.client_id);
-        S.pending.set(p.client_id, p);
-        els.log.append(p.el);
-        setState(p, "queued");
-      }
+      if (o && o.client_id && o.body) setState(addPending(o.client_id, o.body), "queued");
     }
 
     document.addEventListener(
