@@ -329,8 +329,7 @@
     contact: null,
     config: {},
     online: false,
-    conv: null, // Conversation C, or null before the first message
-    ended: false,
+    conv: null, // Conversation C, or null before the first message (its status "ended" is final)
     open: false,
     ws: null,
     ready: false, // welcome received on the current socket
@@ -533,16 +532,8 @@
   function setConversation(c) {
     // A late frame about a conversation the visitor has moved on from must not end the new one.
     if (!c || S.gone.has(c.id) || (S.conv && c.id < S.conv.id)) return;
-    const was = S.conv;
     S.conv = c;
-    if (c.status === "ended") {
-      if (!S.ended) {
-        S.ended = true;
-        showTyping(null);
-      }
-    } else if (!was || was.id !== c.id) {
-      S.ended = false;
-    }
+    if (c.status === "ended") showTyping(null);
     render();
   }
 
@@ -1083,8 +1074,9 @@
 
   function render() {
     const c = S.conv;
-    const open = c && c.status !== "ended";
-    const hasThread = open || S.rendered.size > 0 || S.pending.size > 0 || S.ended;
+    const ended = !!c && c.status === "ended";
+    const open = c && !ended;
+    const hasThread = c || S.rendered.size > 0 || S.pending.size > 0;
     const view = hasThread ? "chat" : S.online ? (needPrechat() ? "prechat" : "chat") : "offline";
 
     if (view !== S.view) {
@@ -1098,8 +1090,8 @@
     els.chat.hidden = view !== "chat";
     els.greeting.hidden = view === "offline";
 
-    els.composer.hidden = view !== "chat" || S.ended;
-    els.endedBox.hidden = view !== "chat" || !S.ended;
+    els.composer.hidden = view !== "chat" || ended;
+    els.endedBox.hidden = view !== "chat" || !ended;
     els.endBtn.hidden = !open;
 
     // Header line and queue information.
@@ -1195,7 +1187,6 @@
           S.rendered.clear();
           if (S.conv) S.gone.add(S.conv.id);
           S.conv = null;
-          S.ended = false;
           S.survey = null;
           renderSurvey();
           render();
