@@ -479,10 +479,9 @@
       case "welcome":
         return onWelcome(f);
       case "message.ack":
-        if (f.message) addMessage(f.message, false);
-        return;
+        return addMessages([f.message], false);
       case "message.new":
-        return addMessage(f.message, true);
+        return addMessages([f.message], true);
       case "typing":
         return showTyping(f.is_typing ? f.name || t("someone") : null);
       case "conversation.updated":
@@ -507,7 +506,7 @@
     if ("next_opening" in f) S.config.next_opening = f.next_opening;
     if (f.conversation) setConversation(f.conversation);
     else if (S.conv && S.conv.status !== "ended") setConversation(Object.assign({}, S.conv, { status: "ended" }));
-    for (const m of f.messages || []) addMessage(m, !first);
+    addMessages(f.messages || [], !first);
     // Whatever was typed while offline (or before a reload) goes now, under its first client_id.
     for (const p of S.pending.values()) if (p.state !== "failed") transmit(p);
     renderConnection();
@@ -559,9 +558,19 @@
     return el;
   }
 
-  // Adds M once (by id, or by client_id for our own); returns nothing. `live` counts it as unread.
+  // Adds the messages not shown yet, then renders and scrolls once (a welcome may replay a long thread).
+  function addMessages(list, live) {
+    let added = false;
+    for (const m of list) added = addMessage(m, live) || added;
+    if (added) {
+      render();
+      scrollDown();
+    }
+  }
+
+  // Adds M once (by id, or by client_id for our own); true if it did. `live` counts it as unread.
   function addMessage(m, live) {
-    if (!m || m.id == null || S.rendered.has(m.id) || m.private) return;
+    if (!m || m.id == null || S.rendered.has(m.id) || m.private) return false;
     const p = m.client_id ? S.pending.get(m.client_id) : null;
     let el;
     if (p) {
@@ -590,8 +599,7 @@
     S.lastId = Math.max(S.lastId, m.id);
     if (m.sender === "operator") showTyping(null);
     if (live && m.sender !== "visitor") notify();
-    render();
-    scrollDown();
+    return true;
   }
 
   function markSent(el) {
