@@ -109,6 +109,12 @@ function mergeConversations(conversations = []) {
 }
 
 function handleFrame(frame) {
+  if (applyFrame(frame)) render();
+}
+
+// Applies a frame to the state; false for a frame the page does not know. A `sync` applies the events it replays,
+// and the page is drawn once for them all.
+function applyFrame(frame) {
   switch (frame.type) {
     case "welcome":
       // The first welcome greets the new connection; a second one answers a `sync` that was too far behind.
@@ -152,15 +158,15 @@ function handleFrame(frame) {
       if (frame.operator?.id === state.me.id) Object.assign(state.me, pick(frame.operator, ["status", "max_chats"]));
       break;
     case "sync":
-      for (const event of frame.events || []) handleFrame(event);
+      for (const event of frame.events || []) applyFrame(event);
       break;
     case "error":
       onError(frame);
       break;
     default:
-      return;
+      return false;
   }
-  render();
+  return true;
 }
 
 function pick(source, keys) {
