@@ -112,8 +112,8 @@ function handleFrame(frame) {
   if (applyFrame(frame)) render();
 }
 
-// Applies a frame to the state; false for a frame the page does not know. A `sync` applies the events it replays,
-// and the page is drawn once for them all.
+// Applies a frame to the state; false when the lists and header need no redraw (an unknown frame; typing, which
+// shows on its own line). A `sync` applies the events it replays, and the page is drawn once for them all.
 function applyFrame(frame) {
   switch (frame.type) {
     case "welcome":
@@ -141,7 +141,7 @@ function applyFrame(frame) {
       break;
     case "typing":
       onVisitorTyping(frame);
-      break;
+      return false;
     case "sync.done":
       finishSync();
       break;
