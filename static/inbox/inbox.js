@@ -181,13 +181,13 @@ function onQueued(conversation) {
   else alertNewChat(conversation);
 }
 
+function alertChat(conversation, title, body) {
+  alerts.newChat({ title, body, tag: `conversation-${conversation.id}`, onClick: () => select(conversation.id) });
+}
+
 function alertNewChat(conversation) {
-  alerts.newChat({
-    title: t("new_chat_title"),
-    body: t("new_chat_body", { name: contactName(conversation), inbox: inboxNames[String(conversation.inbox_id)] || "" }),
-    tag: `conversation-${conversation.id}`,
-    onClick: () => select(conversation.id),
-  });
+  const inbox = inboxNames[String(conversation.inbox_id)] || "";
+  alertChat(conversation, t("new_chat_title"), t("new_chat_body", { name: contactName(conversation), inbox }));
 }
 
 function onUpdated(conversation) {
@@ -198,12 +198,7 @@ function onUpdated(conversation) {
   // Given to me by a colleague's transfer or by automatic assignment (not my own claim, not the chat on screen).
   const handedToMe = !wasMine && isMine(after) && after.status === "active" && pending.claim !== conversation.id;
   if (handedToMe && conversation.id !== state.selectedId && !sync.active) {
-    alerts.newChat({
-      title: t("assigned_title"),
-      body: contactName(after),
-      tag: `conversation-${conversation.id}`,
-      onClick: () => select(conversation.id),
-    });
+    alertChat(after, t("assigned_title"), contactName(after));
   }
   if (pending.claim === conversation.id && isMine(after)) {
     pending.claim = null;
