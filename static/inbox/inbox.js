@@ -12,15 +12,14 @@ import {
   inboxNames,
   isMine,
   changedSince,
-  newestMessageId,
   noteUpdate,
-  replaceOpenConversations,
   saveUnread,
   state,
   threadOf,
   updatesMark,
   upsertConversation,
 } from "./state.js";
+import { Sync } from "./sync.js";
 import { renderHeader, renderMessages, showEmpty, showTyping, tickThreadSla } from "./thread.js";
 import { applySlaAlert, applyTicket, bindTicketBar, loadFollowup } from "./ticketbar.js";
 import { bindTransfer, openTransfer } from "./transfer.js";
@@ -29,9 +28,7 @@ const $ = (id) => document.getElementById(id);
 const composerForm = $("composer");
 const pending = { claim: null, transfer: null, action: null };
 let visitorTypingTimer = null;
-// After a reconnect the server replays what was missed, then says "sync.done"; until then a replayed
-// "conversation.queued" may be long taken, so alerts wait for the end of the replay.
-const sync = { active: false, welcomes: 0, missedQueued: new Set(), timer: null };
+const sync = new Sync({ render, refresh: refreshConversation, alertQueued: alertNewChat });
 
 const banner = $("banner");
 const bannerRetry = $("banner-retry");
@@ -49,7 +46,7 @@ function onSocketState(kind, info) {
       setTimeout(() => {
         if (socket.isOpen) banner.hidden = true;
       }, 2500);
-      startSync();
+      sync.start();
     } else {
       banner.hidden = true;
     }
@@ -117,15 +114,8 @@ function handleFrame(frame) {
 function applyFrame(frame) {
   switch (frame.type) {
     case "welcome":
-      // The first welcome greets the new connection; a second one answers a `sync` that was too far behind.
-      if (sync.active && ++sync.welcomes > 1) finishSync();
+      sync.onWelcome(frame.queue || []);
       if (frame.operator) Object.assign(state.me, pick(frame.operator, ["status", "max_chats", "name"]));
-      // Chats that started waiting while we were away still deserve their alert.
-      for (const conversation of frame.queue || []) {
-        if (sync.active && state.conversations.get(conversation.id)?.status !== "queued") {
-          sync.missedQueued.add(conversation.id);
-        }
-      }
       mergeConversations(frame.queue);
       mergeConversations(frame.conversations);
       break;
@@ -143,7 +133,7 @@ function applyFrame(frame) {
       onVisitorTyping(frame);
       return false;
     case "sync.done":
-      finishSync();
+      sync.finish();
       break;
     case "ticket.updated":
       if (frame.ticket) applyTicket(frame.ticket);
@@ -176,9 +166,7 @@ function pick(source, keys) {
 function onQueued(conversation) {
   noteUpdate(conversation.id);
   const known = upsertConversation(conversation);
-  if (known && known.status === "queued") return;
-  if (sync.active) sync.missedQueued.add(conversation.id);
-  else alertNewChat(conversation);
+  if (!known || known.status !== "queued") sync.onQueued(conversation);
 }
 
 function alertChat(conversation, title, body) {
@@ -360,39 +348,6 @@ function step(offset) {
   select(order[next]);
   // At once, not when the thread has loaded: by then the operator may be typing elsewhere.
   document.querySelector(".conv-item.selected .conv-btn")?.focus();
-}
-
-function startSync() {
-  Object.assign(sync, { active: true, welcomes: 0 });
-  clearTimeout(sync.timer);
-  sync.timer = setTimeout(finishSync, 10_000);
-}
-
-function finishSync() {
-  if (!sync.active) return;
-  sync.active = false;
-  clearTimeout(sync.timer);
-  resync().then(() => {
-    for (const id of sync.missedQueued) {
-      const conversation = state.conversations.get(id);
-      if (conversation?.status === "queued") alertNewChat(conversation);
-    }
-    sync.missedQueued.clear();
-  });
-}
-
-// The state as stored now, after the replay: the open conversations, and what the open thread missed.
-async function resync() {
-  try {
-    const mark = updatesMark();
-    replaceOpenConversations((await api("/inbox/conversations/")).conversations, mark);
-  } catch {
-    return;
-  }
-  render();
-  if (state.selectedId) {
-    refreshConversation(state.selectedId, { after: newestMessageId(state.selectedId) }).catch(() => {});
-  }
 }
 
 // --- Actions ----------------------------------------------------------------------------------
