@@ -74,6 +74,11 @@ export function slaLabel(sla) {
   return sla.left > 0 ? t("sla_due_in", { time: duration(sla.left) }) : t("sla_breached", { time: duration(-sla.left) });
 }
 
+export function resolutionLabel(resolution) {
+  const key = resolution.level === "breached" ? "resolution_overdue" : "resolution_due";
+  return t(key, { time: dateTime(resolution.due) });
+}
+
 export function waitedSeconds(conversation, now = Date.now()) {
   return (now - Date.parse(conversation.requested_at || conversation.created_at)) / 1000;
 }

@@ -12,15 +12,14 @@ import {
   inboxNames,
   isMine,
   changedSince,
-  newestMessageId,
   noteUpdate,
-  replaceOpenConversations,
   saveUnread,
   state,
   threadOf,
   updatesMark,
   upsertConversation,
 } from "./state.js";
+import { Sync } from "./sync.js";
 import { renderHeader, renderMessages, showEmpty, showTyping, tickThreadSla } from "./thread.js";
 import { applySlaAlert, applyTicket, bindTicketBar, loadFollowup } from "./ticketbar.js";
 import { bindTransfer, openTransfer } from "./transfer.js";
@@ -29,9 +28,7 @@ const $ = (id) => document.getElementById(id);
 const composerForm = $("composer");
 const pending = { claim: null, transfer: null, action: null };
 let visitorTypingTimer = null;
-// After a reconnect the server replays what was missed, then says "sync.done"; until then a replayed
-// "conversation.queued" may be long taken, so alerts wait for the end of the replay.
-const sync = { active: false, welcomes: 0, missedQueued: new Set(), timer: null };
+const sync = new Sync({ render, refresh: refreshConversation, alertQueued: alertNewChat });
 
 const banner = $("banner");
 const bannerRetry = $("banner-retry");
@@ -49,7 +46,7 @@ function onSocketState(kind, info) {
       setTimeout(() => {
         if (socket.isOpen) banner.hidden = true;
       }, 2500);
-      startSync();
+      sync.start();
     } else {
       banner.hidden = true;
     }
@@ -109,17 +106,16 @@ function mergeConversations(conversations = []) {
 }
 
 function handleFrame(frame) {
+  if (applyFrame(frame)) render();
+}
+
+// Applies a frame to the state; false when the lists and header need no redraw (an unknown frame; typing, which
+// shows on its own line). A `sync` applies the events it replays, and the page is drawn once for them all.
+function applyFrame(frame) {
   switch (frame.type) {
     case "welcome":
-      // The first welcome greets the new connection; a second one answers a `sync` that was too far behind.
-      if (sync.active && ++sync.welcomes > 1) finishSync();
+      sync.onWelcome(frame.queue || []);
       if (frame.operator) Object.assign(state.me, pick(frame.operator, ["status", "max_chats", "name"]));
-      // Chats that started waiting while we were away still deserve their alert.
-      for (const conversation of frame.queue || []) {
-        if (sync.active && state.conversations.get(conversation.id)?.status !== "queued") {
-          sync.missedQueued.add(conversation.id);
-        }
-      }
       mergeConversations(frame.queue);
       mergeConversations(frame.conversations);
       break;
@@ -135,9 +131,9 @@ function handleFrame(frame) {
       break;
     case "typing":
       onVisitorTyping(frame);
-      break;
+      return false;
     case "sync.done":
-      finishSync();
+      sync.finish();
       break;
     case "ticket.updated":
       if (frame.ticket) applyTicket(frame.ticket);
@@ -152,15 +148,15 @@ function handleFrame(frame) {
       if (frame.operator?.id === state.me.id) Object.assign(state.me, pick(frame.operator, ["status", "max_chats"]));
       break;
     case "sync":
-      for (const event of frame.events || []) handleFrame(event);
+      for (const event of frame.events || []) applyFrame(event);
       break;
     case "error":
       onError(frame);
       break;
     default:
-      return;
+      return false;
   }
-  render();
+  return true;
 }
 
 function pick(source, keys) {
@@ -170,18 +166,16 @@ function pick(source, keys) {
 function onQueued(conversation) {
   noteUpdate(conversation.id);
   const known = upsertConversation(conversation);
-  if (known && known.status === "queued") return;
-  if (sync.active) sync.missedQueued.add(conversation.id);
-  else alertNewChat(conversation);
+  if (!known || known.status !== "queued") sync.onQueued(conversation);
+}
+
+function alertChat(conversation, title, body) {
+  alerts.newChat({ title, body, tag: `conversation-${conversation.id}`, onClick: () => select(conversation.id) });
 }
 
 function alertNewChat(conversation) {
-  alerts.newChat({
-    title: t("new_chat_title"),
-    body: t("new_chat_body", { name: contactName(conversation), inbox: inboxNames[String(conversation.inbox_id)] || "" }),
-    tag: `conversation-${conversation.id}`,
-    onClick: () => select(conversation.id),
-  });
+  const inbox = inboxNames[String(conversation.inbox_id)] || "";
+  alertChat(conversation, t("new_chat_title"), t("new_chat_body", { name: contactName(conversation), inbox }));
 }
 
 function onUpdated(conversation) {
@@ -192,12 +186,7 @@ function onUpdated(conversation) {
   // Given to me by a colleague's transfer or by automatic assignment (not my own claim, not the chat on screen).
   const handedToMe = !wasMine && isMine(after) && after.status === "active" && pending.claim !== conversation.id;
   if (handedToMe && conversation.id !== state.selectedId && !sync.active) {
-    alerts.newChat({
-      title: t("assigned_title"),
-      body: contactName(after),
-      tag: `conversation-${conversation.id}`,
-      onClick: () => select(conversation.id),
-    });
+    alertChat(after, t("assigned_title"), contactName(after));
   }
   if (pending.claim === conversation.id && isMine(after)) {
     pending.claim = null;
@@ -359,39 +348,6 @@ function step(offset) {
   select(order[next]);
   // At once, not when the thread has loaded: by then the operator may be typing elsewhere.
   document.querySelector(".conv-item.selected .conv-btn")?.focus();
-}
-
-function startSync() {
-  Object.assign(sync, { active: true, welcomes: 0 });
-  clearTimeout(sync.timer);
-  sync.timer = setTimeout(finishSync, 10_000);
-}
-
-function finishSync() {
-  if (!sync.active) return;
-  sync.active = false;
-  clearTimeout(sync.timer);
-  resync().then(() => {
-    for (const id of sync.missedQueued) {
-      const conversation = state.conversations.get(id);
-      if (conversation?.status === "queued") alertNewChat(conversation);
-    }
-    sync.missedQueued.clear();
-  });
-}
-
-// The state as stored now, after the replay: the open conversations, and what the open thread missed.
-async function resync() {
-  try {
-    const mark = updatesMark();
-    replaceOpenConversations((await api("/inbox/conversations/")).conversations, mark);
-  } catch {
-    return;
-  }
-  render();
-  if (state.selectedId) {
-    refreshConversation(state.selectedId, { after: newestMessageId(state.selectedId) }).catch(() => {});
-  }
 }
 
 // --- Actions ----------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 // The left column: waiting queue, my conversations, all open ones. Rebuilt from the state on every change.
 import {
   contactName,
-  dateTime,
   duration,
   firstResponseSla,
   previewText,
+  resolutionLabel,
   resolutionSla,
   slaLabel,
   t,
@@ -71,9 +71,7 @@ function updateTimer(element, conversation, now = Date.now()) {
   } else {
     element.textContent = duration(waitedSeconds(conversation, now));
     const resolution = resolutionSla(conversation, now);
-    element.title = resolution ? t(`resolution_${resolution.level === "breached" ? "overdue" : "due"}`, {
-      time: dateTime(resolution.due),
-    }) : "";
+    element.title = resolution ? resolutionLabel(resolution) : "";
     if (resolution) element.classList.add(`sla-${resolution.level}`);
   }
 }

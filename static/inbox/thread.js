@@ -5,6 +5,7 @@ import {
   dateTime,
   duration,
   firstResponseSla,
+  resolutionLabel,
   resolutionSla,
   slaLabel,
   t,
@@ -70,8 +71,7 @@ export function tickThreadSla(conversation) {
     element.textContent = slaLabel(sla);
   } else if (resolution) {
     element.classList.add(`sla-${resolution.level}`);
-    const key = resolution.level === "breached" ? "resolution_overdue" : "resolution_due";
-    element.textContent = t(key, { time: dateTime(resolution.due) });
+    element.textContent = resolutionLabel(resolution);
   } else {
     element.textContent = conversation.first_response_at ? t("sla_met") : "";
   }

@@ -329,8 +329,7 @@
     contact: null,
     config: {},
     online: false,
-    conv: null, // Conversation C, or null before the first message
-    ended: false,
+    conv: null, // Conversation C, or null before the first message (its status "ended" is final)
     open: false,
     ws: null,
     ready: false, // welcome received on the current socket
@@ -480,10 +479,9 @@
       case "welcome":
         return onWelcome(f);
       case "message.ack":
-        if (f.message) addMessage(f.message, false);
-        return;
+        return addMessages([f.message], false);
       case "message.new":
-        return addMessage(f.message, true);
+        return addMessages([f.message], true);
       case "typing":
         return showTyping(f.is_typing ? f.name || t("someone") : null);
       case "conversation.updated":
@@ -508,7 +506,7 @@
     if ("next_opening" in f) S.config.next_opening = f.next_opening;
     if (f.conversation) setConversation(f.conversation);
     else if (S.conv && S.conv.status !== "ended") setConversation(Object.assign({}, S.conv, { status: "ended" }));
-    for (const m of f.messages || []) addMessage(m, !first);
+    addMessages(f.messages || [], !first);
     // Whatever was typed while offline (or before a reload) goes now, under its first client_id.
     for (const p of S.pending.values()) if (p.state !== "failed") transmit(p);
     renderConnection();
@@ -533,16 +531,8 @@
   function setConversation(c) {
     // A late frame about a conversation the visitor has moved on from must not end the new one.
     if (!c || S.gone.has(c.id) || (S.conv && c.id < S.conv.id)) return;
-    const was = S.conv;
     S.conv = c;
-    if (c.status === "ended") {
-      if (!S.ended) {
-        S.ended = true;
-        showTyping(null);
-      }
-    } else if (!was || was.id !== c.id) {
-      S.ended = false;
-    }
+    if (c.status === "ended") showTyping(null);
     render();
   }
 
@@ -568,9 +558,19 @@
     return el;
   }
 
-  // Adds M once (by id, or by client_id for our own); returns nothing. `live` counts it as unread.
+  // Adds the messages not shown yet, then renders and scrolls once (a welcome may replay a long thread).
+  function addMessages(list, live) {
+    let added = false;
+    for (const m of list) added = addMessage(m, live) || added;
+    if (added) {
+      render();
+      scrollDown();
+    }
+  }
+
+  // Adds M once (by id, or by client_id for our own); true if it did. `live` counts it as unread.
   function addMessage(m, live) {
-    if (!m || m.id == null || S.rendered.has(m.id) || m.private) return;
+    if (!m || m.id == null || S.rendered.has(m.id) || m.private) return false;
     const p = m.client_id ? S.pending.get(m.client_id) : null;
     let el;
     if (p) {
@@ -599,8 +599,7 @@
     S.lastId = Math.max(S.lastId, m.id);
     if (m.sender === "operator") showTyping(null);
     if (live && m.sender !== "visitor") notify();
-    render();
-    scrollDown();
+    return true;
   }
 
   function markSent(el) {
@@ -631,12 +630,18 @@
     );
   }
 
-  function queueMessage(body, clientId) {
-    const p = { client_id: clientId || uuid(), body, state: "queued", timer: null };
+  // A message of ours, shown at the end of the log until the desk acknowledges it (then addMessage replaces it).
+  function addPending(clientId, body) {
+    const p = { client_id: clientId, body, state: "queued", timer: null };
     p.el = messageEl({ sender: "visitor", body, created_at: new Date().toISOString() }, true);
     p.el.setAttribute("data-client-id", p.client_id);
     S.pending.set(p.client_id, p);
     els.log.append(p.el);
+    return p;
+  }
+
+  function queueMessage(body) {
+    const p = addPending(uuid(), body);
     saveOutbox();
     transmit(p);
     scrollDown();
@@ -828,13 +833,12 @@
     return (rules.name !== "off" || rules.email !== "off") && !c.name && !c.email;
   }
 
-  function buildPrechat() {
-    const fields = ["name", "email"]
-      .filter((k) => fieldRule(k) !== "off")
-      .map((k) => makeField(k, fieldRule(k), { label: t(k), value: (S.contact || {})[k] }));
+  // The pre-chat and offline forms: the fields are checked here, then `send(values)` goes to the desk, whose
+  // refusals are shown beside the fields they concern; `done(values, r)` follows a success.
+  function buildForm(fields, submitText, send, done, ...intro) {
     const formErr = h("p", { class: "sd-err", role: "alert", hidden: true });
-    const button = h("button", { type: "submit", class: "sd-primary", text: t("start") });
-    const form = h(
+    const button = h("button", { type: "submit", class: "sd-primary", text: submitText });
+    return h(
       "form",
       {
         class: "sd-form",
@@ -846,15 +850,12 @@
           for (const f of fields) values[f.kind] = f.input.value.trim();
           button.disabled = true;
           try {
-            const r = await startSession(values);
+            const r = await send(values);
             if (!r.ok) {
               showServerErrors(fields, r.data, formErr);
               return focusFirstInvalid(fields);
             }
-            S.contact = Object.assign({}, S.contact, values, r.data.contact || {});
-            store.set("prechat_done", true);
-            render();
-            els.input.focus();
+            done(values, r);
           } catch (e) {
             showServerErrors([], {}, formErr);
           } finally {
@@ -862,12 +863,29 @@
           }
         },
       },
-      h("p", { class: "sd-intro", text: t("prechat_intro") }),
+      intro,
       fields.map((f) => f.wrap),
       formErr,
       button
     );
-    return form;
+  }
+
+  function buildPrechat() {
+    const fields = ["name", "email"]
+      .filter((k) => fieldRule(k) !== "off")
+      .map((k) => makeField(k, fieldRule(k), { label: t(k), value: (S.contact || {})[k] }));
+    return buildForm(
+      fields,
+      t("start"),
+      startSession,
+      (values, r) => {
+        S.contact = Object.assign({}, S.contact, values, r.data.contact || {});
+        store.set("prechat_done", true);
+        render();
+        els.input.focus();
+      },
+      h("p", { class: "sd-intro", text: t("prechat_intro") })
+    );
   }
 
   function buildOffline() {
@@ -877,48 +895,21 @@
       makeField("email", "required", { label: t("email"), value: (S.contact || {}).email }),
       makeField("body", "required", { label: t("message") }),
     ];
-    const formErr = h("p", { class: "sd-err", role: "alert", hidden: true });
-    const button = h("button", { type: "submit", class: "sd-primary", text: t("offline_send") });
     // An inbox open around the clock with nobody online has no later opening worth announcing.
     const opening = Date.parse(S.config.next_opening || "");
     const next = opening > Date.now() + 60000 ? whenOf(S.config.next_opening) : "";
-    return h(
-      "form",
-      {
-        class: "sd-form",
-        novalidate: true,
-        onsubmit: async (ev) => {
-          ev.preventDefault();
-          if (!fields.map((f) => f.check()).every(Boolean)) return focusFirstInvalid(fields);
-          const [name, email, body] = fields.map((f) => f.input.value.trim());
-          button.disabled = true;
-          try {
-            const r = await api("/api/widget/v1/offline-messages", {
-              site_key: SITE_KEY,
-              visitor_token: S.token,
-              name,
-              email,
-              body,
-            });
-            if (!r.ok) {
-              showServerErrors(fields, r.data, formErr);
-              return focusFirstInvalid(fields);
-            }
-            S.offlineSent = true;
-            render();
-            els.offlineThanks.focus();
-          } catch (e) {
-            showServerErrors([], {}, formErr);
-          } finally {
-            button.disabled = false;
-          }
-        },
+    return buildForm(
+      fields,
+      t("offline_send"),
+      (values) =>
+        api("/api/widget/v1/offline-messages", Object.assign({ site_key: SITE_KEY, visitor_token: S.token }, values)),
+      () => {
+        S.offlineSent = true;
+        render();
+        els.offlineThanks.focus();
       },
       h("p", { class: "sd-intro", text: t("offline_intro") }),
-      next ? h("p", { class: "sd-back", text: t("back_at", { when: next }) }) : null,
-      fields.map((f) => f.wrap),
-      formErr,
-      button
+      next ? h("p", { class: "sd-back", text: t("back_at", { when: next }) }) : null
     );
   }
 
@@ -1091,8 +1082,9 @@
 
   function render() {
     const c = S.conv;
-    const open = c && c.status !== "ended";
-    const hasThread = open || S.rendered.size > 0 || S.pending.size > 0 || S.ended;
+    const ended = !!c && c.status === "ended";
+    const open = c && !ended;
+    const hasThread = c || S.rendered.size > 0 || S.pending.size > 0;
     const view = hasThread ? "chat" : S.online ? (needPrechat() ? "prechat" : "chat") : "offline";
 
     if (view !== S.view) {
@@ -1106,8 +1098,8 @@
     els.chat.hidden = view !== "chat";
     els.greeting.hidden = view === "offline";
 
-    els.composer.hidden = view !== "chat" || S.ended;
-    els.endedBox.hidden = view !== "chat" || !S.ended;
+    els.composer.hidden = view !== "chat" || ended;
+    els.endedBox.hidden = view !== "chat" || !ended;
     els.endBtn.hidden = !open;
 
     // Header line and queue information.
@@ -1203,7 +1195,6 @@
           S.rendered.clear();
           if (S.conv) S.gone.add(S.conv.id);
           S.conv = null;
-          S.ended = false;
           S.survey = null;
           renderSurvey();
           render();
@@ -1288,14 +1279,7 @@
     document.documentElement.append(host);
 
     for (const o of store.get("outbox") || []) {
-      if (o && o.client_id && o.body) {
-        const p = { client_id: o.client_id, body: o.body, state: "queued", timer: null };
-        p.el = messageEl({ sender: "visitor", body: o.body, created_at: new Date().toISOString() }, true);
-        p.el.setAttribute("data-client-id", p.client_id);
-        S.pending.set(p.client_id, p);
-        els.log.append(p.el);
-        setState(p, "queued");
-      }
+      if (o && o.client_id && o.body) setState(addPending(o.client_id, o.body), "queued");
     }
 
     document.addEventListener(
