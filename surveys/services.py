@@ -326,12 +326,12 @@ def survey_answer(*, token: str, contact=None, answers, comment=None, channel: s
         invitation.save(update_fields=["status", "answered_at"])
         realtime.send_to_conversation_visitor(
             invitation.conversation_id,
-            {"type": "survey.answered", "invitation": invitation.token, "thank_you": invitation.thank_you},
+            {"type": realtime.SURVEY_ANSWERED, "invitation": invitation.token, "thank_you": invitation.thank_you},
         )
         realtime.send_to_inbox_operators(
             invitation.inbox_id,
             {
-                "type": "survey.answered",
+                "type": realtime.SURVEY_ANSWERED,
                 "conversation_id": invitation.conversation_id,
                 "ticket_id": invitation.ticket_id,
                 "survey": survey_result_payload(invitation, response),

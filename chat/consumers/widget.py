@@ -244,4 +244,4 @@ class WidgetConsumer(ProtocolConsumer):
         comment = field(frame, "comment", str, required=False) or ""
         thank_you = await db(self._survey_answer)(token, answers, comment)
         # Also to this socket directly: a returning visitor's socket is not in the ended conversation's group.
-        await self.send_frame({"type": "survey.answered", "invitation": token, "thank_you": thank_you})
+        await self.send_frame({"type": realtime.SURVEY_ANSWERED, "invitation": token, "thank_you": thank_you})

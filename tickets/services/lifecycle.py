@@ -21,7 +21,7 @@ from tickets.payloads import ticket_payload
 from tickets.services.events import reporting_event_record
 from tickets.services.sla import apply_first_response_targets, apply_resolution_targets
 
-TICKET_UPDATED = "ticket.updated"
+TICKET_UPDATED = realtime.TICKET_UPDATED
 
 
 def announce_ticket(ticket: Ticket) -> None:

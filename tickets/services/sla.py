@@ -13,7 +13,7 @@ from tickets.business_hours import Schedule
 from tickets.models import SlaTarget, Ticket
 from tickets.selectors.conversations import LIVE_KINDS
 
-SLA_ALERT = "sla.alert"
+SLA_ALERT = realtime.SLA_ALERT
 
 
 def sla_targets_for(*, inbox, channel_kind: str) -> tuple[float, float]:
