@@ -266,9 +266,11 @@ def operator_welcome(profile: OperatorProfile) -> dict:
         OperatorProfile.objects.filter(inboxes__in=inbox_ids)
         .distinct()
         .annotate(
+            # Distinct: the join through shared inboxes repeats each conversation once per inbox.
             active_chats=Count(
                 "user__assigned_conversations",
                 filter=Q(user__assigned_conversations__status=Conversation.Status.ACTIVE),
+                distinct=True,
             )
         )
         .order_by("display_name")
