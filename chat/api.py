@@ -1,8 +1,7 @@
 """The widget's HTTP API (protocol.md): one small view per operation, thin over chat.services.
 
-CORS: django-cors-headers answers only for origins some active inbox allows (`widget_origin_allowed`,
-connected to its `check_request_enabled` signal); each view then checks the Origin against the inbox
-the request names, so a page allowed for one inbox cannot use another.
+CORS: django-cors-headers answers only for origins some active inbox allows (chat.middleware); each view then
+checks the Origin against the inbox the request names, so a page allowed for one inbox cannot use another.
 """
 
 from __future__ import annotations
@@ -29,14 +28,6 @@ from chat.services.visitors import offline_message_create, visitor_session_start
 
 LOOPBACK = {"127.0.0.1", "::1"}
 PAGE_URL_MAX_CHARS = 2000
-
-
-def widget_origin_allowed(sender, request, **kwargs) -> bool:
-    if not request.path.startswith("/api/widget/"):
-        return False
-    origin = request.headers.get("Origin", "")
-    inboxes = Inbox.objects.filter(is_active=True).only("allowed_origins")
-    return any(selectors.origin_allowed(inbox, origin) for inbox in inboxes)
 
 
 def _inbox_for(request, site_key: str) -> Inbox:

@@ -51,7 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    "chat.middleware.WidgetCorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,7 +217,7 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Supportdesk <support@localhost>")
 
-# --- CORS: the widget's HTTP API, checked per inbox in chat.api ----------------------------------
+# --- CORS: the widget's HTTP API, checked per inbox in chat.middleware and chat.api ----------------------------------
 
 CORS_URLS_REGEX = r"^/api/widget/.*$"
 CORS_ALLOW_ALL_ORIGINS = False

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.test import Client
+from django.test import AsyncClient, Client
 
 from chat.models import Contact, Conversation
 from chat.services.visitors import visitor_token_make
@@ -65,6 +65,34 @@ def test_other_origins_and_unknown_sites_are_refused(inbox):
         "/api/widget/v1/session", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
     )
     assert "Access-Control-Allow-Origin" not in preflight
+
+
+async def test_the_widget_api_answers_under_the_async_handler_daphne_runs(inbox):
+    """daphne serves Django's async handler, whose middleware runs on the event loop: the CORS check and the
+    views must not query there (they answered 500, SynchronousOnlyOperation, to every call with an Origin)."""
+    client = AsyncClient()
+
+    async def post_json(path, data, origin=ORIGIN):
+        return await client.post(path, data, content_type="application/json", headers={"Origin": origin})
+
+    preflight = await client.options(
+        "/api/widget/v1/session", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code == 200 and preflight["Access-Control-Allow-Origin"] == ORIGIN
+    response = await post_json("/api/widget/v1/session", {"site_key": inbox.site_key})
+    assert response.status_code == 200 and response["Access-Control-Allow-Origin"] == ORIGIN
+    offline = await post_json(
+        "/api/widget/v1/offline-messages",
+        {
+            "site_key": inbox.site_key,
+            "visitor_token": response.json()["visitor_token"],
+            "email": "ann@example.com",
+            "body": "Hello?",
+        },
+    )
+    assert offline.status_code == 201 and offline["Access-Control-Allow-Origin"] == ORIGIN
+    refused = await post_json("/api/widget/v1/session", {"site_key": inbox.site_key}, origin="https://evil.example")
+    assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused
 
 
 def test_bad_input_is_a_clear_400(inbox):
