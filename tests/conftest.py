@@ -3,6 +3,7 @@
 - `asgi_server`: daphne on a free port, on the test database (needs `transactional_db`, which it requests).
 - `asgi_server_factory`: start several (for multi-process tests); each has .url, .ws_url, .restart(), .kill().
 - `celery_worker`: a real worker process on the configured broker.
+- `rundesk`: `manage.py rundesk` (what `make run` starts) on free ports, stopped with everything it started.
 - `host_site`: a stand-in customer website on another origin (`widget_page(...)` embeds the widget).
 - `browser` / `browser_context`: Playwright driving /usr/bin/chromium.
 Tests that need PostgreSQL + Redis call `tests.processes.require_services()`; under REQUIRE_SERVICES=1 (or
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from supportdesk.celery import app as celery_app
-from tests.processes import AsgiServer, CeleryWorker, StaticSite, require
+from tests.processes import AsgiServer, CeleryWorker, Rundesk, StaticSite, require
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -87,6 +89,13 @@ def _dump_logs_on_failure(request, processes) -> None:
             print(f"\n----- {proc.name} log -----\n{proc.output()[-6000:]}")
 
 
+def _assert_no_event_loop_faults(processes) -> None:
+    """Whatever a test checked, a server that ran the ORM on its event loop failed someone: fail the test."""
+    faults = {proc.name: proc.event_loop_faults() for proc in processes}
+    faults = {name: lines for name, lines in faults.items() if lines}
+    assert not faults, f"ORM calls on the event loop: {faults}"
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -108,6 +117,7 @@ def asgi_server_factory(transactional_db, log_dir, request):
     _dump_logs_on_failure(request, started)
     for server in started:
         server.stop()
+    _assert_no_event_loop_faults(started)
 
 
 @pytest.fixture
@@ -149,6 +159,25 @@ def celery_worker(celery_worker_factory) -> CeleryWorker:
 
 
 @pytest.fixture
+def rundesk(transactional_db, log_dir, request):
+    """rundesk(**env) -> the whole system as `make run` starts it, on free ports, on the test database."""
+    started: list[Rundesk] = []
+    _purge_broker()
+
+    def start(**env: str) -> Rundesk:
+        desk = Rundesk(log_dir, **env)
+        started.append(desk)
+        desk.start()
+        return desk
+
+    yield start
+    _dump_logs_on_failure(request, started)
+    for desk in started:
+        desk.stop(signal.SIGINT, timeout=30)
+    _assert_no_event_loop_faults(started)
+
+
+@pytest.fixture
 def host_site():
     site = StaticSite()
     yield site
@@ -158,8 +187,9 @@ def host_site():
 @pytest.fixture(scope="session")
 def browser():
     require("browser", Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it are
-    # ordinary synchronous calls.
+    # Playwright's sync API marks its event loop as running in this thread between calls, so Django would take
+    # the tests' own ORM calls around it for async code. This test process only: tests.processes.child_env never
+    # passes it on, so the servers under test refuse an ORM call on their event loop as production does.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 

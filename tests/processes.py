@@ -20,6 +20,14 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# What only the test process may have, never a process it starts (docs/testing.md): Django's switch that lets
+# the browser tests' ORM calls run beside Playwright's event loop, and pytest's and pytest-django's own keys.
+TEST_PROCESS_ONLY = ("DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE")
+# The environment `make test` was started with, as a user's shell had it, read before any fixture changes it.
+USER_ENV = {k: v for k, v in os.environ.items() if k not in TEST_PROCESS_ONLY and not k.startswith("PYTEST_")}
+# Written by a server that ran the ORM on its event loop: under daphne that is a 500 or a refused frame.
+EVENT_LOOP_FAULT = "SynchronousOnlyOperation"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -58,7 +66,9 @@ def database_url() -> str:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
+    """A started process's environment: the user's, the test database, and the settings a test names (real
+    settings that production reads too, such as a shortened window); never a test-process-only switch."""
+    env = dict(USER_ENV)
     env["DATABASE_URL"] = database_url()
     env.setdefault("SUPPORTDESK_VAR_DIR", str(settings.VAR_DIR))
     env["PYTHONUNBUFFERED"] = "1"
@@ -83,8 +93,44 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> N
     raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log.read_text()[-4000:]}")
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (its children, theirs, ...), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        parent = int(text[text.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rindex(")") + 2] != "Z"
+
+
+def _gone(pids: list[int], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 class ManagedProcess:
-    """A child process with its output in a log file; stop() is idempotent."""
+    """A child process with its output in a log file; stop() is idempotent and stops everything it started
+    (rundesk's web, worker and beat run in sessions of their own), whatever state the process is in."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path):
         self.name, self.argv, self.env = name, argv, env
@@ -100,14 +146,25 @@ class ManagedProcess:
         handle.close()
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None:
             return
-        os.killpg(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
+        # Read before it exits: once it has, its orphans belong to init.
+        tree = descendants(self.proc.pid)
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        if not _gone(tree, timeout):
+            for pid in tree:
+                if alive(pid):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            _gone(tree, 5)
 
     def kill(self) -> None:
         """Like a crash: no clean shutdown."""
@@ -115,6 +172,9 @@ class ManagedProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def event_loop_faults(self) -> list[str]:
+        return [line for line in self.output().splitlines() if EVENT_LOOP_FAULT in line]
 
 
 class AsgiServer(ManagedProcess):
@@ -144,6 +204,47 @@ class AsgiServer(ManagedProcess):
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+class Rundesk(ManagedProcess):
+    """`manage.py rundesk`, the command `make run` ends with, on free ports: web, worker, beat, demo website."""
+
+    READY = "Supportdesk is running"
+
+    def __init__(self, log_dir: Path, **env: str):
+        self.port, self.site_port = free_port(), free_port()
+        super().__init__(
+            "rundesk",
+            [sys.executable, "manage.py", "rundesk", "--port", str(self.port), "--site-port", str(self.site_port)],
+            child_env(**env),
+            log_dir,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def site_url(self) -> str:
+        return f"http://localhost:{self.site_port}"
+
+    def start(self, timeout: float = 90) -> None:
+        super().start()
+        deadline = time.monotonic() + timeout
+        while self.READY not in self.output():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"rundesk exited with {self.proc.returncode}:\n{self.output()[-4000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"rundesk not ready within {timeout}s:\n{self.output()[-4000:]}")
+            time.sleep(0.2)
+
+    def wait_for_output(self, *texts: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while not all(text in self.output() for text in texts):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not all of {texts} in rundesk's output:\n{self.output()[-4000:]}")
+            time.sleep(0.2)
+        return self.output()
 
 
 class CeleryWorker(ManagedProcess):
