@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -12,7 +13,17 @@ from chat.models import CannedReply, ChannelKind, Inbox, OperatorProfile, Team
 from surveys.models import SurveyTemplate
 
 DEMO_SITE_PORT = 8001
-DEMO_ORIGINS = [f"http://127.0.0.1:{DEMO_SITE_PORT}", f"http://localhost:{DEMO_SITE_PORT}"]
+# The demo website's pages and the inbox each embeds.
+DEMO_PAGES = {"index.html": "demo-site-key", "fa.html": "demo-site-key-fa"}
+# A demo website on this machine, on whatever port rundesk serves it.
+LOCAL_ORIGIN = re.compile(r"http://(127\.0\.0\.1|localhost):\d+")
+
+
+def demo_site_origins(port: int) -> list[str]:
+    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+
+
+DEMO_ORIGINS = demo_site_origins(DEMO_SITE_PORT)
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,17 @@ def create_demo() -> dict:
             team=team, inbox=None, shortcut=shortcut, language=language, defaults={"title": title, "body": body}
         )
     return {"team": team, "inboxes": [website, persian]}
+
+
+def demo_origins_follow(*, site_port: int) -> None:
+    """The demo inboxes allow the demo website where it is served now (`rundesk --site-port`), and no longer
+    where it was served before; origins a manager added for other sites stay."""
+    for inbox in Inbox.objects.filter(site_key__in=DEMO_PAGES.values()):
+        kept = [origin for origin in inbox.allowed_origins or [] if not LOCAL_ORIGIN.fullmatch(str(origin))]
+        origins = kept + demo_site_origins(site_port)
+        if origins != inbox.allowed_origins:
+            inbox.allowed_origins = origins
+            inbox.save(update_fields=["allowed_origins"])
 
 
 def render_demo_site(*, desk_url: str, site_key: str, persian: bool = False) -> str:

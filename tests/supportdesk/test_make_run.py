@@ -1,15 +1,16 @@
 """What `make run` starts (manage.py rundesk): web, worker, beat and the demo website, ready within 60 s."""
 
+import json
+import os
 import signal
-import subprocess
-import sys
 import time
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import pytest
 
+from chat.models import Inbox
 from supportdesk.demo import create_demo
-from tests.processes import ROOT, child_env, free_port
+from tests.processes import alive, descendants
 
 pytestmark = pytest.mark.slow
 
@@ -19,52 +20,73 @@ def _get(url: str) -> tuple[int, str, str]:
         return response.status, response.url, response.read().decode()
 
 
-def test_rundesk_serves_everything_and_ctrl_c_stops_all(transactional_db, tmp_path):
+def test_rundesk_serves_everything_and_ctrl_c_stops_all(rundesk):
     create_demo()
-    port, site_port = free_port(), free_port()
-    log = (tmp_path / "rundesk.log").open("w+")
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "rundesk", "--port", str(port), "--site-port", str(site_port)],
-        cwd=ROOT,
-        env=child_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    desk = f"http://127.0.0.1:{port}"
-    try:
-        started = time.monotonic()
-        while "Supportdesk is running" not in (tmp_path / "rundesk.log").read_text():
-            assert proc.poll() is None, (tmp_path / "rundesk.log").read_text()
-            assert time.monotonic() - started < 60, "not ready within 60 s"
-            time.sleep(0.2)
-        output = (tmp_path / "rundesk.log").read_text()
-        for expected in (
-            f"http://localhost:{site_port}/",
-            f"{desk}/inbox/",
-            f"{desk}/admin/",
-            "admin / admin-demo",
-            "sara / sara-demo",
-            "ali / ali-demo",
-        ):
-            assert expected in output
+    desk = rundesk()
+    output = desk.output()
+    for expected in (
+        f"{desk.site_url}/",
+        f"{desk.url}/inbox/",
+        f"{desk.url}/admin/",
+        "admin / admin-demo",
+        "sara / sara-demo",
+        "ali / ali-demo",
+    ):
+        assert expected in output
 
-        status, _, page = _get(f"http://localhost:{site_port}/")
-        assert status == 200
-        assert f'src="{desk}/static/widget/widget.js" data-site-key="demo-site-key"' in page
-        assert _get(f"{desk}/admin/login/")[0] == 200
-        assert _get(f"{desk}/inbox/")[1].startswith(f"{desk}/accounts/login/")
-        assert _get(f"{desk}/static/widget/widget.js")[0] == 200
-        assert _get(f"{desk}/healthz")[0] == 200
-        # The worker and beat are up too.
-        deadline = time.monotonic() + 60
-        while not (" ready." in output and "beat: Starting" in output) and time.monotonic() < deadline:
-            time.sleep(0.2)
-            output = (tmp_path / "rundesk.log").read_text()
-        assert "beat: Starting" in output and " ready." in output, output[-3000:]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
-    # Nothing left listening.
+    status, _, page = _get(f"{desk.site_url}/")
+    assert status == 200
+    assert f'src="{desk.url}/static/widget/widget.js" data-site-key="demo-site-key"' in page
+    assert _get(f"{desk.url}/admin/login/")[0] == 200
+    assert _get(f"{desk.url}/inbox/")[1].startswith(f"{desk.url}/accounts/login/")
+    assert _get(f"{desk.url}/static/widget/widget.js")[0] == 200
+    assert _get(f"{desk.url}/healthz")[0] == 200
+    desk.wait_for_output(" ready.", "beat: Starting")
+    children = descendants(desk.proc.pid)
+
+    desk.proc.send_signal(signal.SIGINT)
+    desk.proc.wait(30)
+    # Nothing left running or listening.
+    assert not [pid for pid in children if alive(pid)]
     with pytest.raises(OSError):
-        urlopen(f"{desk}/healthz", timeout=2)  # noqa: S310
+        urlopen(f"{desk.url}/healthz", timeout=2)  # noqa: S310
+
+
+def test_the_demo_inboxes_allow_the_demo_website_on_any_port(rundesk):
+    """On other ports than 8000/8001 the widget's first call was refused: the inboxes allowed port 8001 only."""
+    create_demo()
+    shop = Inbox.objects.get(site_key="demo-site-key")
+    shop.allowed_origins = [*shop.allowed_origins, "https://shop.example.com"]
+    shop.save()
+    desk = rundesk()
+    request = Request(
+        f"{desk.url}/api/widget/v1/session",
+        data=json.dumps({"site_key": "demo-site-key"}).encode(),
+        headers={"Content-Type": "application/json", "Origin": desk.site_url},
+        method="POST",
+    )
+    with urlopen(request, timeout=10) as response:  # noqa: S310 — loopback
+        assert response.status == 200
+        assert response.headers["Access-Control-Allow-Origin"] == desk.site_url
+    shop.refresh_from_db()
+    assert shop.allowed_origins == [
+        "https://shop.example.com",
+        f"http://127.0.0.1:{desk.site_port}",
+        f"http://localhost:{desk.site_port}",
+    ]
+
+
+def test_web_worker_and_beat_stop_when_rundesk_is_killed(rundesk):
+    """A rundesk killed without its Ctrl-C handler (kill -9, a crashed terminal) leaves no worker or beat behind
+    to take tasks from the broker."""
+    create_demo()
+    desk = rundesk()
+    desk.wait_for_output(" ready.", "beat: Starting")
+    children = descendants(desk.proc.pid)
+    assert len(children) >= 3
+    os.kill(desk.proc.pid, signal.SIGKILL)
+    desk.proc.wait(10)
+    deadline = time.monotonic() + 20
+    while [pid for pid in children if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if alive(pid)]

@@ -6,6 +6,7 @@ Ctrl-C stops all of them.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -20,7 +21,15 @@ from urllib.request import urlopen
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from supportdesk.demo import DEMO_SITE_PORT, MANAGER, OPERATORS, render_demo_site
+from supportdesk.demo import DEMO_PAGES, DEMO_SITE_PORT, MANAGER, OPERATORS, demo_origins_follow, render_demo_site
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In each child: SIGTERM when rundesk itself dies, even by SIGKILL, so that no worker or beat outlives it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -38,6 +47,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, site_port: int, **options):
         desk_url = f"http://{host}:{port}"
+        demo_origins_follow(site_port=site_port)
         site_dir = self._render_demo_site(desk_url)
         site = ThreadingHTTPServer((host, site_port), partial(QuietHandler, directory=str(site_dir)))
         threading.Thread(target=site.serve_forever, daemon=True).start()
@@ -71,7 +81,10 @@ class Command(BaseCommand):
             ],
         }
         env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL", desk_url), "PYTHONUNBUFFERED": "1"}
-        children = {name: subprocess.Popen(argv, env=env, start_new_session=True) for name, argv in commands.items()}
+        children = {
+            name: subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+            for name, argv in commands.items()
+        }
 
         def stop(*_):
             for child in children.values():
@@ -100,8 +113,7 @@ class Command(BaseCommand):
     def _render_demo_site(self, desk_url: str) -> Path:
         site_dir = Path(settings.VAR_DIR) / "demo-site"
         site_dir.mkdir(parents=True, exist_ok=True)
-        pages = {"index.html": "demo-site-key", "fa.html": "demo-site-key-fa"}
-        for filename, site_key in pages.items():
+        for filename, site_key in DEMO_PAGES.items():
             html = render_demo_site(desk_url=desk_url, site_key=site_key, persian=filename == "fa.html")
             (site_dir / filename).write_text(html, encoding="utf-8")
         return site_dir
