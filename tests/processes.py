@@ -26,7 +26,7 @@ TEST_PROCESS_ONLY = ("DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE")
 # The environment `make test` was started with, as a user's shell had it, read before any fixture changes it.
 USER_ENV = {k: v for k, v in os.environ.items() if k not in TEST_PROCESS_ONLY and not k.startswith("PYTEST_")}
 # Written by a server that ran the ORM on its event loop: under daphne that is a 500 or a refused frame.
-EVENT_LOOP_FAULT = "SynchronousOnlyOperation"
+EVENT_LOOP_FAULT_LINE = "django.core.exceptions.SynchronousOnlyOperation"
 
 
 def free_port() -> int:
@@ -174,7 +174,7 @@ class ManagedProcess:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def event_loop_faults(self) -> list[str]:
-        return [line for line in self.output().splitlines() if EVENT_LOOP_FAULT in line]
+        return sorted({line.strip() for line in self.output().splitlines() if line.startswith(EVENT_LOOP_FAULT_LINE)})
 
 
 class AsgiServer(ManagedProcess):

@@ -1,6 +1,9 @@
 """The widget's HTTP API: sessions bound to the site, offline messages, CORS per inbox."""
 
 import datetime as dt
+import json
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
 import pytest
 import time_machine
@@ -93,6 +96,32 @@ async def test_the_widget_api_answers_under_the_async_handler_daphne_runs(inbox)
     assert offline.status_code == 201 and offline["Access-Control-Allow-Origin"] == ORIGIN
     refused = await post_json("/api/widget/v1/session", {"site_key": inbox.site_key}, origin="https://evil.example")
     assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused
+
+
+@pytest.mark.slow
+def test_the_real_server_answers_the_widget_from_its_site_and_refuses_other_origins(inbox, asgi_server):
+    def call(method, origin, data=None):
+        request = Request(
+            f"{asgi_server.url}/api/widget/v1/session",
+            data=json.dumps(data).encode() if data is not None else None,
+            headers={"Content-Type": "application/json", "Origin": origin, "Access-Control-Request-Method": "POST"},
+            method=method,
+        )
+        try:
+            with urlopen(request, timeout=10) as response:  # noqa: S310 — the test server
+                return response.status, response.headers
+        except HTTPError as error:
+            return error.code, error.headers
+
+    status, headers = call("OPTIONS", ORIGIN)
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    status, headers = call("POST", ORIGIN, {"site_key": inbox.site_key})
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == ORIGIN
+    status, headers = call("OPTIONS", "https://evil.example")
+    assert "Access-Control-Allow-Origin" not in headers
+    status, headers = call("POST", "https://evil.example", {"site_key": inbox.site_key})
+    assert status == 403 and "Access-Control-Allow-Origin" not in headers
 
 
 def test_bad_input_is_a_clear_400(inbox):
