@@ -6,18 +6,34 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint migrate seed clean
+# The locks are generated from requirements*.txt (the lists people edit) and are what gets installed.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links
+
+.PHONY: run test install lint lock lock-check migrate seed clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+# Everything, pip included, at the versions and hashes of the lock: a new machine installs what was tested.
+$(STAMP): requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# After editing requirements*.txt. Pins already in a lock are kept unless the inputs need others;
+# `make lock PIP_COMPILE_ARGS=--upgrade` takes the newest versions the inputs allow.
+lock: install
+	$(PIP_COMPILE) $(PIP_COMPILE_ARGS) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) $(PIP_COMPILE_ARGS) --constraint requirements.lock --output-file requirements-dev.lock \
+		requirements-dev.txt
+
+# CI: the committed locks are what `make lock` makes of the committed inputs.
+lock-check: lock
+	@git diff --quiet -- requirements.lock requirements-dev.lock || { git diff --stat -- requirements*.lock; \
+		echo "requirements*.lock do not match requirements*.txt: run make lock and commit the locks"; exit 1; }
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -26,7 +42,7 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo
 
 run: seed
-	$(BIN)/python manage.py rundesk
+	$(BIN)/python manage.py rundesk $(RUNDESK_ARGS)
 
 test: install
 	SUPPORTDESK_VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)

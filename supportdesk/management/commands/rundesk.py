@@ -41,9 +41,14 @@ class Command(BaseCommand):
     help = "Runs daphne, a Celery worker, Celery beat and the demo website together (Ctrl-C stops all)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--site-port", type=int, default=DEMO_SITE_PORT)
+        parser.add_argument("--host", default="127.0.0.1", help="address the desk and the demo website listen on")
+        parser.add_argument("--port", type=int, default=8000, help="the desk's port (web, inbox, admin)")
+        parser.add_argument(
+            "--site-port",
+            type=int,
+            default=DEMO_SITE_PORT,
+            help="the demo website's port; the demo inboxes allow its origin",
+        )
 
     def handle(self, *args, host: str, port: int, site_port: int, **options):
         desk_url = f"http://{host}:{port}"
