@@ -404,6 +404,28 @@ def test_the_contact_column_keeps_notes_and_history_and_the_ticket_can_change_an
     expect(page.locator("#readonly-note")).to_be_visible()
 
 
+def test_the_contact_column_shows_the_ticket_status_as_it_changes_and_resolved_once_the_chat_is(
+    desk, asgi_server, operator_page, visitors
+):
+    page = operator_page(desk.ana.user)
+    visitor = visitors(asgi_server, desk.inbox, name="Hana Sato")
+    visitor.say("Can I pay by invoice?")
+    open_from_queue(page, "Hana Sato")
+    claim(page)
+    ticket_id = Conversation.objects.get(contact_id=visitor.contact_id).ticket_id
+    status = page.locator("#contact-pane .contact-tickets li", has_text=f"#{ticket_id}").locator(".pill")
+    expect(status).to_have_text("Open")
+
+    page.locator("#ticket-status").select_option("pending")
+    expect(status).to_have_text("Pending (waiting on the customer)")
+    send(page, "Yes: invoices are due in 30 days.")
+    page.locator("#act-resolve").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Resolve").click()
+
+    expect(page.locator("#readonly-note")).to_be_visible()
+    expect(status).to_have_text("Resolved")
+
+
 def test_going_online_takes_the_waiting_chat(desk, asgi_server, operator_page, visitors):
     page = operator_page(desk.ana.user)
     visitors(asgi_server, desk.inbox, name="Eva Novak").say("Hi there")
