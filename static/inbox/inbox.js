@@ -71,7 +71,7 @@ const composer = new Composer({ send: (frame) => socket.send(frame) });
 const alerts = new Alerts({
   soundBox: $("pref-sound"),
   notifyBox: $("pref-notify"),
-  onBlocked: () => toast(t("notifications_blocked"), "error"),
+  blockedMark: $("notify-blocked"),
 });
 
 // --- Rendering --------------------------------------------------------------------------------

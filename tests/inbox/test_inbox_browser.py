@@ -95,6 +95,35 @@ def test_sound_and_notifications_can_be_switched_off_and_stay_off(desk, asgi_ser
     assert page.evaluate("window.__oscillators") == 0
 
 
+def test_blocked_notifications_are_a_quiet_mark_by_the_switch_not_an_error_after_a_key_press(
+    desk, asgi_server, operator_page, visitors
+):
+    visitors(asgi_server, desk.inbox, name="Kim Lee").say("Hello, anyone there?")
+    conversation = Conversation.objects.get(contact__name="Kim Lee")
+    page = operator_page(desk.ana.user, notifications="denied")
+    page.goto(f"{asgi_server.url}/inbox/#conversation-{conversation.pk}")
+    expect(page.locator("#thread-title")).to_have_text("Kim Lee")
+    composer = page.locator("#composer-input")
+    composer.focus()
+
+    composer.press("H")  # the page's first user gesture: when it may ask for the permission
+    composer.press_sequentially("ello")
+    page.locator("#thread").click()
+
+    expect(composer).to_have_value("Hello")
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+    blocked = page.locator("#notify-blocked")
+    expect(blocked).to_be_visible()
+    expect(blocked).to_have_text("Blocked")
+    expect(blocked).to_have_attribute("title", "Desktop notifications are blocked in this browser's site settings.")
+    # Switched off, there is nothing to warn about; switched on again, the mark says why nothing will show.
+    page.locator("#pref-notify").uncheck()
+    expect(blocked).to_be_hidden()
+    page.locator("#pref-notify").check()
+    expect(blocked).to_be_visible()
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+
+
 def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it_with_a_survey(
     desk, asgi_server, celery_worker_factory, operator_page, visitors
 ):
