@@ -96,7 +96,7 @@ def test_sound_and_notifications_can_be_switched_off_and_stay_off(desk, asgi_ser
 
 
 def test_blocked_notifications_are_a_quiet_mark_by_the_switch_not_an_error_after_a_key_press(
-    desk, asgi_server, operator_page, visitors
+    desk, asgi_server, operator_page, visitors, screenshot_dir
 ):
     visitors(asgi_server, desk.inbox, name="Kim Lee").say("Hello, anyone there?")
     conversation = Conversation.objects.get(contact__name="Kim Lee")
@@ -122,6 +122,7 @@ def test_blocked_notifications_are_a_quiet_mark_by_the_switch_not_an_error_after
     page.locator("#pref-notify").check()
     expect(blocked).to_be_visible()
     expect(page.locator("#toasts .toast")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "inbox-notifications-blocked.png")
 
 
 def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it_with_a_survey(
@@ -434,7 +435,7 @@ def test_the_contact_column_keeps_notes_and_history_and_the_ticket_can_change_an
 
 
 def test_the_contact_column_shows_the_ticket_status_as_it_changes_and_resolved_once_the_chat_is(
-    desk, asgi_server, operator_page, visitors
+    desk, asgi_server, operator_page, visitors, screenshot_dir
 ):
     page = operator_page(desk.ana.user)
     visitor = visitors(asgi_server, desk.inbox, name="Hana Sato")
@@ -453,6 +454,7 @@ def test_the_contact_column_shows_the_ticket_status_as_it_changes_and_resolved_o
 
     expect(page.locator("#readonly-note")).to_be_visible()
     expect(status).to_have_text("Resolved")
+    page.screenshot(path=screenshot_dir / "inbox-contact-ticket-resolved.png")
 
 
 def test_going_online_takes_the_waiting_chat(desk, asgi_server, operator_page, visitors):
