@@ -113,7 +113,6 @@ def _js_strings() -> dict:
         "new_chat_title": _("New chat waiting"),
         "new_chat_body": _("%(name)s in %(inbox)s"),
         "assigned_title": _("A chat was handed to you"),
-        "notifications_blocked": _("Desktop notifications are blocked in this browser's site settings."),
         "error_conflict": _("Someone else already took this conversation."),
         "error_forbidden": _("You are not allowed to do that."),
         "error_not_found": _("That conversation no longer exists."),

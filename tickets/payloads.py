@@ -13,6 +13,7 @@ def ticket_payload(ticket: Ticket) -> dict:
         "id": ticket.pk,
         "status": ticket.status,
         "priority": ticket.priority,
+        "assignee_id": ticket.assignee_id,
         "first_response_due_at": iso(ticket.first_response_due_at),
         "resolution_due_at": iso(ticket.resolution_due_at),
         "first_response_breached": ticket.first_response_breached,

@@ -1,6 +1,7 @@
 """Routing and assignment: auto-assignment, the FIFO queue, claims, transfers.
 
-Locks are always taken in the same order: the conversation row first, then the operator's profile row.
+Locks are always taken in the same order: the conversation row first, then the operator's profile row, then the
+conversation's ticket row.
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from chat.services.broadcast import conversation_changed, message_created, queue
 from chat.services.errors import ChatError
 from chat.services.reporting import conversation_event_record
 from tickets.models import ReportingEvent
+from tickets.services import ticket_set_assignee
+
+
+def _ticket_follows(conversation: Conversation) -> None:
+    """The ticket's assignee follows the conversation's, in the same transaction."""
+    if conversation.ticket_id:
+        conversation.ticket = ticket_set_assignee(ticket=conversation.ticket, assignee=conversation.assignee)
 
 
 def _assign(conversation: Conversation, profile: OperatorProfile, at: datetime) -> None:
@@ -27,6 +35,7 @@ def _assign(conversation: Conversation, profile: OperatorProfile, at: datetime) 
     conversation.assigned_at = at
     conversation.save(update_fields=["status", "assignee", "assigned_at", "updated_at"])
     OperatorProfile.objects.filter(pk=profile.pk).update(last_assigned_at=at)
+    _ticket_follows(conversation)
     conversation_event_record(
         conversation=conversation,
         name=ReportingEvent.Name.CONVERSATION_ASSIGNED,
@@ -152,6 +161,7 @@ def conversation_transfer(
     conversation.save(update_fields=["assignee", "status", "assigned_at", "team", "transfer_count", "updated_at"])
     if target is not None:
         OperatorProfile.objects.filter(pk=target.pk).update(last_assigned_at=at)
+    _ticket_follows(conversation)
     conversation_event_record(
         conversation=conversation,
         name=ReportingEvent.Name.CONVERSATION_TRANSFERRED,

@@ -1,12 +1,14 @@
 // New waiting chat: a short beep made with WebAudio and a desktop notification, both switchable and remembered.
+// Notifications blocked in the browser's site settings are the operator's choice, not an error of the page: a quiet
+// mark by the switch (`blockedMark`) says so while they are switched on, and nothing interrupts the operator.
 const SOUND_KEY = "supportdesk.inbox.sound";
 const NOTIFY_KEY = "supportdesk.inbox.notify";
 
 export class Alerts {
-  constructor({ soundBox, notifyBox, onBlocked }) {
+  constructor({ soundBox, notifyBox, blockedMark }) {
     this.soundBox = soundBox;
     this.notifyBox = notifyBox;
-    this.onBlocked = onBlocked;
+    this.blockedMark = blockedMark;
     this.audio = null;
     soundBox.checked = localStorage.getItem(SOUND_KEY) !== "off";
     notifyBox.checked = localStorage.getItem(NOTIFY_KEY) !== "off";
@@ -17,6 +19,7 @@ export class Alerts {
     notifyBox.addEventListener("change", () => {
       localStorage.setItem(NOTIFY_KEY, notifyBox.checked ? "on" : "off");
       if (notifyBox.checked) this.askPermission();
+      this.showPermission();
     });
     // Browsers allow audio and the permission prompt only after a user gesture: prepare both on the first one.
     const firstGesture = () => {
@@ -25,12 +28,26 @@ export class Alerts {
     };
     document.addEventListener("pointerdown", firstGesture, { once: true });
     document.addEventListener("keydown", firstGesture, { once: true });
+    this.showPermission();
+    // Allowed or blocked in the site settings while the page is open.
+    navigator.permissions?.query({ name: "notifications" }).then(
+      (status) => status.addEventListener("change", () => this.showPermission()),
+      () => {},
+    );
   }
 
   askPermission() {
-    if (!("Notification" in window)) return;
-    if (Notification.permission === "default") Notification.requestPermission();
-    else if (Notification.permission === "denied") this.onBlocked();
+    if (!("Notification" in window) || Notification.permission !== "default") return;
+    // Older browsers answer through a callback instead of a promise.
+    Promise.resolve(Notification.requestPermission()).then(
+      () => this.showPermission(),
+      () => {},
+    );
+  }
+
+  showPermission() {
+    const blocked = "Notification" in window && Notification.permission === "denied";
+    this.blockedMark.hidden = !(blocked && this.notifyBox.checked);
   }
 
   unlockAudio() {

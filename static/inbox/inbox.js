@@ -71,7 +71,7 @@ const composer = new Composer({ send: (frame) => socket.send(frame) });
 const alerts = new Alerts({
   soundBox: $("pref-sound"),
   notifyBox: $("pref-notify"),
-  onBlocked: () => toast(t("notifications_blocked"), "error"),
+  blockedMark: $("notify-blocked"),
 });
 
 // --- Rendering --------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ function applyFrame(frame) {
       sync.finish();
       break;
     case "ticket.updated":
-      if (frame.ticket) applyTicket(frame.ticket);
+      if (frame.ticket) onTicketUpdated(frame.ticket);
       break;
     case "sla.alert":
       applySlaAlert(frame, { quiet: sync.active });
@@ -209,6 +209,16 @@ function onSurveyAnswered(frame) {
   const answered = state.conversations.get(frame.conversation_id);
   const sameContact = open && answered && open.contact?.id === answered.contact?.id;
   if (frame.conversation_id === state.selectedId || sameContact) loadContact(state.selectedId, { keepDraft: true });
+}
+
+// The contact column lists the contact's tickets with their status: a change the inbox is told about (a resolve,
+// the ticket bar, a colleague) redraws it.
+function onTicketUpdated(ticket) {
+  applyTicket(ticket);
+  const shown = $("contact-pane").querySelector(`[data-ticket-id="${Number(ticket.id)}"]`);
+  if (shown && shown.dataset.ticketStatus !== ticket.status && state.selectedId) {
+    loadContact(state.selectedId, { keepDraft: true });
+  }
 }
 
 function onMessage(message, type) {
@@ -294,8 +304,11 @@ async function loadEarlier() {
   if (conversationId === state.selectedId) renderMessages(conversationId, { keepPosition: true });
 }
 
-// `keepDraft`: the column is refreshed in place, so notes being typed survive it.
+// `keepDraft`: the column is refreshed in place, so notes being typed survive it. Of loads that overlap (several
+// changes in a row), only the last one started is shown.
+let contactLoads = 0;
 async function loadContact(conversationId, { keepDraft = false } = {}) {
+  const load = ++contactLoads;
   let response;
   try {
     response = await fetch(`/inbox/conversations/${conversationId}/contact/`, { credentials: "same-origin" });
@@ -304,6 +317,7 @@ async function loadContact(conversationId, { keepDraft = false } = {}) {
   }
   if (!response.ok || state.selectedId !== conversationId) return;
   const html = await response.text();
+  if (load !== contactLoads) return;
   const draft = $("notes-input");
   const unsaved = keepDraft && draft && draft.value !== draft.defaultValue ? draft.value : null;
   // Rendered by Django with every value autoescaped.

@@ -165,6 +165,27 @@ async def test_transfer_to_an_operator_and_to_a_team_is_counted(inbox, operator)
     await agent.close()
 
 
+async def test_after_a_transfer_the_inbox_sees_the_ticket_with_the_new_assignee(inbox, operator):
+    colleague = await db(OperatorFactory)(inboxes=[inbox], status="away")
+    agent, _ = await operator_socket(operator)
+    widget, conversation_id = await _conversation_waiting(inbox)  # auto-assigned to `operator`
+    await say(agent, "Let me find someone for this.", conversation_id=conversation_id)
+    ticket_id = (await db(Conversation.objects.get)(pk=conversation_id)).ticket_id
+
+    await agent.send(
+        {"type": "conversation.transfer", "conversation_id": conversation_id, "to_operator_id": colleague.user_id}
+    )
+
+    frames = await agent.drain(0.5)
+    moved = [f["conversation"] for f in frames if f["type"] == "conversation.updated"][-1]
+    assert (moved["transfer_count"], moved["ticket"]["assignee_id"]) == (1, colleague.user_id)
+    tickets = [f["ticket"] for f in frames if f["type"] == "ticket.updated"]
+    assert [(t["id"], t["assignee_id"]) for t in tickets] == [(ticket_id, colleague.user_id)]
+    assert (await db(Ticket.objects.get)(pk=ticket_id)).assignee_id == colleague.user_id
+    await widget.close()
+    await agent.close()
+
+
 async def test_resolve_ends_the_conversation_and_resolves_the_ticket(inbox, operator, monkeypatch):
     from chat.services import conversations
 

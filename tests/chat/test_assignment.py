@@ -143,3 +143,79 @@ def test_queue_keeps_its_order_across_time(inbox):
     new = request(inbox)
     assert conversation_payload(old)["queue_position"] == 1 and conversation_payload(new)["queue_position"] == 2
     assert OperatorProfile.objects.get(max_chats=1).status == "away"
+
+
+def _answered_by(operator, inbox, body="hi"):
+    """A visitor's chat that `operator` took and answered: its ticket is theirs."""
+    from chat.services.messages import operator_message_send
+
+    conversation = request(inbox, body)
+    operator_message_send(profile=operator, conversation_id=conversation.pk, client_id=None, body="Hello!")
+    conversation.refresh_from_db()
+    assert conversation.ticket.assignee_id == operator.user_id
+    return conversation
+
+
+def test_a_transfer_to_an_operator_gives_them_the_ticket_too(inbox):
+    from chat.services.assignment import conversation_transfer
+
+    first = OperatorFactory(inboxes=[inbox], status="away")
+    second = OperatorFactory(inboxes=[inbox], status="away")
+    conversation = _answered_by(first, inbox)
+
+    conversation_transfer(profile=first, conversation_id=conversation.pk, to_operator_id=second.user_id)
+
+    conversation.refresh_from_db()
+    assert conversation.assignee_id == second.user_id
+    assert conversation.ticket.assignee_id == second.user_id
+
+
+def test_a_transfer_to_a_team_unassigns_the_ticket_until_an_operator_of_the_team_takes_it(inbox):
+    from chat.services.assignment import conversation_transfer
+    from tests.factories import TeamFactory
+
+    billing = TeamFactory(name="Billing")
+    first = OperatorFactory(inboxes=[inbox], status="away")
+    biller = OperatorFactory(inboxes=[inbox], teams=[billing], status="away")
+    conversation = _answered_by(first, inbox)
+
+    conversation_transfer(profile=first, conversation_id=conversation.pk, to_team_id=billing.pk)
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.ticket.assignee_id) == ("queued", None)
+
+    conversation_claim(profile=biller, conversation_id=conversation.pk)
+    conversation.refresh_from_db()
+    assert conversation.ticket.assignee_id == biller.user_id
+
+
+def test_a_transfer_to_a_team_with_an_operator_online_gives_them_the_ticket_at_once(inbox):
+    from chat.services.assignment import conversation_transfer
+    from tests.factories import TeamFactory
+
+    billing = TeamFactory(name="Billing")
+    first = OperatorFactory(inboxes=[inbox], status="away")
+    conversation = _answered_by(first, inbox)
+    biller = OperatorFactory(inboxes=[inbox], teams=[billing], status="online")
+
+    conversation_transfer(profile=first, conversation_id=conversation.pk, to_team_id=billing.pk)
+
+    conversation.refresh_from_db()
+    assert conversation.assignee_id == biller.user_id
+    assert conversation.ticket.assignee_id == biller.user_id
+
+
+def test_a_transferred_chat_waiting_for_a_team_goes_with_its_ticket_to_the_operator_who_comes_online(inbox):
+    from chat.services.assignment import conversation_transfer
+    from tests.factories import TeamFactory
+
+    billing = TeamFactory(name="Billing")
+    first = OperatorFactory(inboxes=[inbox], status="away")
+    biller = OperatorFactory(inboxes=[inbox], teams=[billing], status="away")
+    conversation = _answered_by(first, inbox)
+    conversation_transfer(profile=first, conversation_id=conversation.pk, to_team_id=billing.pk)
+
+    operator_status_set(profile=biller, status="online")
+
+    conversation.refresh_from_db()
+    assert conversation.assignee_id == biller.user_id
+    assert conversation.ticket.assignee_id == biller.user_id

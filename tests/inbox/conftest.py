@@ -146,6 +146,15 @@ def desk(transactional_db):
     return SimpleNamespace(team=team, inbox=inbox, other_inbox=other_inbox, ana=ana, ben=ben, carl=carl)
 
 
+def block_notifications(page, origin: str) -> None:
+    """As when the operator chose "Block" for the desk's notifications: Notification.permission is "denied"."""
+    cdp = page.context.new_cdp_session(page)
+    context_id = cdp.send("Target.getTargetInfo")["targetInfo"]["browserContextId"]
+    permission = {"permission": {"name": "notifications"}, "setting": "denied", "origin": origin}
+    # Kept attached: the setting lasts as long as the session that made it.
+    cdp.send("Browser.setPermission", {**permission, "browserContextId": context_id})
+
+
 def sign_in(context, server, user) -> None:
     """Puts a real session for `user` into the browser context."""
     client = Client()
@@ -160,16 +169,20 @@ def operator_page(browser, asgi_server):
     contexts = []
     errors: list[str] = []
 
-    def open_page(user, *, language: str = "en", viewport=None, before_load=None):
+    def open_page(user, *, language: str = "en", viewport=None, before_load=None, notifications: str = "granted"):
+        """`notifications="denied"`: the browser's own notifications, blocked in its site settings for the desk."""
         context = browser.new_context(viewport=viewport or {"width": 1440, "height": 900})
         context.set_default_timeout(15_000)
-        context.grant_permissions(["notifications"], origin=asgi_server.url)
-        context.add_init_script(NOTIFICATION_STUB)
+        if notifications == "granted":
+            context.grant_permissions(["notifications"], origin=asgi_server.url)
+            context.add_init_script(NOTIFICATION_STUB)
         context.add_init_script(AUDIO_STUB)
         contexts.append(context)
         sign_in(context, asgi_server, user)
         context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": asgi_server.url}])
         page = context.new_page()
+        if notifications == "denied":
+            block_notifications(page, asgi_server.url)
         page.on("pageerror", lambda exc: errors.append(f"{user.get_username()}: {exc}"))
         if before_load:
             before_load(page)

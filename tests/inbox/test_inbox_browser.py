@@ -95,6 +95,36 @@ def test_sound_and_notifications_can_be_switched_off_and_stay_off(desk, asgi_ser
     assert page.evaluate("window.__oscillators") == 0
 
 
+def test_blocked_notifications_are_a_quiet_mark_by_the_switch_not_an_error_after_a_key_press(
+    desk, asgi_server, operator_page, visitors, screenshot_dir
+):
+    visitors(asgi_server, desk.inbox, name="Kim Lee").say("Hello, anyone there?")
+    conversation = Conversation.objects.get(contact__name="Kim Lee")
+    page = operator_page(desk.ana.user, notifications="denied")
+    page.goto(f"{asgi_server.url}/inbox/#conversation-{conversation.pk}")
+    expect(page.locator("#thread-title")).to_have_text("Kim Lee")
+    composer = page.locator("#composer-input")
+    composer.focus()
+
+    composer.press("H")  # the page's first user gesture: when it may ask for the permission
+    composer.press_sequentially("ello")
+    page.locator("#thread").click()
+
+    expect(composer).to_have_value("Hello")
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+    blocked = page.locator("#notify-blocked")
+    expect(blocked).to_be_visible()
+    expect(blocked).to_have_text("Blocked")
+    expect(blocked).to_have_attribute("title", "Desktop notifications are blocked in this browser's site settings.")
+    # Switched off, there is nothing to warn about; switched on again, the mark says why nothing will show.
+    page.locator("#pref-notify").uncheck()
+    expect(blocked).to_be_hidden()
+    page.locator("#pref-notify").check()
+    expect(blocked).to_be_visible()
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "inbox-notifications-blocked.png")
+
+
 def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it_with_a_survey(
     desk, asgi_server, celery_worker_factory, operator_page, visitors
 ):
@@ -402,6 +432,29 @@ def test_the_contact_column_keeps_notes_and_history_and_the_ticket_can_change_an
     pane.locator(".contact-history").get_by_role("button").first.click()
     expect(page.locator("#thread")).to_contain_text("Yesterday's question about tent pegs")
     expect(page.locator("#readonly-note")).to_be_visible()
+
+
+def test_the_contact_column_shows_the_ticket_status_as_it_changes_and_resolved_once_the_chat_is(
+    desk, asgi_server, operator_page, visitors, screenshot_dir
+):
+    page = operator_page(desk.ana.user)
+    visitor = visitors(asgi_server, desk.inbox, name="Hana Sato")
+    visitor.say("Can I pay by invoice?")
+    open_from_queue(page, "Hana Sato")
+    claim(page)
+    ticket_id = Conversation.objects.get(contact_id=visitor.contact_id).ticket_id
+    status = page.locator("#contact-pane .contact-tickets li", has_text=f"#{ticket_id}").locator(".pill")
+    expect(status).to_have_text("Open")
+
+    page.locator("#ticket-status").select_option("pending")
+    expect(status).to_have_text("Pending (waiting on the customer)")
+    send(page, "Yes: invoices are due in 30 days.")
+    page.locator("#act-resolve").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Resolve").click()
+
+    expect(page.locator("#readonly-note")).to_be_visible()
+    expect(status).to_have_text("Resolved")
+    page.screenshot(path=screenshot_dir / "inbox-contact-ticket-resolved.png")
 
 
 def test_going_online_takes_the_waiting_chat(desk, asgi_server, operator_page, visitors):

@@ -235,3 +235,18 @@ def test_attaching_a_conversation_counts_it_once_and_moves_it_between_tickets(in
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.conversation_count, second.conversation_count) == (0, 2)
+
+
+def test_a_follow_up_puts_the_earlier_ticket_with_whoever_holds_the_conversation(inbox, operator):
+    colleague = OperatorFactory(inboxes=[inbox]).user
+    contact = ContactFactory(inbox=inbox)
+    first, old = chat_ticket(inbox, at=T0, contact=contact)
+    operator_reply(first, operator, at=T0 + seconds(30))
+    ticket_resolve(ticket=old, at=T0 + seconds(600))
+    conversation, _ = chat_ticket(inbox, at=T0 + seconds(3600), contact=contact, ended=False)
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.ACTIVE, assignee=colleague)
+    conversation.refresh_from_db()
+
+    ticket = ticket_mark_followup(conversation=conversation, ticket=old, operator=colleague)
+
+    assert ticket.assignee == colleague

@@ -2,7 +2,8 @@
 
 - events: reporting_event_record (wall and business seconds of the inbox's schedule)
 - lifecycle: ticket_create, ticket_attach_conversation, ticket_record_first_response, ticket_message_recorded,
-  ticket_resolve, ticket_reopen, ticket_set_status, ticket_set_priority, ticket_set_channel_kind, ticket_payload
+  ticket_resolve, ticket_reopen, ticket_set_status, ticket_set_priority, ticket_set_channel_kind, ticket_set_assignee,
+  ticket_payload
 - followups: ticket_mark_followup
 - sla: sla_targets_for, sla_sweep (the beat task's body)
 
@@ -21,6 +22,7 @@ from tickets.services.lifecycle import (
     ticket_record_first_response,
     ticket_reopen,
     ticket_resolve,
+    ticket_set_assignee,
     ticket_set_channel_kind,
     ticket_set_priority,
     ticket_set_status,
@@ -42,6 +44,7 @@ __all__ = [
     "ticket_record_first_response",
     "ticket_reopen",
     "ticket_resolve",
+    "ticket_set_assignee",
     "ticket_set_channel_kind",
     "ticket_set_priority",
     "ticket_set_status",

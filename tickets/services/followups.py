@@ -6,7 +6,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from tickets.models import ReportingEvent, Ticket
-from tickets.services.lifecycle import announce_ticket, ticket_attach_conversation, ticket_reopen, ticket_set_status
+from tickets.services.lifecycle import (
+    announce_ticket,
+    ticket_attach_conversation,
+    ticket_reopen,
+    ticket_set_assignee,
+    ticket_set_status,
+)
 
 
 @transaction.atomic
@@ -14,8 +20,9 @@ def ticket_mark_followup(*, conversation, ticket: Ticket, operator) -> Ticket:
     """The operator marks a new conversation as the same issue as the contact's earlier ticket.
 
     The conversation moves onto that ticket (a second contact: conversation_count), which reopens when it
-    was resolved. The conversation's own fresh ticket disappears with its events when no other conversation
-    is on it, so that it never counts in the reports; otherwise it only loses this conversation.
+    was resolved and goes to the conversation's assignee. The conversation's own fresh ticket disappears with its
+    events when no other conversation is on it, so that it never counts in the reports; otherwise it only loses
+    this conversation.
     """
     from chat.models import Conversation
 
@@ -37,6 +44,7 @@ def ticket_mark_followup(*, conversation, ticket: Ticket, operator) -> Ticket:
 
     fresh = locked.get(fresh_id)
     ticket_attach_conversation(ticket=target, conversation=conversation)
+    target = ticket_set_assignee(ticket=target, assignee=conversation.assignee)
     # The conversation's own events (requested, assigned, transferred…) now belong to the issue it is part of;
     # the fresh ticket's events stay with it.
     ReportingEvent.objects.filter(

@@ -1,5 +1,5 @@
 """The ticket lifecycle: open -> pending (waiting on the customer) -> resolved, reopened; first response,
-conversations, channel, priority.
+conversations, channel, priority, assignee.
 
 Each service runs in one transaction (the caller's, or its own), writes its reporting event and sends realtime
 events only through chat.realtime, on commit. A service that changes a ticket takes its row lock first.
@@ -110,6 +110,19 @@ def ticket_attach_conversation(*, ticket: Ticket, conversation) -> None:
     ticket.conversation_count += 1
     conversation.ticket = ticket
     conversation.save(update_fields=["ticket", "updated_at"])
+
+
+@transaction.atomic
+def ticket_set_assignee(*, ticket: Ticket, assignee) -> Ticket:
+    """The ticket's assignee follows its conversation's (metrics.md, per-operator attribution): set whenever the
+    conversation is assigned or transferred, None while it waits for a team. The conversation's
+    `conversation_assigned` / `conversation_transferred` events, which carry the ticket, record the change."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.assignee_id != (assignee.pk if assignee else None):
+        locked.assignee = assignee
+        locked.save(update_fields=["assignee", "updated_at"])
+        announce_ticket(locked)
+    return locked
 
 
 @transaction.atomic
