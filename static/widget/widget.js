@@ -1150,13 +1150,19 @@
 
     const titleId = nextId("title");
     els.badge = h("span", { class: "sd-badge", hidden: true, "aria-hidden": "true" });
-    els.launcher = h("button", {
-      type: "button",
-      class: "sd-launcher",
-      "aria-expanded": "false",
-      "aria-controls": "sd-panel",
-      onclick: () => setOpen(!S.open, true),
-    });
+    // Built with its icon and badge: setOpen() only swaps the icon, and the widget may never be opened.
+    els.launcher = h(
+      "button",
+      {
+        type: "button",
+        class: "sd-launcher",
+        "aria-expanded": "false",
+        "aria-controls": "sd-panel",
+        onclick: () => setOpen(!S.open, true),
+      },
+      icon("chat"),
+      els.badge
+    );
     els.subtitle = h("p", { class: "sd-subtitle" });
     els.endBtn = h("button", {
       type: "button",
