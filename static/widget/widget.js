@@ -663,6 +663,17 @@
     if (body) body.scrollTop = body.scrollHeight;
   }
 
+  // Focus without letting the browser scroll the panel or the page to it: only the thread moves, as little as needed.
+  function focusInPanel(el) {
+    el.focus({ preventScroll: true });
+    const port = els.scroll;
+    if (!port.contains(el)) return;
+    const r = el.getBoundingClientRect();
+    const p = port.getBoundingClientRect();
+    if (r.top < p.top) port.scrollTop -= p.top - r.top;
+    else if (r.bottom > p.bottom) port.scrollTop += Math.min(r.bottom - p.bottom, r.top - p.top);
+  }
+
   /* ---------------------------------------------------------------- unread badge and page title */
 
   function notify() {
@@ -733,7 +744,7 @@
   function validateComposer(strict) {
     const msg = els.input.value.length > MAX_CHARS ? t("err_too_long", { n: num(MAX_CHARS) }) : "";
     setFieldError(els.input, els.composerErr, msg);
-    if (msg && strict) els.input.focus();
+    if (msg && strict) focusInPanel(els.input);
     return !msg;
   }
 
@@ -745,7 +756,7 @@
     stopTyping();
     queueMessage(body);
     render();
-    els.input.focus();
+    focusInPanel(els.input);
   }
 
   /* ---------------------------------------------------------------- forms: fields with their messages */
@@ -821,7 +832,7 @@
 
   function focusFirstInvalid(fields) {
     const bad = fields.find((f) => f.input.getAttribute("aria-invalid") === "true");
-    if (bad) bad.input.focus();
+    if (bad) focusInPanel(bad.input);
     return !bad;
   }
 
@@ -882,7 +893,7 @@
         S.contact = Object.assign({}, S.contact, values, r.data.contact || {});
         store.set("prechat_done", true);
         render();
-        els.input.focus();
+        focusInPanel(els.input);
       },
       h("p", { class: "sd-intro", text: t("prechat_intro") })
     );
@@ -906,7 +917,7 @@
       () => {
         S.offlineSent = true;
         render();
-        els.offlineThanks.focus();
+        focusInPanel(els.offlineThanks);
       },
       h("p", { class: "sd-intro", text: t("offline_intro") }),
       next ? h("p", { class: "sd-back", text: t("back_at", { when: next }) }) : null
@@ -1025,7 +1036,7 @@
               g.err.textContent = t("survey_pick");
               g.err.hidden = false;
             }
-            if (missing.length) return missing[0].first.focus();
+            if (missing.length) return focusInPanel(missing[0].first);
             const frame = { type: "survey.answer", invitation: sv.invitation, answers: sv.answers };
             if (comment && comment.value.trim()) frame.comment = comment.value.trim();
             if (!wsSend(frame)) {
@@ -1039,7 +1050,7 @@
             sv.error = "";
             renderSurvey();
             const thanks = box.querySelector(".sd-thanks");
-            if (thanks) thanks.focus();
+            if (thanks) focusInPanel(thanks);
           },
         },
         h("h3", { id: titleId, class: "sd-survey-title", text: t("survey_title") }),
@@ -1069,7 +1080,7 @@
         const target = els.panel.querySelector(
           ".sd-view:not([hidden]) input, .sd-view:not([hidden]) textarea, .sd-view:not([hidden]) button.sd-primary"
         );
-        (target || els.panel).focus();
+        focusInPanel(target || els.panel);
       }
     } else {
       stopTyping();
@@ -1204,7 +1215,7 @@
           S.survey = null;
           renderSurvey();
           render();
-          els.input.focus();
+          focusInPanel(els.input);
         },
       })
     );
