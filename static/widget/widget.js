@@ -491,6 +491,8 @@
       case "survey.answered":
         if (S.survey) S.survey.sending = false;
         return;
+      case "availability":
+        return onAvailability(f);
       case "error":
         return onError(f);
     }
@@ -510,6 +512,14 @@
     // Whatever was typed while offline (or before a reload) goes now, under its first client_id.
     for (const p of S.pending.values()) if (p.state !== "failed") transmit(p);
     renderConnection();
+    render();
+  }
+
+  // An operator came or went, or the business hours turned: render() switches between the chat and the offline form.
+  function onAvailability(f) {
+    if (typeof f.online !== "boolean") return;
+    S.online = f.online;
+    if ("next_opening" in f) S.config.next_opening = f.next_opening;
     render();
   }
 
@@ -781,8 +791,8 @@
       required: rule === "required",
       "aria-required": rule === "required" ? "true" : null,
       "aria-describedby": errId,
-      value: (opts && opts.value) || null,
     });
+    if (opts.value) input.value = opts.value; // a property: a textarea has no value attribute
     const err = h("p", { id: errId, class: "sd-err", hidden: true });
     const label = h(
       "label",
@@ -881,10 +891,10 @@
     );
   }
 
-  function buildPrechat() {
+  function buildPrechat(draft) {
     const fields = ["name", "email"]
       .filter((k) => fieldRule(k) !== "off")
-      .map((k) => makeField(k, fieldRule(k), { label: t(k), value: (S.contact || {})[k] }));
+      .map((k) => makeField(k, fieldRule(k), { label: t(k), value: draft[k] || (S.contact || {})[k] }));
     return buildForm(
       fields,
       t("start"),
@@ -899,12 +909,12 @@
     );
   }
 
-  function buildOffline() {
+  function buildOffline(draft) {
     const nameRule = fieldRule("name") === "required" ? "required" : "optional";
     const fields = [
-      makeField("name", nameRule, { label: t("name"), value: (S.contact || {}).name }),
-      makeField("email", "required", { label: t("email"), value: (S.contact || {}).email }),
-      makeField("body", "required", { label: t("message") }),
+      makeField("name", nameRule, { label: t("name"), value: draft.name || (S.contact || {}).name }),
+      makeField("email", "required", { label: t("email"), value: draft.email || (S.contact || {}).email }),
+      makeField("body", "required", { label: t("message"), value: draft.body }),
     ];
     // An inbox open around the clock with nobody online has no later opening worth announcing.
     const opening = Date.parse(S.config.next_opening || "");
@@ -1098,10 +1108,21 @@
     const hasThread = c || S.rendered.size > 0 || S.pending.size > 0;
     const view = hasThread ? "chat" : S.online ? (needPrechat() ? "prechat" : "chat") : "offline";
 
+    let refocus = null;
     if (view !== S.view) {
+      // The view can change under the visitor's fingers (availability): what they typed goes along.
+      const left = S.view === "offline" ? els.offline : S.view === "prechat" ? els.prechat : els.chat;
+      const active = els.root.getRootNode().activeElement;
+      const typing = !!S.view && !!active && (left.contains(active) || els.composer.contains(active));
+      const draft = S.view ? takeDraft(view) : {};
       S.view = view;
-      if (view === "prechat") els.prechat.replaceChildren(buildPrechat());
-      if (view === "offline") els.offline.replaceChildren(buildOffline());
+      if (view === "prechat") els.prechat.replaceChildren(buildPrechat(draft));
+      if (view === "offline") els.offline.replaceChildren(buildOffline(draft));
+      if (view !== "offline" && draft.body && !els.input.value.trim()) {
+        els.input.value = draft.body;
+        autoGrow();
+      }
+      if (typing) refocus = active.name || (active === els.input ? "body" : "");
     }
     els.prechat.hidden = view !== "prechat";
     els.offline.hidden = view !== "offline" || S.offlineSent;
@@ -1127,6 +1148,27 @@
     els.subtitle.textContent = sub;
     els.queue.textContent = queue;
     els.queue.hidden = !queue;
+
+    if (refocus != null) {
+      const box = view === "offline" ? els.offline : view === "prechat" ? els.prechat : null;
+      const same = box && refocus ? box.querySelector('[name="' + refocus + '"]') : null;
+      const target = same || (box ? box.querySelector("input, textarea") : els.input);
+      if (target) focusInPanel(target);
+    }
+  }
+
+  // The fields filled in the view being left (name, email, message), for the view `next`; the composer's text goes
+  // into the offline form's message.
+  function takeDraft(next) {
+    const draft = {};
+    const box = S.view === "offline" ? els.offline : S.view === "prechat" ? els.prechat : null;
+    if (box) for (const input of box.querySelectorAll("[name]")) if (input.value.trim()) draft[input.name] = input.value;
+    if (next === "offline" && els.input.value.trim()) {
+      draft.body = els.input.value;
+      els.input.value = "";
+      autoGrow();
+    }
+    return draft;
   }
 
   function renderConnection() {
