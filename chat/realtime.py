@@ -3,6 +3,8 @@
 Audiences (channel-layer groups):
 - `conversation_visitor(conversation_id)`: the visitor's sockets of one conversation — never a private note.
 - `contact_visitor(contact_id)`: every widget socket of one visitor (to learn that a conversation started).
+- `inbox_visitors(inbox_id)`: every widget socket of an inbox, whoever the visitor: only what is the same for all of
+  them and public (whether the inbox is online), never anything about a conversation or a person.
 - `inbox_operators(inbox_id)`: every operator socket of an inbox (queue, assignment, status changes, and the
   messages of a conversation nobody holds yet).
 - `operator(user_id)`: every socket of one operator (the messages of the conversations they hold).
@@ -46,6 +48,7 @@ SURVEY_INVITE = "survey.invite"
 SURVEY_ANSWERED = "survey.answered"
 TICKET_UPDATED = "ticket.updated"
 SLA_ALERT = "sla.alert"
+AVAILABILITY = "availability"
 ERROR = "error"
 
 BRIDGE_PATH = "/internal/realtime/"
@@ -67,6 +70,10 @@ def conversation_visitor_group(conversation_id: int) -> str:
 
 def contact_visitor_group(contact_id: int) -> str:
     return f"contact.{contact_id}.visitor"
+
+
+def inbox_visitors_group(inbox_id: int) -> str:
+    return f"inbox.{inbox_id}.visitors"
 
 
 def inbox_operators_group(inbox_id: int) -> str:
@@ -129,6 +136,16 @@ def send_to_contact_visitor(contact_id: int, frame: dict) -> None:
     if frame.get("type") == MESSAGE_NEW and frame.get("message", {}).get("private"):
         raise ValueError("a private note never goes to a visitor")
     _on_commit(contact_visitor_group(contact_id), frame)
+
+
+# Every visitor of an inbox hears these: frames about the inbox itself, never about a conversation or a person.
+INBOX_VISITOR_FRAMES = frozenset({AVAILABILITY})
+
+
+def send_to_inbox_visitors(inbox_id: int, frame: dict) -> None:
+    if frame.get("type") not in INBOX_VISITOR_FRAMES:
+        raise ValueError(f"{frame.get('type')!r} is not for every visitor of an inbox")
+    _on_commit(inbox_visitors_group(inbox_id), frame)
 
 
 def _logged(inbox_id: int, frame: dict) -> dict:

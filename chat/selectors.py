@@ -159,6 +159,11 @@ def online_operator_count(inbox: Inbox) -> int:
     return OperatorProfile.objects.filter(inboxes=inbox, status=OperatorProfile.Status.ONLINE).count()
 
 
+def inbox_online(inbox: Inbox) -> bool:
+    """`inbox_availability`'s online alone: the operators are counted first, the schedule read only if one is on."""
+    return online_operator_count(inbox) > 0 and schedule_for(inbox).is_open(timezone.now())
+
+
 def inbox_availability(inbox: Inbox, at: datetime | None = None) -> tuple[bool, datetime | None]:
     """(online, next opening): online means inside business hours with an operator online; the next
     opening is given only outside business hours."""

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from chat.services.availability import availability_sweep
 from chat.services.conversations import conversation_sweep
 from chat.services.presence import operator_sweep_offline
 from chat.services.visitors import visitor_purge_unreachable
@@ -11,7 +12,7 @@ from chat.services.visitors import visitor_purge_unreachable
 def chat_sweep() -> dict:
     # Operators first: a queue with nobody left online is missed in the same sweep.
     offline = operator_sweep_offline()
-    return {"operators_offline": offline, **conversation_sweep()}
+    return {"operators_offline": offline, **conversation_sweep(), "availability_changed": availability_sweep()}
 
 
 @shared_task(name="chat.purge_unreachable_visitors")

@@ -151,6 +151,7 @@ class WidgetConsumer(ProtocolConsumer):
         # Join the groups before reading the messages: one arriving in between is sent twice (the widget
         # keeps messages by id), never lost.
         await self._join(realtime.contact_visitor_group(contact.pk))
+        await self._join(realtime.inbox_visitors_group(self.inbox.pk))
         if conversation is not None:
             await self._follow(conversation.pk)
         await self.send_frame(await db(self._welcome)(token, conversation, last_message_id))

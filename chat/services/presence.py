@@ -21,6 +21,7 @@ from chat import realtime
 from chat.models import OperatorProfile
 from chat.selectors import operator_inbox_ids, operator_payload
 from chat.services.assignment import conversation_assign_waiting
+from chat.services.availability import availability_announce_changes, inboxes_online_locked
 from chat.services.conversations import STALE_SOCKET_SECONDS
 
 
@@ -28,6 +29,9 @@ from chat.services.conversations import STALE_SOCKET_SECONDS
 def operator_status_set(*, profile: OperatorProfile, status: str) -> OperatorProfile:
     if status not in OperatorProfile.Status.values:
         raise ValueError(f"unknown operator status {status!r}")
+    inbox_ids = operator_inbox_ids(profile)
+    # Locks the operator's inboxes before her row (the one order of these locks): see inboxes_online_locked.
+    online_before = inboxes_online_locked(inbox_ids)
     updated = (
         OperatorProfile.objects.filter(pk=profile.pk)
         .exclude(status=status)
@@ -36,9 +40,10 @@ def operator_status_set(*, profile: OperatorProfile, status: str) -> OperatorPro
     profile.refresh_from_db()
     if updated:
         frame = {"type": realtime.OPERATOR_UPDATED, "operator": operator_payload(profile)}
-        for inbox_id in operator_inbox_ids(profile):
+        for inbox_id in inbox_ids:
             realtime.send_to_inbox_operators(inbox_id, frame)
         realtime.send_to_operator(profile.user_id, frame)
+        availability_announce_changes(before=online_before)
     if status == OperatorProfile.Status.ONLINE:
         profile_id = profile.pk
         transaction.on_commit(lambda: conversation_assign_waiting(profile_id=profile_id))

@@ -491,6 +491,8 @@
       case "survey.answered":
         if (S.survey) S.survey.sending = false;
         return;
+      case "availability":
+        return onAvailability(f);
       case "error":
         return onError(f);
     }
@@ -510,6 +512,14 @@
     // Whatever was typed while offline (or before a reload) goes now, under its first client_id.
     for (const p of S.pending.values()) if (p.state !== "failed") transmit(p);
     renderConnection();
+    render();
+  }
+
+  // An operator came or went, or the business hours turned: render() switches between the chat and the offline form.
+  function onAvailability(f) {
+    if (typeof f.online !== "boolean") return;
+    S.online = f.online;
+    if ("next_opening" in f) S.config.next_opening = f.next_opening;
     render();
   }
 
@@ -663,6 +673,17 @@
     if (body) body.scrollTop = body.scrollHeight;
   }
 
+  // Focus without letting the browser scroll the panel or the page to it: only the thread moves, as little as needed.
+  function focusInPanel(el) {
+    el.focus({ preventScroll: true });
+    const port = els.scroll;
+    if (!port.contains(el)) return;
+    const r = el.getBoundingClientRect();
+    const p = port.getBoundingClientRect();
+    if (r.top < p.top) port.scrollTop -= p.top - r.top;
+    else if (r.bottom > p.bottom) port.scrollTop += Math.min(r.bottom - p.bottom, r.top - p.top);
+  }
+
   /* ---------------------------------------------------------------- unread badge and page title */
 
   function notify() {
@@ -733,7 +754,7 @@
   function validateComposer(strict) {
     const msg = els.input.value.length > MAX_CHARS ? t("err_too_long", { n: num(MAX_CHARS) }) : "";
     setFieldError(els.input, els.composerErr, msg);
-    if (msg && strict) els.input.focus();
+    if (msg && strict) focusInPanel(els.input);
     return !msg;
   }
 
@@ -745,7 +766,7 @@
     stopTyping();
     queueMessage(body);
     render();
-    els.input.focus();
+    focusInPanel(els.input);
   }
 
   /* ---------------------------------------------------------------- forms: fields with their messages */
@@ -770,8 +791,8 @@
       required: rule === "required",
       "aria-required": rule === "required" ? "true" : null,
       "aria-describedby": errId,
-      value: (opts && opts.value) || null,
     });
+    if (opts.value) input.value = opts.value; // a property: a textarea has no value attribute
     const err = h("p", { id: errId, class: "sd-err", hidden: true });
     const label = h(
       "label",
@@ -821,7 +842,7 @@
 
   function focusFirstInvalid(fields) {
     const bad = fields.find((f) => f.input.getAttribute("aria-invalid") === "true");
-    if (bad) bad.input.focus();
+    if (bad) focusInPanel(bad.input);
     return !bad;
   }
 
@@ -870,10 +891,10 @@
     );
   }
 
-  function buildPrechat() {
+  function buildPrechat(draft) {
     const fields = ["name", "email"]
       .filter((k) => fieldRule(k) !== "off")
-      .map((k) => makeField(k, fieldRule(k), { label: t(k), value: (S.contact || {})[k] }));
+      .map((k) => makeField(k, fieldRule(k), { label: t(k), value: draft[k] || (S.contact || {})[k] }));
     return buildForm(
       fields,
       t("start"),
@@ -882,18 +903,18 @@
         S.contact = Object.assign({}, S.contact, values, r.data.contact || {});
         store.set("prechat_done", true);
         render();
-        els.input.focus();
+        focusInPanel(els.input);
       },
       h("p", { class: "sd-intro", text: t("prechat_intro") })
     );
   }
 
-  function buildOffline() {
+  function buildOffline(draft) {
     const nameRule = fieldRule("name") === "required" ? "required" : "optional";
     const fields = [
-      makeField("name", nameRule, { label: t("name"), value: (S.contact || {}).name }),
-      makeField("email", "required", { label: t("email"), value: (S.contact || {}).email }),
-      makeField("body", "required", { label: t("message") }),
+      makeField("name", nameRule, { label: t("name"), value: draft.name || (S.contact || {}).name }),
+      makeField("email", "required", { label: t("email"), value: draft.email || (S.contact || {}).email }),
+      makeField("body", "required", { label: t("message"), value: draft.body }),
     ];
     // An inbox open around the clock with nobody online has no later opening worth announcing.
     const opening = Date.parse(S.config.next_opening || "");
@@ -906,7 +927,7 @@
       () => {
         S.offlineSent = true;
         render();
-        els.offlineThanks.focus();
+        focusInPanel(els.offlineThanks);
       },
       h("p", { class: "sd-intro", text: t("offline_intro") }),
       next ? h("p", { class: "sd-back", text: t("back_at", { when: next }) }) : null
@@ -1025,7 +1046,7 @@
               g.err.textContent = t("survey_pick");
               g.err.hidden = false;
             }
-            if (missing.length) return missing[0].first.focus();
+            if (missing.length) return focusInPanel(missing[0].first);
             const frame = { type: "survey.answer", invitation: sv.invitation, answers: sv.answers };
             if (comment && comment.value.trim()) frame.comment = comment.value.trim();
             if (!wsSend(frame)) {
@@ -1039,7 +1060,7 @@
             sv.error = "";
             renderSurvey();
             const thanks = box.querySelector(".sd-thanks");
-            if (thanks) thanks.focus();
+            if (thanks) focusInPanel(thanks);
           },
         },
         h("h3", { id: titleId, class: "sd-survey-title", text: t("survey_title") }),
@@ -1069,7 +1090,7 @@
         const target = els.panel.querySelector(
           ".sd-view:not([hidden]) input, .sd-view:not([hidden]) textarea, .sd-view:not([hidden]) button.sd-primary"
         );
-        (target || els.panel).focus();
+        focusInPanel(target || els.panel);
       }
     } else {
       stopTyping();
@@ -1087,10 +1108,21 @@
     const hasThread = c || S.rendered.size > 0 || S.pending.size > 0;
     const view = hasThread ? "chat" : S.online ? (needPrechat() ? "prechat" : "chat") : "offline";
 
+    let refocus = null;
     if (view !== S.view) {
+      // The view can change under the visitor's fingers (availability): what they typed goes along.
+      const left = S.view === "offline" ? els.offline : S.view === "prechat" ? els.prechat : els.chat;
+      const active = els.root.getRootNode().activeElement;
+      const typing = !!S.view && !!active && (left.contains(active) || els.composer.contains(active));
+      const draft = S.view ? takeDraft(view) : {};
       S.view = view;
-      if (view === "prechat") els.prechat.replaceChildren(buildPrechat());
-      if (view === "offline") els.offline.replaceChildren(buildOffline());
+      if (view === "prechat") els.prechat.replaceChildren(buildPrechat(draft));
+      if (view === "offline") els.offline.replaceChildren(buildOffline(draft));
+      if (view !== "offline" && draft.body && !els.input.value.trim()) {
+        els.input.value = draft.body;
+        autoGrow();
+      }
+      if (typing) refocus = active.name || (active === els.input ? "body" : "");
     }
     els.prechat.hidden = view !== "prechat";
     els.offline.hidden = view !== "offline" || S.offlineSent;
@@ -1116,6 +1148,27 @@
     els.subtitle.textContent = sub;
     els.queue.textContent = queue;
     els.queue.hidden = !queue;
+
+    if (refocus != null) {
+      const box = view === "offline" ? els.offline : view === "prechat" ? els.prechat : null;
+      const same = box && refocus ? box.querySelector('[name="' + refocus + '"]') : null;
+      const target = same || (box ? box.querySelector("input, textarea") : els.input);
+      if (target) focusInPanel(target);
+    }
+  }
+
+  // The fields filled in the view being left (name, email, message), for the view `next`; the composer's text goes
+  // into the offline form's message.
+  function takeDraft(next) {
+    const draft = {};
+    const box = S.view === "offline" ? els.offline : S.view === "prechat" ? els.prechat : null;
+    if (box) for (const input of box.querySelectorAll("[name]")) if (input.value.trim()) draft[input.name] = input.value;
+    if (next === "offline" && els.input.value.trim()) {
+      draft.body = els.input.value;
+      els.input.value = "";
+      autoGrow();
+    }
+    return draft;
   }
 
   function renderConnection() {
@@ -1150,13 +1203,19 @@
 
     const titleId = nextId("title");
     els.badge = h("span", { class: "sd-badge", hidden: true, "aria-hidden": "true" });
-    els.launcher = h("button", {
-      type: "button",
-      class: "sd-launcher",
-      "aria-expanded": "false",
-      "aria-controls": "sd-panel",
-      onclick: () => setOpen(!S.open, true),
-    });
+    // Built with its icon and badge: setOpen() only swaps the icon, and the widget may never be opened.
+    els.launcher = h(
+      "button",
+      {
+        type: "button",
+        class: "sd-launcher",
+        "aria-expanded": "false",
+        "aria-controls": "sd-panel",
+        onclick: () => setOpen(!S.open, true),
+      },
+      icon("chat"),
+      els.badge
+    );
     els.subtitle = h("p", { class: "sd-subtitle" });
     els.endBtn = h("button", {
       type: "button",
@@ -1198,7 +1257,7 @@
           S.survey = null;
           renderSurvey();
           render();
-          els.input.focus();
+          focusInPanel(els.input);
         },
       })
     );

@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 
 from chat.models import Conversation, Message
 from tests.chat.conftest import client_id, operator_socket, say, visitor, widget_socket
-from tests.factories import InboxFactory
+from tests.factories import InboxFactory, OperatorFactory
 
 db = database_sync_to_async
 
@@ -248,4 +248,33 @@ async def test_waiting_visitors_see_their_position_move_up_as_the_queue_moves(in
     taken = await second.conversation(id=second_id, status="active")
     assert taken["assignee"]["name"] == operator.display_name and taken["queue_position"] is None
     for socket in (first, second, agent):
+        await socket.close()
+
+
+async def test_an_open_widget_hears_when_the_only_operator_comes_online_and_goes_away(inbox, operator):
+    widget, welcome = await visitor(inbox)
+    assert welcome["online"] is False
+    agent, _ = await operator_socket(operator)  # opening the inbox brings her online
+    assert await widget.expect("availability") == {"type": "availability", "online": True, "next_opening": None}
+    await agent.send({"type": "presence.set", "status": "away"})
+    assert await widget.expect("availability") == {"type": "availability", "online": False, "next_opening": None}
+    await agent.send({"type": "presence.set", "status": "online"})
+    assert (await widget.expect("availability"))["online"] is True
+    await widget.close()
+    await agent.close()
+
+
+async def test_availability_is_sent_only_when_it_changes_and_only_to_the_inbox_it_concerns(inbox, operator):
+    second = await db(OperatorFactory)(inboxes=[inbox], status="offline")
+    widget, _ = await visitor(inbox)
+    elsewhere, _ = await visitor(await db(InboxFactory)())
+    agent, _ = await operator_socket(operator)
+    await widget.expect("availability", online=True)
+    # A second operator coming, then the first going away: somebody is still there, nothing changes for visitors.
+    other_agent, _ = await operator_socket(second)
+    await agent.send({"type": "presence.set", "status": "away"})
+    await other_agent.send({"type": "presence.set", "status": "online"})
+    assert [f for f in await widget.drain(0.3) if f["type"] == "availability"] == []
+    assert await elsewhere.nothing(0.3)
+    for socket in (widget, elsewhere, agent, other_agent):
         await socket.close()

@@ -91,3 +91,21 @@ def test_position_left_and_a_light_brand_colour_get_readable_text(
     assert page.panel.bounding_box()["x"] == pytest.approx(20, abs=1)
     colours = page.q(".sd-head").evaluate("(el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
     assert colours == ["rgb(255, 214, 10)", "rgb(17, 20, 24)"]
+
+
+def test_the_launcher_shows_its_chat_icon_from_the_first_paint(asgi_server, host_site, widget_inbox, visitor):
+    page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
+    page.launcher.wait_for()
+    # Never opened: the round button is not an empty circle, it shows the chat bubble.
+    chat_icon = page.q(".sd-launcher svg.sd-i-chat")
+    assert chat_icon.is_visible()
+    box = chat_icon.bounding_box()
+    assert box["width"] == pytest.approx(28, abs=1) and box["height"] == pytest.approx(28, abs=1)
+    assert page.launcher.get_attribute("aria-label") == "Open chat"
+    page.mouse.move(5, 5)
+    page.shot("widget-launcher-first-paint.png")
+
+    page.open()
+    assert page.q(".sd-launcher svg.sd-i-down").is_visible()
+    page.q(".sd-min").click()
+    assert page.q(".sd-launcher svg.sd-i-chat").is_visible()

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from chat.models import ChannelKind
 from tests.factories import BusinessHoursIntervalFactory
+from tests.widget.support import SENT
 from tickets.business_hours import schedule_for
 from tickets.models import Ticket
 
@@ -55,3 +56,55 @@ def test_offline_form_says_when_the_team_is_back_and_creates_a_ticket(
     assert ticket.channel_kind == ChannelKind.OFFLINE_FORM
     assert (ticket.contact.name, ticket.contact.email) == ("Sara", "sara@example.org")
     assert ticket.conversations.get().messages.get().body == "Is the trail tent back in stock in green?"
+
+
+def test_the_widget_follows_the_operators_presence_without_a_reload_keeping_what_was_typed(
+    asgi_server, host_site, widget_inbox, operator, operator_socket, visitor
+):
+    operator.status = "offline"
+    operator.save()
+    page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
+    page.evaluate("window.__sameDocument = true")
+    page.open()
+    # Nobody online: the offline form. The visitor starts writing there.
+    assert page.q(".sd-subtitle").text_content() == "We're away right now"
+    page.q(".sd-form:visible input[name=name]").fill("Sara")
+    page.q(".sd-form:visible input[name=email]").fill("sara@example.org")
+    page.q(".sd-form:visible textarea[name=body]").fill("Is the trail tent back in stock in green?")
+
+    # Reza opens the inbox: the live chat, with what Sara typed kept (the pre-chat form first, as this inbox asks).
+    agent = operator_socket()
+    page.q(".sd-form:visible button[type=submit]", has_text="Start chat").wait_for()
+    assert page.q(".sd-subtitle").text_content() == "We typically reply in a few minutes"
+    assert page.q(".sd-form:visible input[name=email]").input_value() == "sara@example.org"
+    assert page.q(".sd-form:visible textarea[name=body]").count() == 0
+    page.mouse.move(5, 5)
+    page.shot("widget-came-online.png")
+
+    # He steps away before she starts: the offline form again, everything still filled in.
+    agent.send({"type": "presence.set", "status": "away"})
+    page.q(".sd-form:visible textarea[name=body]").wait_for()
+    assert page.q(".sd-subtitle").text_content() == "We're away right now"
+    assert page.q(".sd-form:visible input[name=name]").input_value() == "Sara"
+    assert page.q(".sd-form:visible textarea[name=body]").input_value() == "Is the trail tent back in stock in green?"
+    page.shot("widget-went-away.png")
+
+    # Back again: she starts the chat and her message is in the composer, ready to send.
+    agent.send({"type": "presence.set", "status": "online"})
+    page.q(".sd-form:visible button[type=submit]", has_text="Start chat").click()
+    composer = page.q(".sd-compose-input")
+    composer.wait_for()
+    assert composer.input_value() == "Is the trail tent back in stock in green?"
+    page.shot("widget-live-composer.png")
+    composer.press("Enter")
+    page.q(".sd-state", has_text=SENT).wait_for()
+    agent.take_conversation()
+
+    # With a conversation open, his going away changes nothing in it.
+    agent.send({"type": "presence.set", "status": "away"})
+    agent.expect(lambda f: f["type"] == "operator.updated" and f["operator"]["status"] == "away")
+    page.wait_for_timeout(500)
+    assert composer.is_visible()
+    assert page.q(".sd-form:visible").count() == 0
+    assert page.bubbles("visitor").all_text_contents() == ["Is the trail tent back in stock in green?"]
+    assert page.evaluate("window.__sameDocument") is True

@@ -116,3 +116,73 @@ def test_persian_survey_scales_run_right_to_left(
     page.q(".sd-thanks", has_text="از بازخورد شما سپاسگزاریم").wait_for()
     response = _wait_for(lambda: SurveyResponse.objects.first())
     assert (response.csat, response.nps) == (5, 10)
+
+
+def _header_in_view(page) -> None:
+    """The header (title and close button) is at the top of the panel, not scrolled out of it, nor the page moved."""
+    panel = page.panel.bounding_box()
+    head = page.q(".sd-head").bounding_box()
+    assert head["y"] == pytest.approx(panel["y"], abs=1), (head, panel)
+    assert 0 <= head["y"] and head["y"] + head["height"] <= 800
+    assert page.panel.evaluate("(el) => el.scrollTop") == 0
+    assert page.evaluate("window.scrollY") == 0
+    # What is drawn at the close button's centre is the close button itself, so the visitor can click it.
+    button = page.q(".sd-min").bounding_box()
+    hit = page.q(".sd-root").evaluate(
+        "(root, [x, y]) => root.getRootNode().elementFromPoint(x, y).closest('button')?.className || ''",
+        [button["x"] + button["width"] / 2, button["y"] + button["height"] / 2],
+    )
+    assert "sd-min" in hit
+
+
+def test_answering_the_survey_after_a_long_chat_keeps_the_header_in_view(
+    asgi_server, celery_worker_factory, host_site, widget_inbox, operator_socket, visitor
+):
+    SurveyTemplateFactory(inbox=widget_inbox, ask_ces=True, ces_scale="1-7", ask_nps=True)
+    celery_worker_factory(SITE_URL=asgi_server.url)
+    agent = operator_socket()
+    # A long page behind the widget: it must not move either.
+    url = host_site.widget_page(
+        desk_url=asgi_server.url, site_key=widget_inbox.site_key, body="<div style='height:3000px'>Shop</div>"
+    )
+    page = visitor(url)
+    page.open()
+    page.fill_prechat("Sara", "sara@example.org")
+    # A thread longer than the panel.
+    for n in range(10):
+        page.write(f"Detail {n + 1} about the tent pole that snapped on the second night.")
+        page.q(".sd-msg-visitor .sd-state", has_text=SENT).nth(n).wait_for()
+    conversation = agent.take_conversation()
+    agent.send(
+        {
+            "type": "message.send",
+            "conversation_id": conversation["id"],
+            "client_id": "op-1",
+            "body": "A spare is on its way.",
+        }
+    )
+    page.bubbles("operator").first.wait_for()
+    agent.send({"type": "conversation.resolve", "conversation_id": conversation["id"]})
+    page.q(".sd-survey-form").wait_for(timeout=40_000)
+    _header_in_view(page)
+
+    page.q(".sd-q[data-key=csat] .sd-star").nth(4).click()
+    page.q(".sd-q[data-key=ces] .sd-opt-btn").nth(6).click()
+    page.q(".sd-q[data-key=nps] .sd-opt-btn").nth(10).click()
+    page.q(".sd-survey-form button[type=submit]").click()
+    thanks = page.q(".sd-thanks", has_text="Thank you for your feedback!")
+    thanks.wait_for()
+    _header_in_view(page)
+    # Screen readers and some browsers bring the focused thank-you to the top of the view: only the thread may move.
+    thanks.evaluate("(el) => el.scrollIntoView()")
+    _header_in_view(page)
+    assert thanks.is_visible()
+    page.mouse.move(5, 5)
+    page.shot("widget-survey-answered.png")
+
+    # Closing and opening again finds the header where it was.
+    page.q(".sd-min").click()
+    page.panel.wait_for(state="hidden")
+    page.open()
+    _header_in_view(page)
+    assert thanks.is_visible()
