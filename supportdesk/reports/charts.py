@@ -9,6 +9,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from supportdesk.templatetags.locale_format import local_numbers
+
 WIDTH, HEIGHT = 520, 170
 LEFT, RIGHT, TOP, BOTTOM = 52, 10, 12, 26
 
@@ -135,7 +137,8 @@ def heatmap(title: str, grid: list[list[int]], weekdays: list[str]) -> SafeStrin
         f"<title>{escape(title)}</title>",
     ]
     for hour in range(0, 24, 3):
-        parts.append(f'<text class="axis" x="{left + hour * cell_w + 2}" y="{top - 5}">{hour:02d}</text>')
+        label = local_numbers(f"{hour:02d}")
+        parts.append(f'<text class="axis" x="{left + hour * cell_w + 2}" y="{top - 5}">{label}</text>')
     for day, row in enumerate(grid):
         y = top + day * cell_h
         parts.append(f'<text class="axis" x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(weekdays[day])}</text>')
@@ -143,8 +146,8 @@ def heatmap(title: str, grid: list[list[int]], weekdays: list[str]) -> SafeStrin
             level = count / peak
             parts.append(
                 f'<rect class="cell" x="{left + hour * cell_w}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" '
-                f'fill-opacity="{0.06 + 0.94 * level:.2f}"><title>{escape(weekdays[day])} {hour:02d}:00 — '
-                f"{count}</title></rect>"
+                f'fill-opacity="{0.06 + 0.94 * level:.2f}"><title>{escape(weekdays[day])} '
+                f"{local_numbers(f'{hour:02d}:00 — {count}')}</title></rect>"
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every text part is escaped above

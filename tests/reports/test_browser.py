@@ -3,6 +3,7 @@
 import csv
 import io
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.db import connection
@@ -71,3 +72,44 @@ def test_manager_changes_the_period_and_downloads_the_conversations(
     assert len(rows) == 8
     c2 = next(r for r in rows if r["conversation_id"] == str(history.conversations[2].pk))
     assert (c2["operator"], c2["transfers"], c2["wait_s"], c2["csat"]) == ("omar", "1", "90.0", "3")
+
+
+# Where each character of an element's text is drawn: [[char, left x], ...].
+CHARACTER_POSITIONS = """(element) => {
+  const positions = [];
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const box = range.getBoundingClientRect();
+      if (box.width) positions.push([node.data[i], box.x]);
+    }
+  }
+  return positions;
+}"""
+
+
+def test_a_persian_manager_reads_persian_digits_jalali_dates_and_signs_before_their_numbers(
+    committed_history, asgi_server_factory, browser_context, screenshot_dir
+):
+    asgi_server = asgi_server_factory(REPORTS_CACHE_SECONDS="0")
+    browser_context.add_cookies([{"name": "django_language", "value": "fa", "url": asgi_server.url}])
+    page = browser_context.new_page()
+    # Thursday 5 – Sunday 8 March, compared with 1–4 March, when one of four chats was abandoned (now none of three).
+    period = {"period": "custom", "start": "2026-03-05", "end": "2026-03-08"}
+    page.goto(f"{asgi_server.url}/admin/login/?next={quote(f'/admin/reports/?{urlencode(period)}')}")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "secret-pass-1")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#report-period")
+    page.wait_for_selector("#table-operator tbody th")
+
+    assert page.inner_text("#report-period strong") == "۱۴ اسفند ۱۴۰۴ – ۱۷ اسفند ۱۴۰۴"
+    assert page.inner_text("[data-figure=abandonment] .card-value") == "۰٫۰٪"
+    # "(-25.0 pts ▲ better)": the minus stands left of the 25, as in "-25", not "25-".
+    delta = page.eval_on_selector("[data-figure=abandonment] .delta bdi", CHARACTER_POSITIONS)
+    x = {char: left for char, left in delta}
+    assert "".join(char for char, _ in delta).startswith("-۲۵٫۰") and x["-"] < x["۲"] < x["۵"]
+    page.screenshot(path=str(screenshot_dir / "reports-fa.png"), full_page=True)
