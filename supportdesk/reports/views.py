@@ -11,6 +11,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from supportdesk.reports import charts, exports, figures, formatting
 from supportdesk.reports.links import changelist_url
@@ -18,11 +19,12 @@ from supportdesk.reports.query import ReportForm, ReportQuery, default_query
 from supportdesk.templatetags.locale_format import local_date, local_numbers
 
 PERMISSION = "supportdesk.view_reports"
+# Lazy: each request reads the titles in its own language, not in the one active when this module was imported.
 TABLES = [
-    ("inbox", _("Per inbox (channel)")),
-    ("channel_kind", _("Per channel kind")),
-    ("team", _("Per team")),
-    ("operator", _("Per operator")),
+    ("inbox", gettext_lazy("Per inbox (channel)")),
+    ("channel_kind", gettext_lazy("Per channel kind")),
+    ("team", gettext_lazy("Per team")),
+    ("operator", gettext_lazy("Per operator")),
 ]
 # Columns of the breakdown tables: every card figure.
 TABLE_FIGURES = figures.FIGURES

@@ -64,6 +64,8 @@ def test_the_persian_dashboard_shows_persian_digits_jalali_dates_and_signs_left_
 def test_the_persian_tables_show_persian_digits(client, history, manager, frozen_now):
     html = _get(client, manager, "/admin/reports/table/operator/", "fa").content.decode()
 
+    assert html.startswith("<h2>به تفکیک اپراتور ")
+
     body = _text(html, "<tbody>", "</tbody>")
     assert body.startswith("Olga ۳ ۳ ")
     assert not LATIN_DIGIT.search(body), LATIN_DIGIT.findall(body)
