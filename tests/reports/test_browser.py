@@ -33,6 +33,18 @@ def committed_history(transactional_db):
     return history
 
 
+def assert_chart_labels_fit(page):
+    """Each chart's labels are inside the chart, and its scale (values, weekdays) left of the plot."""
+    for chart in page.locator(".report-chart, .report-heatmap").all():
+        svg = chart.bounding_box()
+        plot_left = min(box["x"] for box in (r.bounding_box() for r in chart.locator(".grid, .cell").all()))
+        for label in chart.locator("text.axis").all():
+            box = label.bounding_box()
+            assert svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1, label.text_content()
+            if "scale" in label.get_attribute("class"):
+                assert box["x"] + box["width"] <= plot_left, label.text_content()
+
+
 def test_manager_changes_the_period_and_downloads_the_conversations(
     committed_history, asgi_server_factory, browser_context, screenshot_dir
 ):
@@ -62,6 +74,7 @@ def test_manager_changes_the_period_and_downloads_the_conversations(
     page.wait_for_selector("#table-operator tbody th")
     # Olga, Omar, and "(none)" for the abandoned and the missed chat that no operator held.
     assert page.locator("#table-operator tbody th").all_inner_texts() == ["Olga", "Omar", "(none)"]
+    assert_chart_labels_fit(page)
     page.screenshot(path=str(screenshot_dir / "reports-browser.png"), full_page=True)
 
     with page.expect_download() as download_info:
@@ -112,4 +125,6 @@ def test_a_persian_manager_reads_persian_digits_jalali_dates_and_signs_before_th
     delta = page.eval_on_selector("[data-figure=abandonment] .delta bdi", CHARACTER_POSITIONS)
     x = {char: left for char, left in delta}
     assert "".join(char for char, _ in delta).startswith("-۲۵٫۰") and x["-"] < x["۲"] < x["۵"]
+    # Though the page runs right to left, the charts' labels stay where they belong.
+    assert_chart_labels_fit(page)
     page.screenshot(path=str(screenshot_dir / "reports-fa.png"), full_page=True)
