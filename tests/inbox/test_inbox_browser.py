@@ -460,6 +460,8 @@ def test_persian_mirrors_the_layout(desk, asgi_server, operator_page):
     sidebar = page.locator(".sidebar").bounding_box()
     thread = page.locator(".thread-pane").bounding_box()
     assert sidebar["x"] > thread["x"]
+    # Counts in Persian digits, as the inbox's times are.
+    expect(page.locator("#my-load")).to_have_text(re.compile(r"^[۰-۹]+/[۰-۹]+ گفتگو$"))
 
 
 def test_signing_in_leads_to_the_inbox(desk, asgi_server, browser_context):
