@@ -7,8 +7,11 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 
+from tests.conftest import DESK_HOST
 from tests.reports.conftest import PERIOD, build_history, make_manager
+from tests.requests_seen import RequestsSeen
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -128,3 +131,34 @@ def test_a_persian_manager_reads_persian_digits_jalali_dates_and_signs_before_th
     # Though the page runs right to left, the charts' labels stay where they belong.
     assert_chart_labels_fit(page)
     page.screenshot(path=str(screenshot_dir / "reports-fa.png"), full_page=True)
+
+
+def test_the_api_docs_and_the_dashboard_load_nothing_from_outside_the_desk(
+    committed_history, asgi_server_factory, named_desk_browser
+):
+    server = asgi_server_factory(ALLOWED_HOSTS=f"{DESK_HOST},127.0.0.1", REPORTS_CACHE_SECONDS="0")
+    desk = f"http://{DESK_HOST}:{server.port}"
+    seen = RequestsSeen()
+    context = named_desk_browser.new_context()
+    context.set_default_timeout(15_000)
+    page = seen.watch(context.new_page())
+    page.goto(f"{desk}/admin/login/?next=/admin/")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "secret-pass-1")
+    page.click("input[type=submit]")
+
+    page.goto(f"{desk}/api/v1/docs/")
+    expect(page.locator(".swagger-ui .opblock-summary-path").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{desk}/api/v1/redoc/")
+    expect(page.get_by_text("API docs by Redocly")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    # Redoc drops the logo it could not load: no broken image in its menu.
+    expect(page.locator("img")).to_have_count(0)
+    page.goto(f"{desk}/admin/reports/?{urlencode(PERIOD)}")
+    page.wait_for_selector("#table-operator tbody th")
+    page.wait_for_load_state("networkidle")
+    context.close()
+
+    assert {url.split("?")[0] for url in seen.urls} >= {f"{desk}/api/v1/schema/", f"{desk}/admin/reports/"}
+    assert seen.outside(desk) == []
