@@ -10,8 +10,12 @@ class RequestsSeen:
         self.urls: list[str] = []
 
     def watch(self, page):
+        """Watches a page, or every page of a browser context from its creation on; returns it."""
         page.on("request", lambda request: self.urls.append(request.url))
-        page.on("websocket", lambda socket: self.urls.append(socket.url))
+        if hasattr(page, "new_page"):
+            page.on("page", lambda new: new.on("websocket", lambda socket: self.urls.append(socket.url)))
+        else:
+            page.on("websocket", lambda socket: self.urls.append(socket.url))
         return page
 
     def outside(self, *origins: str) -> list[str]:
