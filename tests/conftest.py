@@ -6,6 +6,7 @@
 - `rundesk`: `manage.py rundesk` (what `make run` starts) on free ports, stopped with everything it started.
 - `host_site`: a stand-in customer website on another origin (`widget_page(...)` embeds the widget).
 - `browser` / `browser_context`: Playwright driving /usr/bin/chromium.
+- `named_desk_browser`: another Chromium that reaches the desk as http://desk.test:PORT and nothing outside.
 Tests that need PostgreSQL + Redis call `tests.processes.require_services()`; under REQUIRE_SERVICES=1 (or
 REQUIRE_BROWSER=1 for the browser) a missing one fails the test instead of skipping it.
 """
@@ -197,6 +198,23 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# The desk under a name that does not look like loopback: Swagger UI, for one, asks an online validator about any
+# schema that is not on localhost or 127.0.0.1, so a test on those addresses would not see it.
+DESK_HOST = "desk.test"
+
+
+@pytest.fixture(scope="session")
+def named_desk_browser(browser):
+    """Chromium that finds DESK_HOST at 127.0.0.1 (and localhost as usual) and no other name: a page that asks
+    for anything outside the machine gets nothing, and the test sees the request."""
+    rules = f"MAP {DESK_HOST} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE localhost"
+    launched = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"]
+    )
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

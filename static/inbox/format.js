@@ -21,6 +21,11 @@ export function duration(totalSeconds) {
   return h ? `${one.format(h)}:${two.format(m)}:${two.format(s)}` : `${one.format(m)}:${two.format(s)}`;
 }
 
+// A count (unread, chats, transfers) in the page language's digits.
+export function count(n) {
+  return one.format(n);
+}
+
 export function clock(iso) {
   return iso ? timeFormat.format(new Date(iso)) : "";
 }

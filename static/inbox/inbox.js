@@ -1,7 +1,7 @@
 // The agent inbox: wires the socket, the lists, the thread, the contact column, dialogs and shortcuts together.
 import { Alerts } from "./alerts.js";
 import { Composer } from "./composer.js";
-import { contactName, dateTime, shortDate, t } from "./format.js";
+import { contactName, count, dateTime, shortDate, t } from "./format.js";
 import { api, toast } from "./http.js";
 import { navigationOrder, onListClick, renderLists, tickTimers } from "./lists.js";
 import { bindShortcuts } from "./shortcuts.js";
@@ -83,7 +83,7 @@ function renderPresence() {
   }
   const active = activeChatCount();
   const load = $("my-load");
-  load.textContent = t("load", { active, max: state.me.max_chats });
+  load.textContent = t("load", { active: count(active), max: count(state.me.max_chats) });
   load.classList.toggle("full", active >= state.me.max_chats);
 }
 
@@ -91,7 +91,7 @@ function render() {
   saveUnread();
   const derived = renderLists();
   renderPresence();
-  document.title = `${derived.queue.length ? `(${derived.queue.length}) ` : ""}${document.title.replace(/^\(\d+\) /, "")}`;
+  document.title = `${derived.queue.length ? `(${count(derived.queue.length)}) ` : ""}${document.title.replace(/^\([^)]*\) /, "")}`;
   const selected = state.conversations.get(state.selectedId);
   if (selected) renderHeader(selected);
 }

@@ -1,6 +1,7 @@
 // The left column: waiting queue, my conversations, all open ones. Rebuilt from the state on every change.
 import {
   contactName,
+  count,
   duration,
   firstResponseSla,
   previewText,
@@ -43,7 +44,7 @@ function item(conversation, listName) {
   node.querySelector(".conv-name").textContent = contactName(conversation);
   const badge = node.querySelector(".conv-badge");
   badge.hidden = unread === 0;
-  badge.textContent = String(unread);
+  badge.textContent = count(unread);
   let preview = previewText(conversation);
   if (listName === "all" && conversation.assignee && !isMine(conversation)) {
     preview = `${t("claimed_by", { name: conversation.assignee.name })}${preview ? ` — ${preview}` : ""}`;
@@ -82,7 +83,7 @@ export function renderLists() {
   const derived = lists();
   for (const [name, list] of Object.entries(sections)) {
     list.replaceChildren(...derived[name].map((c) => item(c, name)));
-    document.getElementById(`${name}-count`).textContent = String(derived[name].length);
+    document.getElementById(`${name}-count`).textContent = count(derived[name].length);
   }
   document.getElementById("queue-count").classList.toggle("has", derived.queue.length > 0);
   if (focusKey) {

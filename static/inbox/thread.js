@@ -2,6 +2,7 @@
 import {
   clock,
   contactName,
+  count,
   dateTime,
   duration,
   firstResponseSla,
@@ -28,7 +29,7 @@ function statusLine(conversation) {
   } else {
     parts.push(`${t("status_ended")}: ${t(`end_${conversation.end_reason}`)}`);
   }
-  if (conversation.transfer_count) parts.push(t("transfers", { count: conversation.transfer_count }));
+  if (conversation.transfer_count) parts.push(t("transfers", { count: count(conversation.transfer_count) }));
   return parts.filter(Boolean).join(" · ");
 }
 

@@ -1,12 +1,30 @@
-"""How report figures read: durations in s / min / h / d, percentages, scores, counts."""
+"""How report figures read: durations in s / min / h / d, percentages, scores, counts.
+
+Each is written with Latin digits, then in the active language's digits (locale_format.local_numbers), once.
+"""
 
 from __future__ import annotations
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from supportdesk.templatetags.locale_format import local_numbers
+
 
 def duration(seconds: float | None) -> str:
+    return local_numbers(_duration(seconds))
+
+
+def value(unit: str, number, *, key: str = "") -> str:
+    return local_numbers(_value(unit, number, key=key))
+
+
+def delta(unit: str, current, previous) -> str:
+    """The change from the previous period, in the figure's unit (percentage points for rates)."""
+    return local_numbers(_delta(unit, current, previous))
+
+
+def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     seconds = float(seconds)
@@ -22,11 +40,11 @@ def duration(seconds: float | None) -> str:
     return _("%(d)d d %(h)d h") % {"d": days, "h": rest}
 
 
-def value(unit: str, number, *, key: str = "") -> str:
+def _value(unit: str, number, *, key: str = "") -> str:
     if number is None:
         return "—"
     if unit == "seconds":
-        return duration(number)
+        return _duration(number)
     if unit == "percent":
         return _("%(n)s %%") % {"n": number_format(round(number, 1), decimal_pos=1)}
     if unit == "score":
@@ -36,14 +54,13 @@ def value(unit: str, number, *, key: str = "") -> str:
     return number_format(number, force_grouping=True)
 
 
-def delta(unit: str, current, previous) -> str:
-    """The change from the previous period, in the figure's unit (percentage points for rates)."""
+def _delta(unit: str, current, previous) -> str:
     if current is None or previous is None:
         return ""
     diff = current - previous
     if unit == "seconds":
         sign = "+" if diff >= 0 else "−"
-        return f"{sign}{duration(abs(diff))}"
+        return f"{sign}{_duration(abs(diff))}"
     if unit == "percent":
         return _("%(d)s pts") % {"d": f"{diff:+.1f}"}
     if unit == "score":

@@ -1,10 +1,10 @@
-"""API routes of the reports, and the OpenAPI schema with its docs (assets from drf-spectacular-sidecar)."""
+"""API routes of the reports, and the OpenAPI schema with its docs (assets from drf-spectacular-sidecar, apidocs)."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import IsAdminUser
 
-from supportdesk.reports import api
+from supportdesk.reports import api, apidocs
 
 urlpatterns = [
     path("api/v1/reports/summary", api.SummaryView.as_view(), name="reports-api-summary"),
@@ -24,4 +24,5 @@ urlpatterns = [
         ),
         name="api-redoc",
     ),
+    path("api/v1/redoc/redoc.standalone.js", apidocs.redoc_bundle, name="api-redoc-bundle"),
 ]

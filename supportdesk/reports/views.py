@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import calendar
+from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from supportdesk.reports import charts, exports, figures, formatting
 from supportdesk.reports.links import changelist_url
 from supportdesk.reports.query import ReportForm, ReportQuery, default_query
+from supportdesk.templatetags.locale_format import local_date, local_numbers
 
 PERMISSION = "supportdesk.view_reports"
+# Lazy: each request reads the titles in its own language, not in the one active when this module was imported.
 TABLES = [
-    ("inbox", _("Per inbox (channel)")),
-    ("channel_kind", _("Per channel kind")),
-    ("team", _("Per team")),
-    ("operator", _("Per operator")),
+    ("inbox", gettext_lazy("Per inbox (channel)")),
+    ("channel_kind", gettext_lazy("Per channel kind")),
+    ("team", gettext_lazy("Per team")),
+    ("operator", gettext_lazy("Per operator")),
 ]
 # Columns of the breakdown tables: every card figure.
 TABLE_FIGURES = figures.FIGURES
@@ -79,15 +83,14 @@ def dashboard_context(query: ReportQuery) -> dict:
         )
     series = figures.timeseries(query)
     grid = figures.heatmap(query)
-    labels = [row["day"][5:] for row in series]
-    weekdays = [calendar.day_abbr[i] for i in range(7)]
+    labels = [local_date(date.fromisoformat(row["day"]), "m-d") for row in series]
+    weekdays = [str(WEEKDAYS_ABBR[i]) for i in range(7)]
     percent = lambda v: formatting.value("percent", v)  # noqa: E731
+    count = lambda v: formatting.value("count", round(v))  # noqa: E731
     chart_svgs = [
         (
             _("Requests per day"),
-            charts.bar_chart(
-                _("Requests per day"), labels, [row["requested"] for row in series], lambda v: f"{round(v):,}"
-            ),
+            charts.bar_chart(_("Requests per day"), labels, [row["requested"] for row in series], count),
         ),
         (
             _("FRT median per day"),
@@ -175,7 +178,7 @@ def _card_extra(key: str, row: dict) -> str:
     if key in ("csat_mean", "ces_mean") and row[key] is None and row[f"{key}_by_scale"]:
         # Means on different scales are not averaged together: one per scale.
         return " · ".join(
-            _("%(mean)s on %(scale)s") % {"mean": formatting.value("score", mean), "scale": scale}
+            _("%(mean)s on %(scale)s") % {"mean": formatting.value("score", mean), "scale": local_numbers(scale)}
             for scale, mean in sorted(row[f"{key}_by_scale"].items())
         )
     return ""

@@ -13,6 +13,7 @@ from chat.models import CannedReply, Contact, Conversation, Message
 from chat.services.visitors import visitor_token_make
 from surveys.services import survey_invitation_create
 from tests.factories import CannedReplyFactory, ConversationFactory, TicketFactory
+from tests.requests_seen import RequestsSeen
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -36,7 +37,8 @@ def send(page, text: str) -> None:
 
 
 def test_a_new_chat_rings_and_notifies_and_the_operator_claims_and_answers(desk, asgi_server, operator_page, visitors):
-    page = operator_page(desk.ana.user)
+    seen = RequestsSeen()
+    page = operator_page(desk.ana.user, before_load=seen.watch)
     page.locator("body").click()  # the first gesture, after which browsers let a page play sound
     visitor = visitors(
         asgi_server, desk.inbox, name="Maria Lopez", email="maria@example.org", page_url="https://shop.test/boots"
@@ -79,6 +81,8 @@ def test_a_new_chat_rings_and_notifies_and_the_operator_claims_and_answers(desk,
     visitor.say("Great, size 42 please")
     expect(page.locator("#thread")).to_contain_text("size 42 please")
     expect(page.locator("#typing")).to_have_text("")
+    # Everything the inbox loaded, its socket included, came from the desk (the visitor's page URL is only a link).
+    assert seen.outside(asgi_server.url) == [] and f"{asgi_server.ws_url}/ws/agent/" in seen.urls
 
 
 def test_sound_and_notifications_can_be_switched_off_and_stay_off(desk, asgi_server, operator_page, visitors):
@@ -513,6 +517,8 @@ def test_persian_mirrors_the_layout(desk, asgi_server, operator_page):
     sidebar = page.locator(".sidebar").bounding_box()
     thread = page.locator(".thread-pane").bounding_box()
     assert sidebar["x"] > thread["x"]
+    # Counts in Persian digits, as the inbox's times are.
+    expect(page.locator("#my-load")).to_have_text(re.compile(r"^[۰-۹]+/[۰-۹]+ گفتگو$"))
 
 
 def test_signing_in_leads_to_the_inbox(desk, asgi_server, browser_context):

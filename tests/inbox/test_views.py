@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -143,6 +144,10 @@ def test_the_contact_column_shows_earlier_survey_answers_as_text(signed_in, inbo
     html = signed_in.get(reverse("inbox-contact", args=[conversation.pk])).content.decode()
     assert "CSAT 5/5" in html
     assert "&lt;b&gt;Great&lt;/b&gt; help" in html
+
+    signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
+    persian = signed_in.get(reverse("inbox-contact", args=[conversation.pk])).content.decode()
+    assert "CSAT ۵/۵" in persian  # Persian digits, as the inbox's own times and counts
 
 
 def test_the_thread_comes_in_pages_of_the_newest_messages(signed_in, inbox, monkeypatch):

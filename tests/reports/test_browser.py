@@ -3,11 +3,15 @@
 import csv
 import io
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 
+from tests.conftest import DESK_HOST
 from tests.reports.conftest import PERIOD, build_history, make_manager
+from tests.requests_seen import RequestsSeen
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,6 +34,18 @@ def committed_history(transactional_db):
     history = _in_plain_thread(build_history)
     _in_plain_thread(make_manager)
     return history
+
+
+def assert_chart_labels_fit(page):
+    """Each chart's labels are inside the chart, and its scale (values, weekdays) left of the plot."""
+    for chart in page.locator(".report-chart, .report-heatmap").all():
+        svg = chart.bounding_box()
+        plot_left = min(box["x"] for box in (r.bounding_box() for r in chart.locator(".grid, .cell").all()))
+        for label in chart.locator("text.axis").all():
+            box = label.bounding_box()
+            assert svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1, label.text_content()
+            if "scale" in label.get_attribute("class"):
+                assert box["x"] + box["width"] <= plot_left, label.text_content()
 
 
 def test_manager_changes_the_period_and_downloads_the_conversations(
@@ -61,6 +77,7 @@ def test_manager_changes_the_period_and_downloads_the_conversations(
     page.wait_for_selector("#table-operator tbody th")
     # Olga, Omar, and "(none)" for the abandoned and the missed chat that no operator held.
     assert page.locator("#table-operator tbody th").all_inner_texts() == ["Olga", "Omar", "(none)"]
+    assert_chart_labels_fit(page)
     page.screenshot(path=str(screenshot_dir / "reports-browser.png"), full_page=True)
 
     with page.expect_download() as download_info:
@@ -71,3 +88,77 @@ def test_manager_changes_the_period_and_downloads_the_conversations(
     assert len(rows) == 8
     c2 = next(r for r in rows if r["conversation_id"] == str(history.conversations[2].pk))
     assert (c2["operator"], c2["transfers"], c2["wait_s"], c2["csat"]) == ("omar", "1", "90.0", "3")
+
+
+# Where each character of an element's text is drawn: [[char, left x], ...].
+CHARACTER_POSITIONS = """(element) => {
+  const positions = [];
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const box = range.getBoundingClientRect();
+      if (box.width) positions.push([node.data[i], box.x]);
+    }
+  }
+  return positions;
+}"""
+
+
+def test_a_persian_manager_reads_persian_digits_jalali_dates_and_signs_before_their_numbers(
+    committed_history, asgi_server_factory, browser_context, screenshot_dir
+):
+    asgi_server = asgi_server_factory(REPORTS_CACHE_SECONDS="0")
+    browser_context.add_cookies([{"name": "django_language", "value": "fa", "url": asgi_server.url}])
+    page = browser_context.new_page()
+    # Thursday 5 – Sunday 8 March, compared with 1–4 March, when one of four chats was abandoned (now none of three).
+    period = {"period": "custom", "start": "2026-03-05", "end": "2026-03-08"}
+    page.goto(f"{asgi_server.url}/admin/login/?next={quote(f'/admin/reports/?{urlencode(period)}')}")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "secret-pass-1")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#report-period")
+    page.wait_for_selector("#table-operator tbody th")
+
+    assert page.inner_text("#report-period strong") == "۱۴ اسفند ۱۴۰۴ – ۱۷ اسفند ۱۴۰۴"
+    assert page.inner_text("[data-figure=abandonment] .card-value") == "۰٫۰٪"
+    # "(-25.0 pts ▲ better)": the minus stands left of the 25, as in "-25", not "25-".
+    delta = page.eval_on_selector("[data-figure=abandonment] .delta bdi", CHARACTER_POSITIONS)
+    x = {char: left for char, left in delta}
+    assert "".join(char for char, _ in delta).startswith("-۲۵٫۰") and x["-"] < x["۲"] < x["۵"]
+    # Though the page runs right to left, the charts' labels stay where they belong.
+    assert_chart_labels_fit(page)
+    page.screenshot(path=str(screenshot_dir / "reports-fa.png"), full_page=True)
+
+
+def test_the_api_docs_and_the_dashboard_load_nothing_from_outside_the_desk(
+    committed_history, asgi_server_factory, named_desk_browser
+):
+    server = asgi_server_factory(ALLOWED_HOSTS=f"{DESK_HOST},127.0.0.1", REPORTS_CACHE_SECONDS="0")
+    desk = f"http://{DESK_HOST}:{server.port}"
+    seen = RequestsSeen()
+    context = named_desk_browser.new_context()
+    context.set_default_timeout(15_000)
+    page = seen.watch(context.new_page())
+    page.goto(f"{desk}/admin/login/?next=/admin/")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "secret-pass-1")
+    page.click("input[type=submit]")
+
+    page.goto(f"{desk}/api/v1/docs/")
+    expect(page.locator(".swagger-ui .opblock-summary-path").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{desk}/api/v1/redoc/")
+    expect(page.get_by_text("API docs by Redocly")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    # Redoc drops the logo it could not load: no broken image in its menu.
+    expect(page.locator("img")).to_have_count(0)
+    page.goto(f"{desk}/admin/reports/?{urlencode(PERIOD)}")
+    page.wait_for_selector("#table-operator tbody th")
+    page.wait_for_load_state("networkidle")
+    context.close()
+
+    assert {url.split("?")[0] for url in seen.urls} >= {f"{desk}/api/v1/schema/", f"{desk}/admin/reports/"}
+    assert seen.outside(desk) == []

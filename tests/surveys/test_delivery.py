@@ -196,6 +196,19 @@ def test_the_persian_email_is_right_to_left_with_persian_questions(make_ended, c
     assert "چقدر از کمکی که دریافت کردید راضی هستید؟" in mail.outbox[0].body
 
 
+def test_the_persian_email_gives_its_closing_day_in_the_jalali_calendar(make_ended, contact, settings):
+    settings.SURVEY_EMAIL_DELAY_SECONDS = 0
+    contact.locale = "fa"
+    contact.save()
+    with time_machine.travel(START, tick=False):
+        survey_invitation_create(conversation_id=make_ended().pk)
+        survey_invitations_sweep()
+
+    # Open for seven days: until 9 March 2026, which is 18 Esfand 1404.
+    closing = "این نظرسنجی تا ۱۸ اسفند ۱۴۰۴ باز است."
+    assert closing in mail.outbox[0].body and closing in mail.outbox[0].alternatives[0][0]
+
+
 def test_a_failed_send_is_retried_by_the_next_sweep(make_ended, settings, monkeypatch):
     settings.SURVEY_EMAIL_DELAY_SECONDS = 0
     invitation = survey_invitation_create(conversation_id=make_ended().pk)

@@ -124,6 +124,21 @@ def test_the_persian_page_is_right_to_left_with_persian_questions(client, make_e
     assert response["Content-Language"] == "fa"
 
 
+def test_the_persian_page_numbers_its_scale_in_persian_digits(client, make_ended, contact):
+    contact.locale = "fa"
+    contact.save()
+    invitation = survey_invitation_create(conversation_id=make_ended().pk)
+
+    html = client.get(page_url(invitation)).content.decode()
+
+    # The visitor reads ۱ … ۵; the form still sends 1 … 5.
+    assert '<label for="csat-1">۱<span class="visually-hidden">' in html
+    assert '<label for="csat-5">۵<span class="visually-hidden">' in html
+    assert 'id="csat-5" value="5"' in html
+    hint = re.search(r'id="csat-scale-hint">(.*?)</p>', html).group(1)
+    assert hint.startswith("۱ ") and "۵" in hint and not re.search("[0-9]", hint)
+
+
 def test_opting_out_asks_first_and_then_stops_all_surveys(client, invitation, contact):
     url = f"{page_url(invitation)}opt-out/"
 

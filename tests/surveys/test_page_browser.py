@@ -7,6 +7,7 @@ from surveys.links import survey_link_sign
 from surveys.models import SurveyResponse
 from surveys.services import survey_invitation_create
 from tests.factories import SurveyTemplateFactory
+from tests.requests_seen import RequestsSeen
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -81,7 +82,8 @@ def test_a_missing_answer_is_announced_and_shown_beside_the_question(browser_con
 
 def test_the_persian_page_reads_right_to_left_scale_included(browser_context, survey_url, screenshot_dir):
     _invitation, url = survey_url(language="fa", ask_nps=True)
-    page = browser_context.new_page()
+    seen = RequestsSeen()
+    page = seen.watch(browser_context.new_page())
     page.goto(url)
 
     assert page.evaluate("document.documentElement.dir") == "rtl"
@@ -92,4 +94,6 @@ def test_the_persian_page_reads_right_to_left_scale_included(browser_context, su
     legend = page.locator("fieldset:has(#csat-1) legend").bounding_box()
     fieldset = page.locator("fieldset:has(#csat-1)").bounding_box()
     assert legend["x"] + legend["width"] == pytest.approx(fieldset["x"] + fieldset["width"], abs=2)
+    assert page.eval_on_selector("label[for=csat-1]", "label => label.firstChild.data") == "۱"
     page.screenshot(path=str(screenshot_dir / "survey-page-fa.png"), full_page=True)
+    assert seen.outside(url.split("/surveys/")[0]) == []  # the page and its stylesheet come from the desk

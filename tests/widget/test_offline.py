@@ -108,3 +108,24 @@ def test_the_widget_follows_the_operators_presence_without_a_reload_keeping_what
     assert page.q(".sd-form:visible").count() == 0
     assert page.bubbles("visitor").all_text_contents() == ["Is the trail tent back in stock in green?"]
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_the_persian_offline_form_says_when_the_team_is_back_in_persian_digits(
+    asgi_server, host_site, widget_inbox, operator, browser, visitor
+):
+    widget_inbox.language = "fa"
+    widget_inbox.save()
+    weekday = (timezone.now().weekday() + 2) % 7
+    BusinessHoursIntervalFactory(inbox=widget_inbox, weekday=weekday, opens_at=time(9), closes_at=time(17))
+    opening = schedule_for(widget_inbox).next_opening(timezone.now()).astimezone(ZoneInfo("Asia/Tehran"))
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id="Asia/Tehran")
+    try:
+        page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key), context)
+        page.open()
+        back = page.q(".sd-back").text_content()
+    finally:
+        context.close()
+
+    # As the inbox writes times (docs/widget.md, "Digits and dates"): Persian digits, no Latin ones.
+    assert opening.strftime("%H:%M").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in back, back
+    assert not any(char.isascii() and char.isdigit() for char in back), back
