@@ -50,7 +50,11 @@ def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) 
     conversation = _open_conversation_locked(contact)
     # Checked after the lock, so that two sockets resending at once cannot both miss the stored message.
     if client_id:
-        earlier = list(Message.objects.filter(conversation__contact=contact, client_id=client_id).order_by()[:1])
+        earlier = list(
+            Message.objects.select_related("conversation")
+            .filter(conversation__contact=contact, client_id=client_id)
+            .order_by()[:1]
+        )
         if earlier:
             return earlier[0], False
     if conversation is None:

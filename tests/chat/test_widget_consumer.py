@@ -54,6 +54,24 @@ async def test_resending_a_client_id_is_acknowledged_again_and_stored_once(inbox
     await widget.close()
 
 
+async def test_a_message_resent_after_its_conversation_ended_is_acknowledged_not_an_error(inbox):
+    """The ack was lost with the connection, and the chat ended before the widget came back: the resend is a
+    committed write, so it is acknowledged (it answered server_error: the consumer read the stored message's
+    conversation on the event loop)."""
+    widget, _ = await visitor(inbox)
+    first = await say(widget, "Hello", client_id="lost-ack")
+    await widget.send({"type": "conversation.close"})
+    await widget.conversation(status="ended")
+    await widget.close()
+
+    again, welcome = await visitor(inbox, token=widget.token)
+    assert welcome["conversation"] is None
+    second = await say(again, "Hello", client_id="lost-ack")
+    assert second["message"] == first["message"]
+    assert await db(Message.objects.filter(client_id="lost-ack").count)() == 1
+    await again.close()
+
+
 async def test_reconnecting_with_last_message_id_gets_every_later_message_in_order(inbox, operator):
     agent, _ = await operator_socket(operator)
     widget, _ = await visitor(inbox)
