@@ -173,6 +173,19 @@ class ManagedProcess:
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
+    def wait_for_output(self, *texts: str, timeout: float = 60) -> str:
+        """Its output once it holds every one of `texts`; fails when it exits or the time is up first."""
+        deadline = time.monotonic() + timeout
+        output = self.output()
+        while not all(text in output for text in texts):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{output[-4000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: not all of {texts} within {timeout}s:\n{output[-4000:]}")
+            time.sleep(0.1)
+            output = self.output()
+        return output
+
     def event_loop_faults(self) -> list[str]:
         return sorted({line.strip() for line in self.output().splitlines() if line.startswith(EVENT_LOOP_FAULT_LINE)})
 
@@ -230,21 +243,7 @@ class Rundesk(ManagedProcess):
 
     def start(self, timeout: float = 90) -> None:
         super().start()
-        deadline = time.monotonic() + timeout
-        while self.READY not in self.output():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"rundesk exited with {self.proc.returncode}:\n{self.output()[-4000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"rundesk not ready within {timeout}s:\n{self.output()[-4000:]}")
-            time.sleep(0.2)
-
-    def wait_for_output(self, *texts: str, timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while not all(text in self.output() for text in texts):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not all of {texts} in rundesk's output:\n{self.output()[-4000:]}")
-            time.sleep(0.2)
-        return self.output()
+        self.wait_for_output(self.READY, timeout=timeout)
 
 
 class CeleryWorker(ManagedProcess):
@@ -278,14 +277,7 @@ class CeleryWorker(ManagedProcess):
 
     def start(self, timeout: float = 60) -> None:
         super().start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.output()[-4000:]}")
-            if " ready." in self.output():
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"worker not ready within {timeout}s:\n{self.output()[-4000:]}")
+        self.wait_for_output(" ready.", timeout=timeout)
 
 
 class StaticSite:
