@@ -23,10 +23,10 @@ PRESETS = [
     ("custom", _("Custom range")),
 ]
 DEFAULT_PRESET = "30d"
-# Bounds of a custom range (security.md, "Report parameters"): no desk has conversations before EARLIEST_DAY
-# or more than LATEST_DAYS_AHEAD days ahead, and a longer range than MAX_DAYS would take minutes to compute.
-# They also keep every date the reports derive (the day after the end, the previous period) inside what
-# Python's dates can hold: 9999-12-31 or 0001-01-01 would raise OverflowError, a 500.
+# Bounds of `start` and `end` (security.md, "Report parameters"): no desk has conversations before EARLIEST_DAY
+# or more than LATEST_DAYS_AHEAD days ahead, and a range lasts fewer than MAX_DAYS days (its medians' cost
+# grows with it, reports.md "Speed"). They also keep every date the reports derive (the day after the end, the
+# previous period) inside what Python's dates hold: 9999-12-31 or 0001-01-01 raised OverflowError, a 500.
 EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAYS_AHEAD = 366
 MAX_DAYS = 731
