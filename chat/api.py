@@ -120,7 +120,8 @@ class WidgetOfflineMessageApi(_WidgetApi):
 async def realtime_bridge(request):
     """Performs a group send for a process that cannot reach this server's in-memory channel layer.
 
-    Loopback only, signed with an HMAC of SECRET_KEY, and fresh (a replayed request is refused).
+    Loopback only, signed with this installation's key (realtime.bridge_signature), fresh, and once: a post sent
+    again, even within its freshness window, is refused.
     """
     if request.method != "POST":
         return HttpResponse(status=405)
@@ -131,10 +132,13 @@ async def realtime_bridge(request):
         return HttpResponse(status=403)
     try:
         data = json.loads(request.body)
-        group, frame, sent_at = str(data["group"]), dict(data["frame"]), float(data["ts"])
+        group, frame, sent_at, nonce = str(data["group"]), dict(data["frame"]), float(data["ts"]), str(data["nonce"])
     except (ValueError, KeyError, TypeError):
         return HttpResponse(status=400)
-    if abs(time.time() - sent_at) > realtime.BRIDGE_MAX_AGE_SECONDS:
+    now = time.time()
+    if abs(now - sent_at) > realtime.BRIDGE_MAX_AGE_SECONDS:
+        return HttpResponse(status=403)
+    if not realtime.bridge_nonce_unused(nonce, sent_at, now):
         return HttpResponse(status=403)
     await realtime.group_send_async(group, frame)
     return JsonResponse({"sent": True})

@@ -15,7 +15,9 @@ and carry its id as `event_id`: a reconnecting inbox asks for everything after t
 
 Across processes: with Redis the channel layer reaches every process. The in-memory layer (embedded
 default) only reaches sockets of its own process, so a process that is not the ASGI server (a Celery
-worker) hands its group sends to the server over loopback HTTP, signed with an HMAC of SECRET_KEY.
+worker) hands its group sends to the server over loopback HTTP (the bridge). Each post is signed with a key of
+this installation (bridge_signature: SECRET_KEY and a random secret kept in VAR_DIR), and carries its time and
+a nonce; the server takes it only from loopback, fresh, and once (chat.api.realtime_bridge, security.md).
 """
 
 from __future__ import annotations
@@ -24,8 +26,12 @@ import hashlib
 import hmac
 import json
 import logging
+import os
+import secrets
 import time
 import urllib.request
+from functools import lru_cache
+from pathlib import Path
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -54,6 +60,7 @@ ERROR = "error"
 BRIDGE_PATH = "/internal/realtime/"
 BRIDGE_SIGNATURE_HEADER = "X-Supportdesk-Signature"
 BRIDGE_MAX_AGE_SECONDS = 60
+BRIDGE_SECRET_FILE = "realtime-bridge.key"
 
 _server_process = False
 
@@ -84,9 +91,50 @@ def operator_group(user_id: int) -> str:
     return f"operator.{user_id}"
 
 
+@lru_cache
+def _installation_secret(path: Path) -> bytes:
+    """A random secret made on first use, readable by this desk's user only (0600).
+
+    Web, worker and beat of one installation share VAR_DIR, so they share it; whoever only read the source
+    (where the development SECRET_KEY is, the key when SECRET_KEY is unset) does not have it. The first process
+    to link its file wins, so processes starting together agree on one secret.
+    """
+    if not path.exists():
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_bytes().strip()
+
+
 def bridge_signature(body: bytes) -> str:
-    key = hashlib.sha256(b"supportdesk.realtime.bridge:" + settings.SECRET_KEY.encode()).digest()
+    secret = _installation_secret(Path(settings.VAR_DIR) / BRIDGE_SECRET_FILE)
+    key = hashlib.sha256(b"supportdesk.realtime.bridge:" + settings.SECRET_KEY.encode() + b":" + secret).digest()
     return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+# Nonces of the posts this server took, until their freshness window ends (the bridge serves the one server
+# process of the in-memory layer, so its memory is the process's).
+_bridge_nonces: dict[str, float] = {}
+
+
+def bridge_nonce_unused(nonce: str, sent_at: float, now: float) -> bool:
+    """True the first time a fresh post's nonce is seen; it is then remembered for the freshness window."""
+    # Oldest first (insertion order); posts arrive in about the order they were sent, so stop at a live one.
+    for seen, until in list(_bridge_nonces.items()):
+        if until >= now:
+            break
+        del _bridge_nonces[seen]
+    if nonce in _bridge_nonces:
+        return False
+    _bridge_nonces[nonce] = sent_at + BRIDGE_MAX_AGE_SECONDS
+    return True
 
 
 def _needs_bridge(layer) -> bool:
@@ -94,7 +142,7 @@ def _needs_bridge(layer) -> bool:
 
 
 def _bridge_post(group: str, frame: dict) -> None:
-    body = json.dumps({"group": group, "frame": frame, "ts": time.time()}).encode()
+    body = json.dumps({"group": group, "frame": frame, "ts": time.time(), "nonce": secrets.token_hex(16)}).encode()
     request = urllib.request.Request(  # noqa: S310 — SITE_URL is the desk itself
         settings.SITE_URL.rstrip("/") + BRIDGE_PATH,
         data=body,

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from supportdesk.reports import figures
-from supportdesk.reports.query import PRESETS, ReportForm, ReportQuery
+from supportdesk.reports.query import EARLIEST_DAY, LATEST_DAYS_AHEAD, MAX_DAYS, PRESETS, ReportForm, ReportQuery
 from supportdesk.reports.views import PERMISSION
 
 
@@ -167,10 +167,14 @@ class TimeseriesSerializer(serializers.Serializer):
     )
 
 
+DAY_BOUNDS = f"from {EARLIEST_DAY.isoformat()} to {LATEST_DAYS_AHEAD} days after today"
+RANGE_BOUND = f"not before start, fewer than {MAX_DAYS} days from it"
 PARAMETERS = [
     OpenApiParameter("period", OpenApiTypes.STR, enum=[key for key, _label in PRESETS], description="default 30d"),
-    OpenApiParameter("start", OpenApiTypes.DATE, description="first day, with period=custom"),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="last day (inclusive), with period=custom"),
+    OpenApiParameter("start", OpenApiTypes.DATE, description=f"first day, with period=custom; {DAY_BOUNDS}"),
+    OpenApiParameter(
+        "end", OpenApiTypes.DATE, description=f"last day (inclusive), with period=custom; {DAY_BOUNDS}; {RANGE_BOUND}"
+    ),
     OpenApiParameter("inbox", OpenApiTypes.INT, many=True, explode=True),
     OpenApiParameter("channel_kind", OpenApiTypes.STR, many=True, explode=True),
     OpenApiParameter("team", OpenApiTypes.INT, many=True, explode=True),

@@ -1,7 +1,7 @@
 """CSV exports, streamed: each table of the dashboard, and one row per conversation of the selection.
 
 Numbers are raw (seconds, percentages 0–100, empty when nothing was measured) so that a spreadsheet can
-compute with them; the header names the unit.
+compute with them; the header names the unit. Text is never read as a formula (_text, security.md).
 """
 
 from __future__ import annotations
@@ -37,9 +37,24 @@ def _cell(value) -> object:
     return value
 
 
+# A text cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP, "CSV
+# injection"): a visitor's survey comment `=HYPERLINK(...)` would run on the manager's machine.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: object) -> object:
+    """A text cell that a spreadsheet would evaluate, quoted with a leading `'`; numbers (even -25.0) stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _response(rows, filename: str) -> StreamingHttpResponse:
+    """Every CSV the desk writes goes through here."""
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        (writer.writerow([_text(v) for v in row]) for row in rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import ChannelKind, Inbox, OperatorProfile, Team
+from supportdesk.templatetags.locale_format import local_date
 
 PRESETS = [
     ("today", _("Today")),
@@ -22,6 +23,12 @@ PRESETS = [
     ("custom", _("Custom range")),
 ]
 DEFAULT_PRESET = "30d"
+# Bounds of `start` and `end` (security.md, "Report parameters"): no desk has conversations before EARLIEST_DAY
+# or more than LATEST_DAYS_AHEAD days ahead, and a range lasts fewer than MAX_DAYS days (its medians' cost
+# grows with it, reports.md "Speed"). They also keep every date the reports derive (the day after the end, the
+# previous period) inside what Python's dates hold: 9999-12-31 or 0001-01-01 raised OverflowError, a 500.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAYS_AHEAD = 366
 MAX_DAYS = 731
 
 
@@ -52,7 +59,10 @@ class ReportQuery:
         return [self.first_day + timedelta(days=i) for i in range(count)]
 
     def previous(self) -> ReportQuery:
-        """The period of the same length just before this one, with the same filters."""
+        """The period of the same length just before this one, with the same filters.
+
+        A form's period starts on EARLIEST_DAY or later and lasts at most MAX_DAYS, so this one starts after 1997.
+        """
         length = self.end - self.start
         return replace(self, start=self.start - length, end=self.start, preset="custom")
 
@@ -111,15 +121,36 @@ class ReportForm(forms.Form):
         required=False,
     )
 
+    def _bounded(self, day: date | None) -> date | None:
+        if day is None:
+            return day
+        if day < EARLIEST_DAY:
+            raise forms.ValidationError(
+                _("Reports begin on %(day)s: choose that day or a later one.") % {"day": local_date(EARLIEST_DAY)}
+            )
+        latest = timezone.localdate() + timedelta(days=LATEST_DAYS_AHEAD)
+        if day > latest:
+            raise forms.ValidationError(
+                _("Choose a day at most a year from today (%(day)s at the latest).") % {"day": local_date(latest)}
+            )
+        return day
+
+    def clean_start(self) -> date | None:
+        return self._bounded(self.cleaned_data.get("start"))
+
+    def clean_end(self) -> date | None:
+        return self._bounded(self.cleaned_data.get("end"))
+
     def clean(self):
         data = super().clean()
         period = data.get("period") or DEFAULT_PRESET
         data["period"] = period
         if period == "custom":
             start, end = data.get("start"), data.get("end")
-            if start is None:
+            # A day already refused has its reason; "choose a day" beside it would say less.
+            if start is None and "start" not in self.errors:
                 self.add_error("start", _("Choose the first day of the range."))
-            if end is None:
+            if end is None and "end" not in self.errors:
                 self.add_error("end", _("Choose the last day of the range."))
             if start and end:
                 if end < start:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -28,6 +28,13 @@ TABLES = [
 ]
 # Columns of the breakdown tables: every card figure.
 TABLE_FIGURES = figures.FIGURES
+
+
+def refused(form: ReportForm) -> HttpResponse:
+    """400, one line per refused parameter with its reason: for the tables and exports, which links and scripts
+    read (the dashboard shows the reasons beside its fields instead)."""
+    lines = [f"{field}: {message}" for field, messages in form.errors.items() for message in messages]
+    return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")
 
 
 def read_query(request) -> tuple[ReportForm, ReportQuery]:
@@ -200,14 +207,18 @@ def dashboard(request, site):
 def table(request, site, by: str):
     if by not in dict(TABLES):
         raise Http404
-    _form, query = read_query(request)
+    form, query = read_query(request)
+    if form.errors:
+        return refused(form)
     with figures.report_session():
         context = table_context(query, by)
     return TemplateResponse(request, "admin/reports/table.html", context)
 
 
 def export(request, site, table: str):
-    _form, query = read_query(request)
+    form, query = read_query(request)
+    if form.errors:
+        return refused(form)
     if table == "conversations":
         return exports.conversations_csv(query)
     if table == "summary":

@@ -1,7 +1,10 @@
 """Embedded default (in-memory channel layer): a process that is not the server still reaches its sockets."""
 
 import asyncio
+import hashlib
+import hmac
 import json
+import secrets
 import time
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
@@ -63,17 +66,101 @@ def _post(url, body: bytes, signature: str):
         return exc.code
 
 
-def test_the_bridge_refuses_unsigned_forged_and_replayed_requests(asgi_server):
+def _signed_with_secret_key_only(body: bytes) -> str:
+    """What an attacker who read the source makes: SECRET_KEY is the public development key when it is unset."""
+    key = hashlib.sha256(b"supportdesk.realtime.bridge:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def _fresh_body(group: str, frame: dict, **extra) -> bytes:
+    return json.dumps(
+        {"group": group, "frame": frame, "ts": time.time(), "nonce": secrets.token_hex(16), **extra}
+    ).encode()
+
+
+def test_the_bridge_refuses_unsigned_forged_and_stale_requests(asgi_server):
     url = asgi_server.url + realtime.BRIDGE_PATH
-    body = json.dumps({"group": "operator.1", "frame": {"type": "x"}, "ts": time.time()}).encode()
+    body = _fresh_body("operator.1", {"type": "x"})
     assert _post(url, body, "") == 403
     assert _post(url, body, "0" * 64) == 403
-    old = json.dumps({"group": "operator.1", "frame": {"type": "x"}, "ts": time.time() - 3600}).encode()
+    assert _post(url, body, _signed_with_secret_key_only(body)) == 403
+    old = _fresh_body("operator.1", {"type": "x"}, ts=time.time() - 3600)
     assert _post(url, old, realtime.bridge_signature(old)) == 403
     assert _post(url, body, realtime.bridge_signature(body)) == 200
     with pytest.raises(HTTPError) as exc:
         urlopen(url, timeout=5)  # noqa: S310
     assert exc.value.code == 405
+
+
+def test_a_message_forged_with_the_source_code_key_never_reaches_the_visitor(as_worker_process):
+    server = as_worker_process
+    inbox = InboxFactory()
+    operator = OperatorFactory(inboxes=[inbox])
+    contact, token = visitor_session_start(inbox=inbox)
+    message, _ = visitor_message_send(contact=contact, client_id=None, body="hi")
+    group = realtime.conversation_visitor_group(message.conversation_id)
+    forged = {
+        "type": realtime.MESSAGE_NEW,
+        "message": {"id": 10**9, "conversation_id": message.conversation_id, "sender": "operator", "body": "Forged"},
+    }
+
+    async def scenario():
+        client = LiveClient(widget_url(server.ws_url, inbox.site_key), origin=ORIGIN)
+        await client.open()
+        await client.send({"type": "hello", "visitor_token": token})
+        await client.wait(lambda f: f["type"] == "welcome")
+        body = _fresh_body(group, forged)
+        status = await asyncio.to_thread(
+            _post, server.url + realtime.BRIDGE_PATH, body, _signed_with_secret_key_only(body)
+        )
+        # The worker's own post, sent after the forged one, reaches the visitor: the forged one would be before it.
+        await asyncio.to_thread(
+            operator_message_send,
+            profile=operator,
+            conversation_id=message.conversation_id,
+            client_id=None,
+            body="Written by a worker",
+        )
+        await client.wait(client.has_body("Written by a worker"), timeout=10)
+        await client.close()
+        return status, [m["body"] for m in client.messages.values()]
+
+    status, bodies = asyncio.run(scenario())
+    assert status == 403
+    assert "Forged" not in bodies and "Written by a worker" in bodies
+
+
+def test_a_replayed_bridge_post_is_refused(as_worker_process, monkeypatch):
+    sent = []
+    real_urlopen = realtime.urllib.request.urlopen
+
+    def recording_urlopen(request, **kwargs):
+        sent.append(request)
+        return real_urlopen(request, **kwargs)
+
+    monkeypatch.setattr(realtime.urllib.request, "urlopen", recording_urlopen)
+    realtime._bridge_post("operator.1", {"type": realtime.OPERATOR_UPDATED})
+    (request,) = sent
+    # Exactly what went over loopback, sent again within the freshness window.
+    again = Request(request.full_url, data=request.data, method="POST", headers=dict(request.header_items()))
+    try:
+        with urlopen(again, timeout=5) as response:  # noqa: S310 — loopback test server
+            status = response.status
+    except HTTPError as exc:
+        status = exc.code
+    assert status == 403
+
+
+def test_the_bridge_key_is_this_installations_own(tmp_path, settings):
+    settings.VAR_DIR = tmp_path / "one"
+    settings.VAR_DIR.mkdir()
+    signature = realtime.bridge_signature(b"{}")
+    assert (settings.VAR_DIR / realtime.BRIDGE_SECRET_FILE).stat().st_mode & 0o777 == 0o600
+    assert realtime.bridge_signature(b"{}") == signature
+    settings.VAR_DIR = tmp_path / "two"
+    settings.VAR_DIR.mkdir()
+    assert realtime.bridge_signature(b"{}") != signature
+    assert signature != _signed_with_secret_key_only(b"{}")
 
 
 def test_a_sweep_in_a_real_worker_process_reaches_the_visitors_socket(asgi_server, celery_worker_factory):
