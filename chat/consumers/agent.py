@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from urllib.parse import urlsplit
 
 from channels.auth import get_user
 from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
@@ -26,6 +29,38 @@ from chat.inbox_selectors import operator_for_user
 from chat.models import Conversation, OperatorProfile
 from chat.services import assignment, conversations, messages, presence
 from chat.services.errors import ChatError
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def desk_origin_allowed(scope) -> bool:
+    """The page that opens the socket is one of the desk's own: SITE_URL's origin, a CSRF trusted origin (Django's
+    `https://*.example.com` form included), or the host the socket was opened on, with its scheme.
+
+    The session cookie is sent by every page of the same site (another port, a sibling subdomain), so without this
+    such a page would act as the logged-in operator. Browsers always send Origin on a websocket handshake: a socket
+    without one is refused too.
+    """
+    headers = dict(scope.get("headers") or [])
+    origin = headers.get(b"origin", b"").decode("latin-1").strip()
+    if not origin or origin == "null":
+        return False
+    scheme, netloc = _origin(origin)
+    if (scheme, netloc) == _origin(settings.SITE_URL):
+        return True
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        trusted_scheme, trusted_netloc = _origin(trusted)
+        if scheme == trusted_scheme and (
+            netloc == trusted_netloc or (trusted_netloc.startswith("*") and is_same_domain(netloc, trusted_netloc[1:]))
+        ):
+            return True
+    host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+    own_scheme = "https" if scope.get("scheme") == "wss" else "http"
+    domain, _port = split_domain_port(host)
+    return bool(domain) and netloc == host and scheme == own_scheme and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
 class AgentConsumer(ProtocolConsumer):
@@ -48,7 +83,11 @@ class AgentConsumer(ProtocolConsumer):
         self.heartbeat: asyncio.Task | None = None
         self.beating: asyncio.Future | None = None
         self.typing_sent: dict[int, tuple[bool, float]] = {}
+        # Accept first, so that a refusal reaches the client as a close code and not a bare HTTP 403.
         await self.accept()
+        if not desk_origin_allowed(self.scope):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         user = await get_user(self.scope)
         if not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
