@@ -132,9 +132,10 @@ async def realtime_bridge(request):
     try:
         data = json.loads(request.body)
         group, frame, sent_at = str(data["group"]), dict(data["frame"]), float(data["ts"])
+        inbox_id = int(data["inbox_id"]) if data.get("inbox_id") is not None else None
     except (ValueError, KeyError, TypeError):
         return HttpResponse(status=400)
     if abs(time.time() - sent_at) > realtime.BRIDGE_MAX_AGE_SECONDS:
         return HttpResponse(status=403)
-    await realtime.group_send_async(group, frame)
+    await realtime.group_send_async(group, frame, inbox_id=inbox_id)
     return JsonResponse({"sent": True})

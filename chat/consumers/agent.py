@@ -80,6 +80,7 @@ class AgentConsumer(ProtocolConsumer):
     async def connect(self):
         self.profile: OperatorProfile | None = None
         self.joined: set[str] = set()
+        self.inbox_ids: set[int] = set()
         self.heartbeat: asyncio.Task | None = None
         self.beating: asyncio.Future | None = None
         self.typing_sent: dict[int, tuple[bool, float]] = {}
@@ -99,13 +100,31 @@ class AgentConsumer(ProtocolConsumer):
             return
         self.profile = await db(presence.operator_connected)(profile=profile)
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
-        for group in [
-            realtime.operator_group(profile.user_id),
-            *(realtime.inbox_operators_group(i) for i in await db(selectors.operator_inbox_ids)(profile)),
-        ]:
+        await self._follow_inboxes()
+        await self.send_frame(await db(selectors.operator_welcome)(self.profile))
+
+    async def _follow_inboxes(self) -> None:
+        """Joins the groups of her inboxes as they are now, and leaves those of inboxes she no longer belongs to."""
+        self.inbox_ids = set(await db(selectors.operator_inbox_ids)(self.profile))
+        wanted = {realtime.operator_group(self.profile.user_id)} | {
+            realtime.inbox_operators_group(i) for i in self.inbox_ids
+        }
+        for group in wanted - self.joined:
             self.joined.add(group)
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.send_frame(await db(selectors.operator_welcome)(self.profile))
+        for group in self.joined - wanted:
+            self.joined.discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def realtime_frame(self, event):
+        frame = event["frame"]
+        if frame.get("type") == realtime.OPERATOR_INBOXES_CHANGED:
+            await self._follow_inboxes()
+            return
+        # A frame of an inbox she has just left may already be queued for this socket: never forwarded.
+        if event.get("inbox_id") is not None and event["inbox_id"] not in self.inbox_ids:
+            return
+        await self.send_frame(frame)
 
     async def _heartbeat(self):
         # Spread over the period, as the visitors' are; the count itself is kept by connect and disconnect.
@@ -115,6 +134,8 @@ class AgentConsumer(ProtocolConsumer):
             # must not land after the disconnect and count a closed socket again.
             self.beating = asyncio.ensure_future(db(presence.operator_heartbeat)(profile=self.profile))
             await asyncio.shield(self.beating)
+            # Also catches a membership change that sent no signal (a bulk update).
+            await self._follow_inboxes()
             await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
 
     async def disconnect(self, code):

@@ -1,10 +1,13 @@
 """What a logged-in operator's inbox socket lets others do: pages of other origins, removed members, ended sessions."""
 
+import json
+
 import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import OperatorProfile
-from tests.chat.conftest import agent_socket, operator_socket
+from tests.chat.conftest import agent_socket, operator_socket, say, visitor
+from tests.factories import InboxFactory
 
 db = database_sync_to_async
 
@@ -48,3 +51,47 @@ async def test_the_desks_own_pages_open_the_inbox(inbox, operator, settings, ori
     agent, welcome = await operator_socket(operator, origin=origin, host=host)
     assert welcome["operator"]["id"] == operator.user_id
     await agent.close()
+
+
+async def test_an_operator_removed_from_an_inbox_stops_hearing_it_and_hears_the_one_she_joins(inbox, operator):
+    other = await db(InboxFactory)()
+    agent, _ = await operator_socket(operator)
+
+    await db(operator.inboxes.remove)(inbox)  # as the admin's form does
+    await agent.drain(0.3)
+    widget, _ = await visitor(inbox)
+    await say(widget, "My card number is 4111")
+    heard = await agent.drain(0.5)
+    assert "4111" not in json.dumps(heard)
+    assert [f for f in heard if f["type"] in ("conversation.queued", "message.new")] == []
+
+    await db(operator.inboxes.add)(other)
+    other_widget, _ = await visitor(other)
+    conversation_id = (await say(other_widget, "Hello B"))["message"]["conversation_id"]
+    queued = await agent.expect("conversation.queued")
+    assert queued["conversation"]["id"] == conversation_id
+    for socket in (widget, other_widget, agent):
+        await socket.close()
+
+
+async def test_an_inbox_that_loses_her_or_is_deactivated_is_no_longer_heard(inbox, operator):
+    second = await db(InboxFactory)()
+    await db(operator.inboxes.add)(second)
+    agent, _ = await operator_socket(operator)
+    await agent.send({"type": "presence.set", "status": "away"})  # chats wait for her in the queue
+    waiting, _ = await visitor(second)
+    await say(waiting, "Before")
+    await agent.expect("conversation.queued")
+
+    await db(inbox.operators.clear)()  # from the inbox's side
+    second.is_active = False
+    await db(second.save)()
+    await agent.drain(0.3)
+    await say(waiting, "secret on the deactivated inbox")
+    widget, _ = await visitor(inbox)
+    await say(widget, "secret on the inbox she left")
+
+    heard = await agent.drain(0.5)
+    assert "secret" not in json.dumps(heard)
+    for socket in (waiting, widget, agent):
+        await socket.close()

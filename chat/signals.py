@@ -1,0 +1,33 @@
+"""Model and auth signals the chat reacts to: each only tells a service what changed (chat.services.access)."""
+
+from __future__ import annotations
+
+from django.db.models.signals import m2m_changed, post_save
+from django.dispatch import receiver
+
+from chat.models import Inbox, OperatorProfile
+from chat.services.access import operator_inboxes_changed
+
+
+@receiver(m2m_changed, sender=OperatorProfile.inboxes.through, dispatch_uid="chat.operator_inboxes_changed")
+def _operator_inboxes_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    # The admin's forms and code change memberships from either side: profile.inboxes or inbox.operators.
+    if action == "pre_clear" and reverse:
+        instance._operators_before_clear = list(instance.operators.values_list("user_id", flat=True))
+        return
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        user_ids = [instance.user_id]
+    elif action == "post_clear":
+        user_ids = getattr(instance, "_operators_before_clear", [])
+    else:
+        user_ids = OperatorProfile.objects.filter(pk__in=pk_set).values_list("user_id", flat=True)
+    operator_inboxes_changed(user_ids=list(user_ids))
+
+
+@receiver(post_save, sender=Inbox, dispatch_uid="chat.inbox_saved")
+def _inbox_saved(sender, instance, created, update_fields, **kwargs):
+    # Deactivating (or activating again) an inbox changes what its operators' sockets hear.
+    if not created and (update_fields is None or "is_active" in update_fields):
+        operator_inboxes_changed(user_ids=list(instance.operators.values_list("user_id", flat=True)))
