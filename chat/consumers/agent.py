@@ -20,14 +20,16 @@ from chat.consumers.protocol import (
     NOTE_MAX_CHARS,
     SYNC_MAX_EVENTS,
     ProtocolConsumer,
+    SocketClosed,
     body_field,
     client_id_field,
     db,
     field,
 )
-from chat.inbox_selectors import operator_for_user
+from chat.inbox_selectors import operator_for_user, operator_session_valid
 from chat.models import Conversation, OperatorProfile
 from chat.services import assignment, conversations, messages, presence
+from chat.services.access import session_digest
 from chat.services.errors import ChatError
 
 
@@ -81,6 +83,8 @@ class AgentConsumer(ProtocolConsumer):
         self.profile: OperatorProfile | None = None
         self.joined: set[str] = set()
         self.inbox_ids: set[int] = set()
+        self.session_key: str | None = None
+        self.ended = False
         self.heartbeat: asyncio.Task | None = None
         self.beating: asyncio.Future | None = None
         self.typing_sent: dict[int, tuple[bool, float]] = {}
@@ -98,6 +102,7 @@ class AgentConsumer(ProtocolConsumer):
         if profile is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.session_key = self.scope["session"].session_key
         self.profile = await db(presence.operator_connected)(profile=profile)
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
         await self._follow_inboxes()
@@ -118,8 +123,17 @@ class AgentConsumer(ProtocolConsumer):
 
     async def realtime_frame(self, event):
         frame = event["frame"]
+        if self.ended:
+            return
         if frame.get("type") == realtime.OPERATOR_INBOXES_CHANGED:
             await self._follow_inboxes()
+            return
+        if frame.get("type") == realtime.OPERATOR_SESSION_CHANGED:
+            ended = frame.get("ended_session")
+            if ended is None:
+                await self._check_session()
+            elif ended == session_digest(self.session_key or ""):
+                await self._end_session()
             return
         # A frame of an inbox she has just left may already be queued for this socket: never forwarded.
         if event.get("inbox_id") is not None and event["inbox_id"] not in self.inbox_ids:
@@ -134,7 +148,9 @@ class AgentConsumer(ProtocolConsumer):
             # must not land after the disconnect and count a closed socket again.
             self.beating = asyncio.ensure_future(db(presence.operator_heartbeat)(profile=self.profile))
             await asyncio.shield(self.beating)
-            # Also catches a membership change that sent no signal (a bulk update).
+            # Also catches a session or membership change that sent no signal (a bulk update, an expiry).
+            if not await self._check_session():
+                return
             await self._follow_inboxes()
             await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
 
@@ -148,9 +164,29 @@ class AgentConsumer(ProtocolConsumer):
         for group in self.joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def _end_session(self) -> None:
+        """Her session ended (logout, deactivation, new password): the socket closes and refuses what follows."""
+        if not self.ended:
+            self.ended = True
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def _check_session(self) -> bool:
+        if not self.ended and await db(operator_session_valid)(
+            user_id=self.profile.user_id, session_key=self.session_key
+        ):
+            return True
+        await self._end_session()
+        return False
+
     async def before_frame(self, frame: dict) -> None:
         if self.profile is None:
             await self.close_with(CLOSE_UNAUTHENTICATED)
+        if self.ended:
+            raise SocketClosed
+        # Every frame but typing (ephemeral, and many) is checked against the session as it is now: a change
+        # whose control frame is still on its way, or that sent none, must not let a reply through.
+        if frame["type"] != "typing" and not await self._check_session():
+            raise SocketClosed
 
     async def on_presence_set(self, frame):
         status = field(frame, "status", str)

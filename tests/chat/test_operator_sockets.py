@@ -4,9 +4,12 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
 
-from chat.models import OperatorProfile
-from tests.chat.conftest import agent_socket, operator_socket, say, visitor
+from chat.models import Message, OperatorProfile
+from tests.chat.conftest import agent_socket, client_id, operator_socket, say, visitor
 from tests.factories import InboxFactory
 
 db = database_sync_to_async
@@ -95,3 +98,78 @@ async def test_an_inbox_that_loses_her_or_is_deactivated_is_no_longer_heard(inbo
     assert "secret" not in json.dumps(heard)
     for socket in (waiting, widget, agent):
         await socket.close()
+
+
+async def _stored(body: str) -> int:
+    return await db(Message.objects.filter(body=body).count)()
+
+
+async def _reply_refused(agent, conversation_id: int, body: str) -> None:
+    """A reply sent on a closed session: no acknowledgement, nothing stored."""
+    await agent.send(
+        {"type": "message.send", "conversation_id": conversation_id, "client_id": client_id(), "body": body}
+    )
+    frames = await agent.drain(0.3)
+    assert [f for f in frames if f["type"] == "message.ack"] == []
+    assert await _stored(body) == 0
+
+
+async def _operator_in_a_chat(inbox, operator):
+    agent, _ = await operator_socket(operator)
+    widget, _ = await visitor(inbox)
+    conversation_id = (await say(widget, "Hi"))["message"]["conversation_id"]
+    await agent.drain(0.3)
+    return agent, widget, conversation_id
+
+
+async def test_deactivating_the_user_closes_her_sockets_with_4401(inbox, operator):
+    agent, widget, conversation_id = await _operator_in_a_chat(inbox, operator)
+    user = operator.user
+    user.is_active = False
+    await db(user.save)()
+    assert await agent.closed() == 4401
+    await _reply_refused(agent, conversation_id, "after deactivation")
+    await widget.close()
+
+
+async def test_changing_the_password_closes_her_sockets_with_4401(inbox, operator):
+    agent, widget, conversation_id = await _operator_in_a_chat(inbox, operator)
+    user = operator.user
+    user.set_password("another-pass-2")
+    await db(user.save)()
+    assert await agent.closed() == 4401
+    await _reply_refused(agent, conversation_id, "after the password change")
+    await widget.close()
+
+
+def _logged_in_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+async def test_logging_out_closes_that_sessions_sockets_with_4401_and_no_other(inbox, operator):
+    browser = await db(_logged_in_client)(operator.user)
+    agent = await agent_socket(cookie=browser.cookies[settings.SESSION_COOKIE_NAME].value)
+    await agent.expect("welcome")
+    other_browser, _ = await operator_socket(operator)
+    widget, _ = await visitor(inbox)
+    conversation_id = (await say(widget, "Hi"))["message"]["conversation_id"]
+
+    await db(browser.post)("/accounts/logout/")
+
+    assert await agent.closed() == 4401
+    await _reply_refused(agent, conversation_id, "after logging out")
+    assert (await say(other_browser, "Still here", conversation_id=conversation_id))["message"]["body"] == "Still here"
+    for socket in (other_browser, widget):
+        await socket.close()
+
+
+async def test_a_frame_after_a_change_nobody_announced_is_refused_with_4401(inbox, operator):
+    agent, widget, conversation_id = await _operator_in_a_chat(inbox, operator)
+    # A bulk update sends no signal: the socket finds out when the next frame comes.
+    await db(get_user_model().objects.filter(pk=operator.user_id).update)(is_active=False)
+    await agent.send({"type": "conversation.history", "conversation_id": conversation_id})
+    assert await agent.closed() == 4401
+    await _reply_refused(agent, conversation_id, "after a bulk deactivation")
+    await widget.close()
