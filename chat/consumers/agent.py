@@ -105,6 +105,9 @@ class AgentConsumer(ProtocolConsumer):
         self.session_key = self.scope["session"].session_key
         self.profile = await db(presence.operator_connected)(profile=profile)
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
+        # Her own group first: a membership change committed while her inboxes are read is still heard.
+        self.joined.add(realtime.operator_group(profile.user_id))
+        await self.channel_layer.group_add(realtime.operator_group(profile.user_id), self.channel_name)
         await self._follow_inboxes()
         await self.send_frame(await db(selectors.operator_welcome)(self.profile))
 

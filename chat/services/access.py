@@ -11,11 +11,22 @@ import hashlib
 from collections.abc import Iterable
 
 from chat import realtime
+from chat.models import OperatorProfile
+
+
+def _with_open_sockets(user_ids: Iterable[int]) -> list[int]:
+    """Only operators with an inbox socket open somewhere have anything to hear (a socket counts itself before it
+    reads its inboxes and session, so a change committed after that read finds it here)."""
+    return list(
+        OperatorProfile.objects.filter(user_id__in=set(user_ids), connection_count__gt=0).values_list(
+            "user_id", flat=True
+        )
+    )
 
 
 def operator_inboxes_changed(*, user_ids: Iterable[int]) -> None:
     """Her inboxes changed (membership, or an inbox deactivated): her sockets join and leave groups to match."""
-    for user_id in set(user_ids):
+    for user_id in _with_open_sockets(user_ids):
         realtime.send_to_operator(user_id, {"type": realtime.OPERATOR_INBOXES_CHANGED})
 
 
@@ -31,4 +42,5 @@ def operator_session_changed(*, user_id: int, ended_session_key: str | None = No
     frame = {"type": realtime.OPERATOR_SESSION_CHANGED, "ended_session": None}
     if ended_session_key:
         frame["ended_session"] = session_digest(ended_session_key)
-    realtime.send_to_operator(user_id, frame)
+    if _with_open_sockets([user_id]):
+        realtime.send_to_operator(user_id, frame)
