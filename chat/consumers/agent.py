@@ -83,6 +83,9 @@ class AgentConsumer(ProtocolConsumer):
         self.profile: OperatorProfile | None = None
         self.joined: set[str] = set()
         self.inbox_ids: set[int] = set()
+        # The heartbeat and a membership notice may both recompute the groups: one at a time, or the one that read
+        # the older membership could apply it last.
+        self.following = asyncio.Lock()
         self.session_key: str | None = None
         self.ended = False
         self.heartbeat: asyncio.Task | None = None
@@ -113,16 +116,17 @@ class AgentConsumer(ProtocolConsumer):
 
     async def _follow_inboxes(self) -> None:
         """Joins the groups of her inboxes as they are now, and leaves those of inboxes she no longer belongs to."""
-        self.inbox_ids = set(await db(selectors.operator_inbox_ids)(self.profile))
-        wanted = {realtime.operator_group(self.profile.user_id)} | {
-            realtime.inbox_operators_group(i) for i in self.inbox_ids
-        }
-        for group in wanted - self.joined:
-            self.joined.add(group)
-            await self.channel_layer.group_add(group, self.channel_name)
-        for group in self.joined - wanted:
-            self.joined.discard(group)
-            await self.channel_layer.group_discard(group, self.channel_name)
+        async with self.following:
+            self.inbox_ids = set(await db(selectors.operator_inbox_ids)(self.profile))
+            wanted = {realtime.operator_group(self.profile.user_id)} | {
+                realtime.inbox_operators_group(i) for i in self.inbox_ids
+            }
+            for group in wanted - self.joined:
+                self.joined.add(group)
+                await self.channel_layer.group_add(group, self.channel_name)
+            for group in self.joined - wanted:
+                self.joined.discard(group)
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     async def realtime_frame(self, event):
         frame = event["frame"]
