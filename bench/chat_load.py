@@ -114,7 +114,9 @@ async def operator_client(url: str, cookie: str | None, stats: Stats, index: int
     headers = {"Cookie": cookie} if cookie else None
     seen: dict[int, float] = {}
     stats.received.append(seen)
-    async with connect(url, additional_headers=headers, max_size=2**22, ping_interval=None) as ws:
+    # The inbox's page is the desk's own: the agent socket refuses any other origin, and a missing one.
+    desk_origin = url.replace("ws://", "http://", 1).split("/ws/", 1)[0]
+    async with connect(url, origin=desk_origin, additional_headers=headers, max_size=2**22, ping_interval=None) as ws:
         welcome = json.loads(await ws.recv())
         assert welcome["type"] == "welcome", welcome
         count.append(1)

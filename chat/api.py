@@ -133,6 +133,7 @@ async def realtime_bridge(request):
     try:
         data = json.loads(request.body)
         group, frame, sent_at, nonce = str(data["group"]), dict(data["frame"]), float(data["ts"]), str(data["nonce"])
+        inbox_id = int(data["inbox_id"]) if data.get("inbox_id") is not None else None
     except (ValueError, KeyError, TypeError):
         return HttpResponse(status=400)
     now = time.time()
@@ -140,5 +141,5 @@ async def realtime_bridge(request):
         return HttpResponse(status=403)
     if not realtime.bridge_nonce_unused(nonce, sent_at, now):
         return HttpResponse(status=403)
-    await realtime.group_send_async(group, frame)
+    await realtime.group_send_async(group, frame, inbox_id=inbox_id)
     return JsonResponse({"sent": True})

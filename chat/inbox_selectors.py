@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils.crypto import constant_time_compare
 
 from chat.models import CannedReply, Conversation, Message, OperatorProfile, Team
 from tickets.models import Ticket
@@ -17,6 +22,27 @@ def operator_for_user(*, user) -> OperatorProfile | None:
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return None
     return OperatorProfile.objects.filter(user=user).first()
+
+
+def operator_session_valid(*, user_id: int, session_key: str | None) -> bool:
+    """The session still logs this user in, as Django's `get_user` decides (it exists, names her, and holds her
+    current session auth hash, which a new password changes), and she may still use the inbox."""
+    if not session_key:
+        return False
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if (
+        str(data.get(SESSION_KEY)) != str(user_id)
+        or data.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS
+    ):
+        return False
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    if user is None or operator_for_user(user=user) is None:
+        return False
+    session_hash = data.get(HASH_SESSION_KEY) or ""
+    return any(
+        constant_time_compare(session_hash, known)
+        for known in (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash())
+    )
 
 
 def operator_inbox_ids(*, operator: OperatorProfile) -> list[int]:

@@ -8,7 +8,10 @@ Audiences (channel-layer groups):
 - `inbox_operators(inbox_id)`: every operator socket of an inbox (queue, assignment, status changes, and the
   messages of a conversation nobody holds yet).
 - `operator(user_id)`: every socket of one operator (the messages of the conversations they hold).
-A consumer in a group receives {"type": "realtime.frame", "frame": {...}} and forwards the frame as it is.
+A consumer in a group receives {"type": "realtime.frame", "frame": {...}} and forwards the frame as it is. A frame
+about one inbox also carries `"inbox_id"` beside it: an operator socket forwards it only while that inbox is still one
+of hers (a membership change may not have reached the socket yet). The control frames (OPERATOR_CONTROL_FRAMES)
+go to `operator(user_id)` and are handled by her sockets, never forwarded: her inboxes changed, her session ended.
 
 Frames for operators of an inbox are also appended to `InboxEvent`, in the same transaction as the change,
 and carry its id as `event_id`: a reconnecting inbox asks for everything after the last id it saw (`sync`).
@@ -56,6 +59,10 @@ TICKET_UPDATED = "ticket.updated"
 SLA_ALERT = "sla.alert"
 AVAILABILITY = "availability"
 ERROR = "error"
+# Control frames for an operator's own sockets (never sent to a client).
+OPERATOR_INBOXES_CHANGED = "operator.inboxes_changed"
+OPERATOR_SESSION_CHANGED = "operator.session_changed"
+OPERATOR_CONTROL_FRAMES = frozenset({OPERATOR_INBOXES_CHANGED, OPERATOR_SESSION_CHANGED})
 
 BRIDGE_PATH = "/internal/realtime/"
 BRIDGE_SIGNATURE_HEADER = "X-Supportdesk-Signature"
@@ -141,8 +148,17 @@ def _needs_bridge(layer) -> bool:
     return isinstance(layer, InMemoryChannelLayer) and not _server_process
 
 
-def _bridge_post(group: str, frame: dict) -> None:
-    body = json.dumps({"group": group, "frame": frame, "ts": time.time(), "nonce": secrets.token_hex(16)}).encode()
+def _envelope(frame: dict, inbox_id: int | None) -> dict:
+    event = {"type": "realtime.frame", "frame": frame}
+    if inbox_id is not None:
+        event["inbox_id"] = inbox_id
+    return event
+
+
+def _bridge_post(group: str, frame: dict, inbox_id: int | None = None) -> None:
+    body = json.dumps(
+        {"group": group, "frame": frame, "inbox_id": inbox_id, "ts": time.time(), "nonce": secrets.token_hex(16)}
+    ).encode()
     request = urllib.request.Request(  # noqa: S310 — SITE_URL is the desk itself
         settings.SITE_URL.rstrip("/") + BRIDGE_PATH,
         data=body,
@@ -157,21 +173,21 @@ def _bridge_post(group: str, frame: dict) -> None:
         logger.warning("realtime bridge: %s unreachable, frame for %s not pushed", settings.SITE_URL, group)
 
 
-def group_send_now(group: str, frame: dict) -> None:
+def group_send_now(group: str, frame: dict, *, inbox_id: int | None = None) -> None:
     layer = get_channel_layer()
     if _needs_bridge(layer):
-        _bridge_post(group, frame)
+        _bridge_post(group, frame, inbox_id)
         return
-    async_to_sync(layer.group_send)(group, {"type": "realtime.frame", "frame": frame})
+    async_to_sync(layer.group_send)(group, _envelope(frame, inbox_id))
 
 
-async def group_send_async(group: str, frame: dict) -> None:
-    """For consumers: ephemeral frames (typing) that change nothing in the database."""
-    await get_channel_layer().group_send(group, {"type": "realtime.frame", "frame": frame})
+async def group_send_async(group: str, frame: dict, *, inbox_id: int | None = None) -> None:
+    """For consumers (ephemeral frames such as typing, that change nothing in the database) and the bridge."""
+    await get_channel_layer().group_send(group, _envelope(frame, inbox_id))
 
 
-def _on_commit(group: str, frame: dict) -> None:
-    transaction.on_commit(lambda: group_send_now(group, frame))
+def _on_commit(group: str, frame: dict, *, inbox_id: int | None = None) -> None:
+    transaction.on_commit(lambda: group_send_now(group, frame, inbox_id=inbox_id))
 
 
 def send_to_conversation_visitor(conversation_id: int, frame: dict) -> None:
@@ -208,7 +224,7 @@ def _logged(inbox_id: int, frame: dict) -> dict:
 
 def send_to_inbox_operators(inbox_id: int, frame: dict) -> None:
     """Logged as an InboxEvent (for `sync`) in the caller's transaction, pushed on commit."""
-    _on_commit(inbox_operators_group(inbox_id), _logged(inbox_id, frame))
+    _on_commit(inbox_operators_group(inbox_id), _logged(inbox_id, frame), inbox_id=inbox_id)
 
 
 def send_to_conversation_operators(*, inbox_id: int, assignee_id: int | None, frame: dict) -> None:
@@ -219,7 +235,7 @@ def send_to_conversation_operators(*, inbox_id: int, assignee_id: int | None, fr
     of operators for frames that only the assignee shows.
     """
     group = inbox_operators_group(inbox_id) if assignee_id is None else operator_group(assignee_id)
-    _on_commit(group, _logged(inbox_id, frame))
+    _on_commit(group, _logged(inbox_id, frame), inbox_id=inbox_id)
 
 
 def send_to_operator(user_id: int, frame: dict) -> None:

@@ -234,7 +234,8 @@ def operator_payload(profile: OperatorProfile) -> dict:
 
 
 def operator_inbox_ids(profile: OperatorProfile) -> list[int]:
-    return list(profile.inboxes.values_list("pk", flat=True))
+    """The active inboxes she belongs to: what her socket hears, shows and replays (as the inbox page shows)."""
+    return list(profile.inboxes.filter(is_active=True).values_list("pk", flat=True))
 
 
 def _conversations(qs) -> list[dict]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from urllib.parse import urlsplit
 
 from channels.auth import get_user
 from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
@@ -17,15 +20,49 @@ from chat.consumers.protocol import (
     NOTE_MAX_CHARS,
     SYNC_MAX_EVENTS,
     ProtocolConsumer,
+    SocketClosed,
     body_field,
     client_id_field,
     db,
     field,
 )
-from chat.inbox_selectors import operator_for_user
+from chat.inbox_selectors import operator_for_user, operator_session_valid
 from chat.models import Conversation, OperatorProfile
 from chat.services import assignment, conversations, messages, presence
+from chat.services.access import session_digest
 from chat.services.errors import ChatError
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def desk_origin_allowed(scope) -> bool:
+    """The page that opens the socket is one of the desk's own: SITE_URL's origin, a CSRF trusted origin (Django's
+    `https://*.example.com` form included), or the host the socket was opened on, with its scheme.
+
+    The session cookie is sent by every page of the same site (another port, a sibling subdomain), so without this
+    such a page would act as the logged-in operator. Browsers always send Origin on a websocket handshake: a socket
+    without one is refused too.
+    """
+    headers = dict(scope.get("headers") or [])
+    origin = headers.get(b"origin", b"").decode("latin-1").strip()
+    if not origin or origin == "null":
+        return False
+    scheme, netloc = _origin(origin)
+    if (scheme, netloc) == _origin(settings.SITE_URL):
+        return True
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        trusted_scheme, trusted_netloc = _origin(trusted)
+        if scheme == trusted_scheme and (
+            netloc == trusted_netloc or (trusted_netloc.startswith("*") and is_same_domain(netloc, trusted_netloc[1:]))
+        ):
+            return True
+    host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+    own_scheme = "https" if scope.get("scheme") == "wss" else "http"
+    domain, _port = split_domain_port(host)
+    return bool(domain) and netloc == host and scheme == own_scheme and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
 class AgentConsumer(ProtocolConsumer):
@@ -45,10 +82,20 @@ class AgentConsumer(ProtocolConsumer):
     async def connect(self):
         self.profile: OperatorProfile | None = None
         self.joined: set[str] = set()
+        self.inbox_ids: set[int] = set()
+        # The heartbeat and a membership notice may both recompute the groups: one at a time, or the one that read
+        # the older membership could apply it last.
+        self.following = asyncio.Lock()
+        self.session_key: str | None = None
+        self.ended = False
         self.heartbeat: asyncio.Task | None = None
         self.beating: asyncio.Future | None = None
         self.typing_sent: dict[int, tuple[bool, float]] = {}
+        # Accept first, so that a refusal reaches the client as a close code and not a bare HTTP 403.
         await self.accept()
+        if not desk_origin_allowed(self.scope):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         user = await get_user(self.scope)
         if not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -58,15 +105,47 @@ class AgentConsumer(ProtocolConsumer):
         if profile is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.session_key = self.scope["session"].session_key
         self.profile = await db(presence.operator_connected)(profile=profile)
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
-        for group in [
-            realtime.operator_group(profile.user_id),
-            *(realtime.inbox_operators_group(i) for i in await db(selectors.operator_inbox_ids)(profile)),
-        ]:
-            self.joined.add(group)
-            await self.channel_layer.group_add(group, self.channel_name)
+        # Her own group first: a membership change committed while her inboxes are read is still heard.
+        self.joined.add(realtime.operator_group(profile.user_id))
+        await self.channel_layer.group_add(realtime.operator_group(profile.user_id), self.channel_name)
+        await self._follow_inboxes()
         await self.send_frame(await db(selectors.operator_welcome)(self.profile))
+
+    async def _follow_inboxes(self) -> None:
+        """Joins the groups of her inboxes as they are now, and leaves those of inboxes she no longer belongs to."""
+        async with self.following:
+            self.inbox_ids = set(await db(selectors.operator_inbox_ids)(self.profile))
+            wanted = {realtime.operator_group(self.profile.user_id)} | {
+                realtime.inbox_operators_group(i) for i in self.inbox_ids
+            }
+            for group in wanted - self.joined:
+                self.joined.add(group)
+                await self.channel_layer.group_add(group, self.channel_name)
+            for group in self.joined - wanted:
+                self.joined.discard(group)
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def realtime_frame(self, event):
+        frame = event["frame"]
+        if self.ended:
+            return
+        if frame.get("type") == realtime.OPERATOR_INBOXES_CHANGED:
+            await self._follow_inboxes()
+            return
+        if frame.get("type") == realtime.OPERATOR_SESSION_CHANGED:
+            ended = frame.get("ended_session")
+            if ended is None:
+                await self._check_session()
+            elif ended == session_digest(self.session_key or ""):
+                await self._end_session()
+            return
+        # A frame of an inbox she has just left may already be queued for this socket: never forwarded.
+        if event.get("inbox_id") is not None and event["inbox_id"] not in self.inbox_ids:
+            return
+        await self.send_frame(frame)
 
     async def _heartbeat(self):
         # Spread over the period, as the visitors' are; the count itself is kept by connect and disconnect.
@@ -76,6 +155,10 @@ class AgentConsumer(ProtocolConsumer):
             # must not land after the disconnect and count a closed socket again.
             self.beating = asyncio.ensure_future(db(presence.operator_heartbeat)(profile=self.profile))
             await asyncio.shield(self.beating)
+            # Also catches a session or membership change that sent no signal (a bulk update, an expiry).
+            if not await self._check_session():
+                return
+            await self._follow_inboxes()
             await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
 
     async def disconnect(self, code):
@@ -88,9 +171,29 @@ class AgentConsumer(ProtocolConsumer):
         for group in self.joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def _end_session(self) -> None:
+        """Her session ended (logout, deactivation, new password): the socket closes and refuses what follows."""
+        if not self.ended:
+            self.ended = True
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def _check_session(self) -> bool:
+        if not self.ended and await db(operator_session_valid)(
+            user_id=self.profile.user_id, session_key=self.session_key
+        ):
+            return True
+        await self._end_session()
+        return False
+
     async def before_frame(self, frame: dict) -> None:
         if self.profile is None:
             await self.close_with(CLOSE_UNAUTHENTICATED)
+        if self.ended:
+            raise SocketClosed
+        # Every frame but typing (ephemeral, and many) is checked against the session as it is now: a change
+        # whose control frame is still on its way, or that sent none, must not let a reply through.
+        if frame["type"] != "typing" and not await self._check_session():
+            raise SocketClosed
 
     async def on_presence_set(self, frame):
         status = field(frame, "status", str)

@@ -41,7 +41,7 @@ NOTE_MAX_CHARS = 4000
 SYNC_MAX_EVENTS = 500
 
 
-class _Closed(Exception):
+class SocketClosed(Exception):
     """The consumer closed the socket while handling a frame: nothing more to send."""
 
 
@@ -104,7 +104,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def close_with(self, code: int) -> None:
         await self.close(code=code)
-        raise _Closed
+        raise SocketClosed
 
     async def receive(self, text_data=None, bytes_data=None):
         raw = text_data if text_data is not None else bytes_data
@@ -129,7 +129,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         try:
             await self.before_frame(frame)
             await getattr(self, handler)(frame)
-        except _Closed:
+        except SocketClosed:
             return
         except ChatError as exc:
             await self.send_error(exc.code, exc.detail, frame)

@@ -224,6 +224,7 @@ class WidgetConsumer(ProtocolConsumer):
         await realtime.group_send_async(
             realtime.inbox_operators_group(self.inbox.pk),
             {"type": realtime.TYPING, "conversation_id": self.conversation_id, "is_typing": is_typing},
+            inbox_id=self.inbox.pk,
         )
 
     async def on_close(self, frame):

@@ -120,6 +120,13 @@ def assign_waiting_to_freed(*, user_id: int) -> None:
         transaction.on_commit(lambda: conversation_assign_waiting(profile_id=profile_id))
 
 
+def team_serves_inbox(*, team_id: int, inbox) -> bool:
+    """Routing's rule for a team's queue (conversation_assign_auto): any operator of the inbox takes a conversation
+    of the inbox's own team, only the inbox's operators in the team take another team's. A team with no operator
+    in the inbox would leave the conversation where nobody gets it."""
+    return team_id == inbox.team_id or OperatorProfile.objects.filter(inboxes=inbox.pk, teams=team_id).exists()
+
+
 @transaction.atomic
 def conversation_transfer(
     *,
@@ -154,6 +161,8 @@ def conversation_transfer(
         team = Team.objects.filter(pk=to_team_id).first()
         if team is None:
             raise ChatError("not_found", _("There is no such team."))
+        if not team_serves_inbox(team_id=team.pk, inbox=conversation.inbox):
+            raise ChatError("forbidden", _("That team does not work in this conversation's inbox."))
         conversation.team = team
         conversation.assignee = None
         conversation.status = Conversation.Status.QUEUED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from channels.db import database_sync_to_async
@@ -116,19 +117,29 @@ def _session_cookie(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-async def agent_socket(user=None) -> Socket:
-    headers = []
-    if user is not None:
+def desk_origin() -> str:
+    """The origin of SITE_URL: the desk's own pages, where the inbox is opened."""
+    site = urlsplit(settings.SITE_URL)
+    return f"{site.scheme}://{site.netloc}"
+
+
+async def agent_socket(user=None, *, cookie: str | None = None, origin: str | None = "", host: str | None = None):
+    """The inbox's socket, opened from the desk's own page unless `origin` names another (None: no Origin)."""
+    if user is not None and cookie is None:
         cookie = await database_sync_to_async(_session_cookie)(user)
-        headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())]
+    headers = [(b"origin", (desk_origin() if origin == "" else origin).encode())] if origin is not None else []
+    if cookie is not None:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    if host is not None:
+        headers.append((b"host", host.encode()))
     communicator = WebsocketCommunicator(websocket_application, "/ws/agent/", headers=headers)
     socket = Socket(communicator)
     await socket.connect()
     return socket
 
 
-async def operator_socket(profile):
-    socket = await agent_socket(profile.user)
+async def operator_socket(profile, **options):
+    socket = await agent_socket(profile.user, **options)
     welcome = await socket.expect("welcome")
     return socket, welcome
 

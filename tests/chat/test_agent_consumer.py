@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 
 from chat.models import CannedReply, Conversation, Message, OperatorProfile
 from tests.chat.conftest import agent_socket, operator_socket, say, visitor
-from tests.factories import CannedReplyFactory, OperatorFactory, TeamFactory, UserFactory
+from tests.factories import CannedReplyFactory, InboxFactory, OperatorFactory, TeamFactory, UserFactory
 from tickets.models import ReportingEvent, Ticket
 
 db = database_sync_to_async
@@ -130,8 +130,8 @@ async def test_a_canned_reply_is_recorded_and_counted(inbox, operator):
 
 
 async def test_transfer_to_an_operator_and_to_a_team_is_counted(inbox, operator):
-    colleague = await db(OperatorFactory)(inboxes=[inbox], status="online")
     team = await db(TeamFactory)()
+    colleague = await db(OperatorFactory)(inboxes=[inbox], teams=[team], status="online")
     agent, _ = await operator_socket(operator)
     await db(OperatorProfile.objects.filter(pk=colleague.pk).update)(status="away")
     widget, conversation_id = await _conversation_waiting(inbox)
@@ -161,6 +161,35 @@ async def test_transfer_to_an_operator_and_to_a_team_is_counted(inbox, operator)
     await agent.error("invalid_frame")
     await agent.send({"type": "conversation.transfer", "conversation_id": conversation_id, "to_team_id": 99999})
     await agent.error("not_found")
+    await widget.close()
+    await agent.close()
+
+
+async def test_a_transfer_goes_only_to_a_team_or_an_operator_that_serves_the_inbox(inbox, operator):
+    elsewhere = await db(InboxFactory)()
+    # Its one operator works on another inbox: nobody of this inbox would ever get the chat.
+    outside_team = await db(TeamFactory)()
+    stranger = await db(OperatorFactory)(inboxes=[elsewhere], teams=[outside_team], status="online")
+    billing = await db(TeamFactory)()
+    await db(OperatorFactory)(inboxes=[inbox], teams=[billing], status="away")
+    agent, _ = await operator_socket(operator)
+    widget, conversation_id = await _conversation_waiting(inbox)  # auto-assigned to `operator`
+
+    for refused in ({"to_team_id": outside_team.pk}, {"to_operator_id": stranger.user_id}):
+        await agent.send({"type": "conversation.transfer", "conversation_id": conversation_id, **refused})
+        await agent.error("forbidden")
+    conversation = await db(Conversation.objects.get)(pk=conversation_id)
+    assert (conversation.assignee_id, conversation.team_id, conversation.transfer_count) == (
+        operator.user_id,
+        inbox.team_id,
+        0,
+    )
+
+    # A team serves the inbox when one of the inbox's operators is in it, or when it is the inbox's own team.
+    for count, team_id in enumerate((billing.pk, inbox.team_id), start=1):
+        await agent.send({"type": "conversation.transfer", "conversation_id": conversation_id, "to_team_id": team_id})
+        moved = await agent.conversation(transfer_count=count)
+        assert (moved["status"], moved["team"]["id"]) == ("queued", team_id)
     await widget.close()
     await agent.close()
 

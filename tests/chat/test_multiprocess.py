@@ -29,7 +29,7 @@ def test_chat_survives_server_restarts_across_two_processes(asgi_server_factory)
     a, b = asgi_server_factory(), asgi_server_factory()
 
     async def scenario():
-        agent = LiveClient(agent_url(b.ws_url), additional_headers={"Cookie": cookie})
+        agent = LiveClient(agent_url(b.ws_url), origin=b.url, additional_headers={"Cookie": cookie})
         await agent.open()
         welcome = await agent.wait(lambda f: f["type"] == "welcome")
         last_event_id = welcome["last_event_id"]
@@ -70,7 +70,7 @@ def test_chat_survives_server_restarts_across_two_processes(asgi_server_factory)
         await agent.close()
         await widget2.say("One more question")
         b.start()
-        agent2 = LiveClient(agent_url(b.ws_url), additional_headers={"Cookie": cookie})
+        agent2 = LiveClient(agent_url(b.ws_url), origin=b.url, additional_headers={"Cookie": cookie})
         await agent2.open()
         await agent2.wait(lambda f: f["type"] == "welcome")
         await agent2.send({"type": "sync", "last_event_id": last_event_id})

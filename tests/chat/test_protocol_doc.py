@@ -11,8 +11,9 @@ from tickets.services import lifecycle, sla
 
 ROOT = Path(settings.BASE_DIR)
 DOC = (ROOT / "docs" / "protocol.md").read_text()
-# Channel-layer messages between a consumer and the layer, never written to a socket.
-INTERNAL = {"realtime.frame", "conversation.refresh", "healthz.ping"}
+# Channel-layer messages between a consumer and the layer (and control frames for the operators' sockets), never
+# written to a socket.
+INTERNAL = {"realtime.frame", "conversation.refresh", "healthz.ping", *realtime.OPERATOR_CONTROL_FRAMES}
 CONSTANTS = {
     name: value
     for module in (realtime, sla, lifecycle)

@@ -11,11 +11,12 @@ from urllib.request import Request, urlopen
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from chat import realtime
 from chat.services.messages import operator_message_send, visitor_message_send
 from chat.services.visitors import visitor_session_start
-from tests.chat.live import ORIGIN, LiveClient, widget_url
+from tests.chat.live import ORIGIN, LiveClient, agent_url, widget_url
 from tests.factories import InboxFactory, OperatorFactory
 
 pytestmark = pytest.mark.slow
@@ -55,6 +56,36 @@ def test_a_reply_written_by_another_process_reaches_the_visitor_through_the_serv
         return got
 
     assert asyncio.run(scenario())["message"]["sender"] == "operator"
+
+
+def test_an_operator_removed_or_signed_out_by_another_process_is_so_on_the_servers_socket(as_worker_process):
+    server = as_worker_process
+    inbox, kept = InboxFactory(), InboxFactory()
+    operator = OperatorFactory(inboxes=[inbox, kept], status="away")
+    client = Client()
+    client.force_login(operator.user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    left_contact, _ = visitor_session_start(inbox=inbox)
+    kept_contact, _ = visitor_session_start(inbox=kept)
+
+    async def scenario():
+        agent = LiveClient(agent_url(server.ws_url), origin=server.url, additional_headers={"Cookie": cookie})
+        await agent.open()
+        await agent.wait(lambda f: f["type"] == "welcome")
+        await asyncio.to_thread(operator.inboxes.remove, inbox)
+        await asyncio.sleep(0.5)  # nothing to see: her socket leaves the inbox's group
+        await asyncio.to_thread(visitor_message_send, contact=left_contact, client_id=None, body="Not for her")
+        await asyncio.to_thread(visitor_message_send, contact=kept_contact, client_id=None, body="Still hers")
+        await agent.wait(agent.has_body("Still hers"))
+        user = operator.user
+        user.set_password("changed-elsewhere-3")
+        await asyncio.to_thread(user.save)
+        await asyncio.wait_for(agent.ws.wait_closed(), 10)
+        return agent
+
+    agent = asyncio.run(scenario())
+    assert "Not for her" not in json.dumps(agent.frames)
+    assert agent.ws.close_code == 4401
 
 
 def _post(url, body: bytes, signature: str):
