@@ -78,6 +78,31 @@ class SurveyTemplate(models.Model):
         return _("Survey of %(inbox)s") % {"inbox": self.inbox}
 
 
+class SurveyObligation(models.Model):
+    """A conversation that must be surveyed (or found not to be), written in the transaction that ended it.
+
+    The on-commit task is only the fast path: a broker that was down or a worker that died leaves the row
+    unsettled, and the beat sweep settles it. Settled in the same transaction that makes the invitation (or
+    decides the rules give none), so it is done once.
+    """
+
+    conversation = models.OneToOneField(
+        "chat.Conversation", verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="survey_obligation"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("survey due")
+        verbose_name_plural = _("surveys due")
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(settled_at__isnull=True), name="survey_unsettled_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Survey due for %(conversation)s") % {"conversation": self.conversation_id}
+
+
 class SurveyInvitation(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from chat import realtime
 from chat.models import Contact, Conversation
 from surveys.emails import survey_email_message
-from surveys.models import SurveyInvitation, SurveyResponse
+from surveys.models import SurveyInvitation, SurveyObligation, SurveyResponse
 from surveys.selectors import (
     COMMENT_MAX_CHARS,
     OPEN_STATUSES,
@@ -80,11 +80,18 @@ class SurveyInvalidAnswer(SurveyError):
 
 
 def survey_conversation_ended(*, conversation) -> None:
-    """Called by chat services in the transaction that ends a conversation: the invitation is made on commit."""
+    """Called by chat services in the transaction that ends a conversation: the survey becomes due there (a row),
+    and the invitation is made on commit by a task. The task is the fast path only: when the broker is down the
+    ending still commits (`robust`: the error is logged) and the beat sweep settles the row instead."""
     from surveys.tasks import survey_create_invitation
 
     conversation_id = conversation.pk
-    transaction.on_commit(lambda: survey_create_invitation.delay(conversation_id))
+    SurveyObligation.objects.get_or_create(conversation_id=conversation_id)
+    transaction.on_commit(lambda: survey_create_invitation.delay(conversation_id), robust=True)
+
+
+def _settle(conversation_id: int, now) -> None:
+    SurveyObligation.objects.filter(conversation_id=conversation_id, settled_at__isnull=True).update(settled_at=now)
 
 
 def _is_surveyed(conversation: Conversation) -> bool:
@@ -100,6 +107,7 @@ def survey_invitation_create(*, conversation_id: int) -> SurveyInvitation | None
 
     Safe under duplicate task delivery and concurrent workers: the contact row is locked (which also makes the
     cooldown check exact for two conversations of one contact), and the conversation is unique on the table.
+    The conversation's SurveyObligation is settled in the same transaction, whatever the rules decide.
     """
     with transaction.atomic():
         conversation = (
@@ -108,6 +116,8 @@ def survey_invitation_create(*, conversation_id: int) -> SurveyInvitation | None
         if conversation is None:
             return None
         contact = Contact.objects.select_for_update().get(pk=conversation.contact_id)
+        now = timezone.now()
+        _settle(conversation.pk, now)
         existing = SurveyInvitation.objects.filter(conversation_id=conversation.pk).first()
         if existing is not None:
             return existing
@@ -117,7 +127,6 @@ def survey_invitation_create(*, conversation_id: int) -> SurveyInvitation | None
         template = survey_template_for(inbox=inbox)
         if not template.is_enabled:
             return None
-        now = timezone.now()
         recent = SurveyInvitation.objects.filter(contact=contact)
         if recent.filter(created_at__gt=now - timedelta(seconds=settings.SURVEY_COOLDOWN_SECONDS)).exists():
             return None
@@ -214,8 +223,29 @@ def survey_email_send(*, invitation_id: int) -> bool:
     return True
 
 
+def survey_obligations_settle(*, batch_size: int = 200) -> int:
+    """Makes the invitations the fast-path task did not (broker down, worker killed); returns how many it made."""
+    due = list(
+        SurveyObligation.objects.filter(settled_at__isnull=True)
+        .order_by("created_at", "pk")
+        .values_list("conversation_id", flat=True)[:batch_size]
+    )
+    made = 0
+    for conversation_id in due:
+        had = SurveyInvitation.objects.filter(conversation_id=conversation_id).exists()
+        try:
+            invitation = survey_invitation_create(conversation_id=conversation_id)
+        except Exception:
+            logger.exception("survey for conversation %s failed; the next sweep retries", conversation_id)
+            continue
+        made += invitation is not None and not had
+    return made
+
+
 def survey_invitations_sweep(*, batch_size: int = 200) -> dict[str, int]:
-    """Beat job: marks expired invitations and e-mails the due ones. Reads only the database."""
+    """Beat job: makes the invitations still due, marks expired ones and e-mails the due ones. Reads only the
+    database."""
+    surveyed = survey_obligations_settle(batch_size=batch_size)
     now = timezone.now()
     expired = SurveyInvitation.objects.filter(status__in=OPEN_STATUSES, expires_at__lte=now).update(
         status=Status.EXPIRED
@@ -226,7 +256,7 @@ def survey_invitations_sweep(*, batch_size: int = 200) -> dict[str, int]:
         .values_list("pk", flat=True)[:batch_size]
     )
     emailed = sum(survey_email_send(invitation_id=pk) for pk in due)
-    return {"expired": expired, "emailed": emailed}
+    return {"surveyed": surveyed, "expired": expired, "emailed": emailed}
 
 
 def _as_score(raw) -> int | None:
