@@ -152,6 +152,9 @@ class SurveyInvitation(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     widget_sent_at = models.DateTimeField(_("shown in widget at"), null=True, blank=True)
     email_due_at = models.DateTimeField(_("e-mail due at"), null=True, blank=True)
+    # Taken by a sweep sending the e-mail; a claim older than SURVEY_EMAIL_LEASE_SECONDS (its worker died) is
+    # taken again. emailed_at is set only once the e-mail is out.
+    email_claimed_at = models.DateTimeField(_("e-mail claimed at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"))

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -182,9 +182,11 @@ def survey_invitation_shown_in_widget(*, invitation: SurveyInvitation) -> None:
 
 
 def _email_due(now) -> Q:
-    """An invitation whose e-mail is due: still open, neither e-mailed nor answered, not expired (the contact's
-    opt-out is checked by each caller, see survey_email_send)."""
+    """An invitation whose e-mail is due: still open, neither e-mailed nor answered, not expired, and not claimed
+    by a sweep within the lease (the contact's opt-out is checked by each caller, see survey_email_send)."""
+    lease_start = now - timedelta(seconds=settings.SURVEY_EMAIL_LEASE_SECONDS)
     return Q(
+        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lte=lease_start),
         status__in=OPEN_STATUSES,
         emailed_at__isnull=True,
         answered_at__isnull=True,
@@ -196,8 +198,11 @@ def _email_due(now) -> Q:
 def survey_email_send(*, invitation_id: int) -> bool:
     """Sends the invitation's e-mail if it is due and still unanswered; True if this call sent it.
 
-    Exactly once: the row is claimed with a conditional UPDATE before sending, so a second sweep, a duplicate
-    task or another worker finds it claimed. A failed send releases the claim so the next sweep retries.
+    At least once, and once in all but one case: the row is claimed with a conditional UPDATE before sending, so
+    a second sweep, a duplicate task or another worker finds it claimed; it is marked e-mailed only after the
+    send. A failed send releases the claim; a worker that dies leaves a claim that expires after the lease, and
+    the next sweep sends again. Only a worker that dies between the relay accepting the e-mail and the mark
+    causes a second copy, with the same Message-ID (survey_message_id), so it is recognisable as one e-mail.
     """
     now = timezone.now()
     # The opt-out is read through a subquery on contacts, not a join: with a join Django wraps the whole filter
@@ -207,19 +212,23 @@ def survey_email_send(*, invitation_id: int) -> bool:
         _email_due(now),
         pk=invitation_id,
         contact_id__in=Contact.objects.filter(survey_opt_out=False).values("pk"),
-    ).update(emailed_at=now, sent_at=Coalesce(F("sent_at"), Value(now)), status=Status.SENT)
+    ).update(email_claimed_at=now)
     if not claimed:
         return False
+    ours = SurveyInvitation.objects.filter(pk=invitation_id, email_claimed_at=now)
     invitation = SurveyInvitation.objects.select_related("contact", "inbox").get(pk=invitation_id)
     try:
         survey_email_message(invitation).send()
     except Exception:
         logger.exception("survey e-mail for invitation %s failed; the next sweep retries", invitation_id)
-        SurveyInvitation.objects.filter(pk=invitation_id, emailed_at=now).update(emailed_at=None)
-        SurveyInvitation.objects.filter(pk=invitation_id, sent_at=now, widget_sent_at__isnull=True).update(
-            sent_at=None, status=Status.SCHEDULED
-        )
+        ours.update(email_claimed_at=None)
         return False
+    sent = timezone.now()
+    ours.update(
+        emailed_at=sent,
+        sent_at=Coalesce(F("sent_at"), Value(sent)),
+        status=Case(When(status=Status.SCHEDULED, then=Value(Status.SENT)), default=F("status")),
+    )
     return True
 
 
