@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
+from chat.consumers import recovery
 from chat.consumers.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
@@ -45,6 +46,7 @@ class AgentConsumer(ProtocolConsumer):
     async def connect(self):
         self.profile: OperatorProfile | None = None
         self.joined: set[str] = set()
+        self.last_event_id: int | None = None
         self.heartbeat: asyncio.Task | None = None
         self.beating: asyncio.Future | None = None
         self.typing_sent: dict[int, tuple[bool, float]] = {}
@@ -64,9 +66,20 @@ class AgentConsumer(ProtocolConsumer):
             realtime.operator_group(profile.user_id),
             *(realtime.inbox_operators_group(i) for i in await db(selectors.operator_inbox_ids)(profile)),
         ]:
-            self.joined.add(group)
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.join_group(group)
         await self.send_frame(await db(selectors.operator_welcome)(self.profile))
+        recovery.watch(self)
+
+    async def send_frame(self, frame: dict) -> None:
+        # The last inbox event this socket delivered: where a catch-up after a channel-layer outage starts.
+        seen = frame.get("event_id") or frame.get("last_event_id")
+        if isinstance(seen, int):
+            self.last_event_id = max(seen, self.last_event_id or 0)
+        await super().send_frame(frame)
+
+    async def catch_up(self) -> None:
+        await self.rejoin()
+        await self.on_sync({"last_event_id": self.last_event_id})
 
     async def _heartbeat(self):
         # Spread over the period, as the visitors' are; the count itself is kept by connect and disconnect.
@@ -79,6 +92,7 @@ class AgentConsumer(ProtocolConsumer):
             await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
 
     async def disconnect(self, code):
+        recovery.unwatch(self)
         if self.heartbeat is not None:
             self.heartbeat.cancel()
         if self.beating is not None:

@@ -12,7 +12,7 @@ from tickets.services import lifecycle, sla
 ROOT = Path(settings.BASE_DIR)
 DOC = (ROOT / "docs" / "protocol.md").read_text()
 # Channel-layer messages between a consumer and the layer, never written to a socket.
-INTERNAL = {"realtime.frame", "conversation.refresh", "healthz.ping"}
+INTERNAL = {"realtime.frame", "conversation.refresh", "healthz.ping", "layer.probe"}
 CONSTANTS = {
     name: value
     for module in (realtime, sla, lifecycle)
