@@ -186,8 +186,24 @@ async def group_send_async(group: str, frame: dict, *, inbox_id: int | None = No
     await get_channel_layer().group_send(group, _envelope(frame, inbox_id))
 
 
+# Set when a push failed (the channel layer was unreachable); the sockets of this process then catch up from the
+# database once the layer answers again (chat.consumers.recovery).
+push_failed = False
+
+
+def _push(group: str, frame: dict, inbox_id: int | None) -> None:
+    """After the commit: the change is stored, so a layer that is down must not fail the caller (an operator would
+    get `server_error` for a message that was sent); sockets catch up when the layer is back."""
+    global push_failed
+    try:
+        group_send_now(group, frame, inbox_id=inbox_id)
+    except Exception:
+        push_failed = True
+        logger.warning("realtime: frame %s for %s not pushed; sockets will catch up", frame.get("type"), group)
+
+
 def _on_commit(group: str, frame: dict, *, inbox_id: int | None = None) -> None:
-    transaction.on_commit(lambda: group_send_now(group, frame, inbox_id=inbox_id))
+    transaction.on_commit(lambda: _push(group, frame, inbox_id))
 
 
 def send_to_conversation_visitor(conversation_id: int, frame: dict) -> None:

@@ -265,6 +265,8 @@ SLA_CHAT_RESOLUTION_SECONDS = env.float("SLA_CHAT_RESOLUTION_SECONDS", default=8
 SLA_OFFLINE_RESOLUTION_SECONDS = env.float("SLA_OFFLINE_RESOLUTION_SECONDS", default=72 * 3600.0)
 SLA_AT_RISK_RATIO = env.float("SLA_AT_RISK_RATIO", default=0.8)
 SURVEY_EMAIL_DELAY_SECONDS = env.float("SURVEY_EMAIL_DELAY_SECONDS", default=30 * 60.0)
+# How long a sweep's claim on a survey e-mail holds: after it, a sweep takes over from a worker that died.
+SURVEY_EMAIL_LEASE_SECONDS = env.float("SURVEY_EMAIL_LEASE_SECONDS", default=5 * 60.0)
 SURVEY_COOLDOWN_SECONDS = env.float("SURVEY_COOLDOWN_SECONDS", default=24 * 3600.0)
 NPS_INTERVAL_SECONDS = env.float("NPS_INTERVAL_SECONDS", default=90 * 86400.0)
 SURVEY_EXPIRY_SECONDS = env.float("SURVEY_EXPIRY_SECONDS", default=7 * 86400.0)

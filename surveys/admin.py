@@ -109,6 +109,7 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
         "sent_at",
         "widget_sent_at",
         "email_due_at",
+        "email_claimed_at",
         "emailed_at",
         "answered_at",
         "expires_at",

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from surveys.links import survey_opt_out_url, survey_page_url
+
+
+def survey_message_id(invitation) -> str:
+    """The same for every copy of one invitation's e-mail, so a copy sent again after a crash is recognisable."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<survey-invitation-{invitation.pk}.{int(invitation.created_at.timestamp())}@{domain}>"
 
 
 def survey_email_message(invitation) -> EmailMultiAlternatives:
@@ -34,6 +42,7 @@ def survey_email_message(invitation) -> EmailMultiAlternatives:
             "List-Unsubscribe": f"<{context['opt_out_url']}>",
             "Auto-Submitted": "auto-generated",
             "Content-Language": invitation.language,
+            "Message-ID": survey_message_id(invitation),
         },
     )
     message.attach_alternative(html, "text/html")

@@ -78,6 +78,31 @@ class SurveyTemplate(models.Model):
         return _("Survey of %(inbox)s") % {"inbox": self.inbox}
 
 
+class SurveyObligation(models.Model):
+    """A conversation that must be surveyed (or found not to be), written in the transaction that ended it.
+
+    The on-commit task is only the fast path: a broker that was down or a worker that died leaves the row
+    unsettled, and the beat sweep settles it. Settled in the same transaction that makes the invitation (or
+    decides the rules give none), so it is done once.
+    """
+
+    conversation = models.OneToOneField(
+        "chat.Conversation", verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="survey_obligation"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("survey due")
+        verbose_name_plural = _("surveys due")
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(settled_at__isnull=True), name="survey_unsettled_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Survey due for %(conversation)s") % {"conversation": self.conversation_id}
+
+
 class SurveyInvitation(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
@@ -127,6 +152,9 @@ class SurveyInvitation(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     widget_sent_at = models.DateTimeField(_("shown in widget at"), null=True, blank=True)
     email_due_at = models.DateTimeField(_("e-mail due at"), null=True, blank=True)
+    # Taken by a sweep sending the e-mail; a claim older than SURVEY_EMAIL_LEASE_SECONDS (its worker died) is
+    # taken again. emailed_at is set only once the e-mail is out.
+    email_claimed_at = models.DateTimeField(_("e-mail claimed at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"))

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from chat import realtime
 from chat.models import Contact, Conversation
 from surveys.emails import survey_email_message
-from surveys.models import SurveyInvitation, SurveyResponse
+from surveys.models import SurveyInvitation, SurveyObligation, SurveyResponse
 from surveys.selectors import (
     COMMENT_MAX_CHARS,
     OPEN_STATUSES,
@@ -80,11 +80,18 @@ class SurveyInvalidAnswer(SurveyError):
 
 
 def survey_conversation_ended(*, conversation) -> None:
-    """Called by chat services in the transaction that ends a conversation: the invitation is made on commit."""
+    """Called by chat services in the transaction that ends a conversation: the survey becomes due there (a row),
+    and the invitation is made on commit by a task. The task is the fast path only: when the broker is down the
+    ending still commits (`robust`: the error is logged) and the beat sweep settles the row instead."""
     from surveys.tasks import survey_create_invitation
 
     conversation_id = conversation.pk
-    transaction.on_commit(lambda: survey_create_invitation.delay(conversation_id))
+    SurveyObligation.objects.get_or_create(conversation_id=conversation_id)
+    transaction.on_commit(lambda: survey_create_invitation.delay(conversation_id), robust=True)
+
+
+def _settle(conversation_id: int, now) -> None:
+    SurveyObligation.objects.filter(conversation_id=conversation_id, settled_at__isnull=True).update(settled_at=now)
 
 
 def _is_surveyed(conversation: Conversation) -> bool:
@@ -100,6 +107,7 @@ def survey_invitation_create(*, conversation_id: int) -> SurveyInvitation | None
 
     Safe under duplicate task delivery and concurrent workers: the contact row is locked (which also makes the
     cooldown check exact for two conversations of one contact), and the conversation is unique on the table.
+    The conversation's SurveyObligation is settled in the same transaction, whatever the rules decide.
     """
     with transaction.atomic():
         conversation = (
@@ -108,6 +116,8 @@ def survey_invitation_create(*, conversation_id: int) -> SurveyInvitation | None
         if conversation is None:
             return None
         contact = Contact.objects.select_for_update().get(pk=conversation.contact_id)
+        now = timezone.now()
+        _settle(conversation.pk, now)
         existing = SurveyInvitation.objects.filter(conversation_id=conversation.pk).first()
         if existing is not None:
             return existing
@@ -117,7 +127,6 @@ def survey_invitation_create(*, conversation_id: int) -> SurveyInvitation | None
         template = survey_template_for(inbox=inbox)
         if not template.is_enabled:
             return None
-        now = timezone.now()
         recent = SurveyInvitation.objects.filter(contact=contact)
         if recent.filter(created_at__gt=now - timedelta(seconds=settings.SURVEY_COOLDOWN_SECONDS)).exists():
             return None
@@ -173,9 +182,11 @@ def survey_invitation_shown_in_widget(*, invitation: SurveyInvitation) -> None:
 
 
 def _email_due(now) -> Q:
-    """An invitation whose e-mail is due: still open, neither e-mailed nor answered, not expired (the contact's
-    opt-out is checked by each caller, see survey_email_send)."""
+    """An invitation whose e-mail is due: still open, neither e-mailed nor answered, not expired, and not claimed
+    by a sweep within the lease (the contact's opt-out is checked by each caller, see survey_email_send)."""
+    lease_start = now - timedelta(seconds=settings.SURVEY_EMAIL_LEASE_SECONDS)
     return Q(
+        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lte=lease_start),
         status__in=OPEN_STATUSES,
         emailed_at__isnull=True,
         answered_at__isnull=True,
@@ -187,8 +198,11 @@ def _email_due(now) -> Q:
 def survey_email_send(*, invitation_id: int) -> bool:
     """Sends the invitation's e-mail if it is due and still unanswered; True if this call sent it.
 
-    Exactly once: the row is claimed with a conditional UPDATE before sending, so a second sweep, a duplicate
-    task or another worker finds it claimed. A failed send releases the claim so the next sweep retries.
+    At least once, and once in all but one case: the row is claimed with a conditional UPDATE before sending, so
+    a second sweep, a duplicate task or another worker finds it claimed; it is marked e-mailed only after the
+    send. A failed send releases the claim; a worker that dies leaves a claim that expires after the lease, and
+    the next sweep sends again. Only a worker that dies between the relay accepting the e-mail and the mark
+    causes a second copy, with the same Message-ID (survey_message_id), so it is recognisable as one e-mail.
     """
     now = timezone.now()
     # The opt-out is read through a subquery on contacts, not a join: with a join Django wraps the whole filter
@@ -198,24 +212,49 @@ def survey_email_send(*, invitation_id: int) -> bool:
         _email_due(now),
         pk=invitation_id,
         contact_id__in=Contact.objects.filter(survey_opt_out=False).values("pk"),
-    ).update(emailed_at=now, sent_at=Coalesce(F("sent_at"), Value(now)), status=Status.SENT)
+    ).update(email_claimed_at=now)
     if not claimed:
         return False
+    ours = SurveyInvitation.objects.filter(pk=invitation_id, email_claimed_at=now)
     invitation = SurveyInvitation.objects.select_related("contact", "inbox").get(pk=invitation_id)
     try:
         survey_email_message(invitation).send()
     except Exception:
         logger.exception("survey e-mail for invitation %s failed; the next sweep retries", invitation_id)
-        SurveyInvitation.objects.filter(pk=invitation_id, emailed_at=now).update(emailed_at=None)
-        SurveyInvitation.objects.filter(pk=invitation_id, sent_at=now, widget_sent_at__isnull=True).update(
-            sent_at=None, status=Status.SCHEDULED
-        )
+        ours.update(email_claimed_at=None)
         return False
+    sent = timezone.now()
+    ours.update(
+        emailed_at=sent,
+        sent_at=Coalesce(F("sent_at"), Value(sent)),
+        status=Case(When(status=Status.SCHEDULED, then=Value(Status.SENT)), default=F("status")),
+    )
     return True
 
 
+def survey_obligations_settle(*, batch_size: int = 200) -> int:
+    """Makes the invitations the fast-path task did not (broker down, worker killed); returns how many it made."""
+    due = list(
+        SurveyObligation.objects.filter(settled_at__isnull=True)
+        .order_by("created_at", "pk")
+        .values_list("conversation_id", flat=True)[:batch_size]
+    )
+    made = 0
+    for conversation_id in due:
+        had = SurveyInvitation.objects.filter(conversation_id=conversation_id).exists()
+        try:
+            invitation = survey_invitation_create(conversation_id=conversation_id)
+        except Exception:
+            logger.exception("survey for conversation %s failed; the next sweep retries", conversation_id)
+            continue
+        made += invitation is not None and not had
+    return made
+
+
 def survey_invitations_sweep(*, batch_size: int = 200) -> dict[str, int]:
-    """Beat job: marks expired invitations and e-mails the due ones. Reads only the database."""
+    """Beat job: makes the invitations still due, marks expired ones and e-mails the due ones. Reads only the
+    database."""
+    surveyed = survey_obligations_settle(batch_size=batch_size)
     now = timezone.now()
     expired = SurveyInvitation.objects.filter(status__in=OPEN_STATUSES, expires_at__lte=now).update(
         status=Status.EXPIRED
@@ -226,7 +265,7 @@ def survey_invitations_sweep(*, batch_size: int = 200) -> dict[str, int]:
         .values_list("pk", flat=True)[:batch_size]
     )
     emailed = sum(survey_email_send(invitation_id=pk) for pk in due)
-    return {"expired": expired, "emailed": emailed}
+    return {"surveyed": surveyed, "expired": expired, "emailed": emailed}
 
 
 def _as_score(raw) -> int | None:

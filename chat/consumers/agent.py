@@ -14,6 +14,7 @@ from django.utils.http import is_same_domain
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
+from chat.consumers import recovery
 from chat.consumers.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
@@ -88,6 +89,7 @@ class AgentConsumer(ProtocolConsumer):
         self.following = asyncio.Lock()
         self.session_key: str | None = None
         self.ended = False
+        self.last_event_id: int | None = None
         self.heartbeat: asyncio.Task | None = None
         self.beating: asyncio.Future | None = None
         self.typing_sent: dict[int, tuple[bool, float]] = {}
@@ -109,10 +111,21 @@ class AgentConsumer(ProtocolConsumer):
         self.profile = await db(presence.operator_connected)(profile=profile)
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
         # Her own group first: a membership change committed while her inboxes are read is still heard.
-        self.joined.add(realtime.operator_group(profile.user_id))
-        await self.channel_layer.group_add(realtime.operator_group(profile.user_id), self.channel_name)
+        await self.join_group(realtime.operator_group(profile.user_id))
         await self._follow_inboxes()
         await self.send_frame(await db(selectors.operator_welcome)(self.profile))
+        recovery.watch(self)
+
+    async def send_frame(self, frame: dict) -> None:
+        # The last inbox event this socket delivered: where a catch-up after a channel-layer outage starts.
+        seen = frame.get("event_id") or frame.get("last_event_id")
+        if isinstance(seen, int):
+            self.last_event_id = max(seen, self.last_event_id or 0)
+        await super().send_frame(frame)
+
+    async def catch_up(self) -> None:
+        await self.rejoin()
+        await self.on_sync({"last_event_id": self.last_event_id})
 
     async def _follow_inboxes(self) -> None:
         """Joins the groups of her inboxes as they are now, and leaves those of inboxes she no longer belongs to."""
@@ -122,8 +135,7 @@ class AgentConsumer(ProtocolConsumer):
                 realtime.inbox_operators_group(i) for i in self.inbox_ids
             }
             for group in wanted - self.joined:
-                self.joined.add(group)
-                await self.channel_layer.group_add(group, self.channel_name)
+                await self.join_group(group)
             for group in self.joined - wanted:
                 self.joined.discard(group)
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -162,6 +174,7 @@ class AgentConsumer(ProtocolConsumer):
             await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
 
     async def disconnect(self, code):
+        recovery.unwatch(self)
         if self.heartbeat is not None:
             self.heartbeat.cancel()
         if self.beating is not None:

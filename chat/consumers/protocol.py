@@ -102,6 +102,24 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
                 error["client_id"] = frame["client_id"]
         await self.send_frame(error)
 
+    async def join_group(self, group: str) -> None:
+        """Joins `group`, or, when the channel layer is down, leaves it to the catch-up once the layer is back:
+        the frame being handled was stored, so it must not turn into `server_error`."""
+        self.joined.add(group)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            realtime.push_failed = True
+            logger.warning("channel layer unreachable: %s joins %s when it is back", self.channel_name, group)
+
+    async def rejoin(self) -> None:
+        """After an outage of the channel layer: a Redis that restarted empty has forgotten the groups."""
+        for group in list(self.joined):
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def catch_up(self) -> None:
+        """The channel layer is back: send what this socket missed while it was down (see recovery.py)."""
+
     async def close_with(self, code: int) -> None:
         await self.close(code=code)
         raise SocketClosed

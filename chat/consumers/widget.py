@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
+from chat.consumers import recovery
 from chat.consumers.protocol import (
     CLOSE_FLOODING,
     CLOSE_FORBIDDEN,
@@ -46,6 +47,7 @@ class WidgetConsumer(ProtocolConsumer):
         self.conversation_id: int | None = None
         self.counted_conversation_id: int | None = None
         self.joined: set[str] = set()
+        self.last_message_id: int | None = None
         self.sent_at: deque[float] = deque()
         self.refused_at: deque[float] = deque()
         self.typing_sent: tuple[bool | None, float] = (None, 0.0)
@@ -59,6 +61,7 @@ class WidgetConsumer(ProtocolConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.tasks.append(asyncio.ensure_future(self._hello_deadline()))
+        recovery.watch(self)
 
     async def _hello_deadline(self):
         await asyncio.sleep(settings.WS_HELLO_TIMEOUT_SECONDS)
@@ -74,6 +77,7 @@ class WidgetConsumer(ProtocolConsumer):
             await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
 
     async def disconnect(self, code):
+        recovery.unwatch(self)
         for task in self.tasks:
             task.cancel()
         if self.counted_conversation_id is not None:
@@ -84,8 +88,31 @@ class WidgetConsumer(ProtocolConsumer):
 
     async def _join(self, group: str) -> None:
         if group not in self.joined:
-            self.joined.add(group)
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.join_group(group)
+
+    async def send_frame(self, frame: dict) -> None:
+        # The last message this socket delivered: where a catch-up after a channel-layer outage starts.
+        ids = [m["id"] for m in frame.get("messages") or []]
+        if frame.get("type") in (realtime.MESSAGE_NEW, realtime.MESSAGE_ACK):
+            ids.append(frame["message"]["id"])
+        if ids:
+            self.last_message_id = max(ids + [self.last_message_id or 0])
+        await super().send_frame(frame)
+
+    def _missed(self) -> list[dict]:
+        conversation = Conversation.objects.filter(pk=self.conversation_id).first()
+        if conversation is None:
+            return []
+        missed = selectors.visitor_messages(conversation, after_id=self.last_message_id)
+        return [{"type": realtime.MESSAGE_NEW, "message": message} for message in missed]
+
+    async def catch_up(self) -> None:
+        await self.rejoin()
+        if self.conversation_id is None:
+            return
+        for frame in await db(self._missed)():
+            await self.send_frame(frame)
+        await self.conversation_refresh({})
 
     async def _follow(self, conversation_id: int) -> None:
         """This socket now belongs to `conversation_id`: hear its frames and count as its visitor's presence."""
@@ -197,7 +224,11 @@ class WidgetConsumer(ProtocolConsumer):
         if joined:
             # What the conversation's group heard before this socket joined it (an instant assignment) is lost;
             # its current state follows, read after the frames already queued for this socket.
-            await self.channel_layer.send(self.channel_name, {"type": "conversation.refresh"})
+            try:
+                await self.channel_layer.send(self.channel_name, {"type": "conversation.refresh"})
+            except Exception:
+                # The layer is down: the catch-up sends the conversation's state once it is back.
+                realtime.push_failed = True
 
     def _conversation_state(self) -> dict | None:
         conversation = (

@@ -13,7 +13,7 @@ ROOT = Path(settings.BASE_DIR)
 DOC = (ROOT / "docs" / "protocol.md").read_text()
 # Channel-layer messages between a consumer and the layer (and control frames for the operators' sockets), never
 # written to a socket.
-INTERNAL = {"realtime.frame", "conversation.refresh", "healthz.ping", *realtime.OPERATOR_CONTROL_FRAMES}
+INTERNAL = {"realtime.frame", "conversation.refresh", "healthz.ping", "layer.probe", *realtime.OPERATOR_CONTROL_FRAMES}
 CONSTANTS = {
     name: value
     for module in (realtime, sla, lifecycle)

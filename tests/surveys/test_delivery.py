@@ -79,10 +79,10 @@ def test_the_email_goes_only_after_the_delay_and_only_once(make_ended, settings)
     with time_machine.travel(START, tick=False) as clock:
         invitation = survey_invitation_create(conversation_id=make_ended().pk)
         clock.shift(timedelta(seconds=1799))
-        assert survey_invitations_sweep() == {"expired": 0, "emailed": 0}
+        assert survey_invitations_sweep() == {"surveyed": 0, "expired": 0, "emailed": 0}
         assert mail.outbox == []
         clock.shift(timedelta(seconds=1))
-        assert survey_invitations_sweep() == {"expired": 0, "emailed": 1}
+        assert survey_invitations_sweep() == {"surveyed": 0, "expired": 0, "emailed": 1}
         clock.shift(timedelta(minutes=5))
         assert survey_invitations_sweep()["emailed"] == 0
 
@@ -166,7 +166,7 @@ def test_an_expired_unsent_email_is_never_sent(make_ended, settings):
     with time_machine.travel(START, tick=False) as clock:
         survey_invitation_create(conversation_id=make_ended().pk)
         clock.shift(timedelta(hours=3))
-        assert survey_invitations_sweep() == {"expired": 1, "emailed": 0}
+        assert survey_invitations_sweep() == {"surveyed": 0, "expired": 1, "emailed": 0}
     assert mail.outbox == []
 
 

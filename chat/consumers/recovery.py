@@ -1,0 +1,81 @@
+"""Open sockets catch up from the database when the channel layer (Redis) comes back after an outage.
+
+Frames pushed while Redis was down are lost, and a Redis that restarted empty has forgotten the groups, yet the
+sockets stay open. One watcher per server process sends a probe through the layer to itself (publish, then
+receive on its own channel: the path every frame takes) every LAYER_PROBE_SECONDS. When a probe fails, or a push
+of this process failed (`realtime.push_failed`), the next probe that gets through tells every open socket of the
+process to re-join its groups and then replay what it missed from the database (each consumer's `catch_up`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from chat import realtime
+
+logger = logging.getLogger(__name__)
+
+LAYER_PROBE_SECONDS = 1.0
+LAYER_PROBE_TIMEOUT_SECONDS = 2.0
+
+_sockets: weakref.WeakSet = weakref.WeakSet()
+_watchers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+
+def watch(consumer) -> None:
+    """Registers an open socket; starts this process's watcher on first use (none for the in-memory layer, which
+    cannot go down)."""
+    layer = get_channel_layer()
+    if layer is None or isinstance(layer, InMemoryChannelLayer):
+        return
+    _sockets.add(consumer)
+    loop = asyncio.get_running_loop()
+    if loop not in _watchers or _watchers[loop].done():
+        _watchers[loop] = loop.create_task(_watch(layer))
+
+
+def unwatch(consumer) -> None:
+    _sockets.discard(consumer)
+
+
+async def _probe(layer, channel: str | None) -> str | None:
+    """The probe's channel if a message went through the layer and back, else None."""
+    try:
+        channel = channel or await layer.new_channel("probe.")
+        await layer.send(channel, {"type": "layer.probe"})
+        await asyncio.wait_for(layer.receive(channel), LAYER_PROBE_TIMEOUT_SECONDS)
+        return channel
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 — any failure of the layer is an outage here
+        return None
+
+
+async def _watch(layer) -> None:
+    channel, down = None, False
+    while True:
+        await asyncio.sleep(LAYER_PROBE_SECONDS)
+        channel = await _probe(layer, channel)
+        if channel is None:
+            if not down:
+                logger.warning("channel layer unreachable; open sockets will catch up when it is back")
+            down = True
+            continue
+        if down or realtime.push_failed:
+            realtime.push_failed = False
+            down = False
+            sockets = list(_sockets)
+            logger.warning("channel layer is back: %s open sockets catch up from the database", len(sockets))
+            for consumer in sockets:
+                asyncio.ensure_future(_catch_up(consumer))
+
+
+async def _catch_up(consumer) -> None:
+    try:
+        await consumer.catch_up()
+    except Exception:
+        logger.exception("socket failed to catch up after the channel layer came back")
