@@ -121,7 +121,9 @@ def test_screenshots_of_a_busy_inbox(desk, asgi_server, operator_page, visitors,
         expect(page.locator("#list-queue li")).to_have_count(3)
         tom_again.say("Will it still arrive this week?")
         # One unread message, in the page's digits (docs/widget.md, "Digits and dates").
-        expect(page.locator("#list-mine .conv-badge:visible")).to_have_text({"en": "1", "fa": "۱"}[language])
+        expect(page.locator("#list-mine .conv-badge:visible")).to_have_text(
+            {"en": "1", "fa": "۱"}[language], timeout=15_000
+        )
         page.wait_for_timeout(300)
         page.screenshot(path=screenshot_dir / f"inbox-{language}.png")
         if language == "en":
