@@ -17,13 +17,14 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import realtime, selectors
 from chat.models import Inbox
+from chat.services import ratelimits
 from chat.services.visitors import offline_message_create, visitor_session_start, visitor_token_contact
 
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -39,6 +40,26 @@ def _inbox_for(request, site_key: str) -> Inbox:
     if origin is not None and not selectors.origin_allowed(inbox, origin):
         raise PermissionDenied(_("This website may not use this chat."))
     return inbox
+
+
+class RateLimited(APIException):
+    """429; DRF turns `wait` into the Retry-After header (its own Throttled appends English to the detail)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "rate_limited"
+
+    def __init__(self, wait: int):
+        super().__init__(detail=ratelimits.rate_limited_detail(wait))
+        self.wait = wait
+
+
+def _check_rate(request, action: ratelimits.Action, site_key: str) -> None:
+    """429 with Retry-After once this address, or everyone on this site, has done `action` too often."""
+    retry_after = ratelimits.rate_limit_hit(
+        action=action, address=ratelimits.client_address_of_request(request), site_key=site_key
+    )
+    if retry_after is not None:
+        raise RateLimited(retry_after)
 
 
 class _WidgetApi(APIView):
@@ -70,6 +91,7 @@ class WidgetSessionApi(_WidgetApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        _check_rate(request, ratelimits.SESSION, data["site_key"])
         inbox = _inbox_for(request, data["site_key"])
         contact, token = visitor_session_start(
             inbox=inbox,
@@ -102,6 +124,7 @@ class WidgetOfflineMessageApi(_WidgetApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        _check_rate(request, ratelimits.OFFLINE_MESSAGE, data["site_key"])
         inbox = _inbox_for(request, data["site_key"])
         contact = visitor_token_contact(inbox=inbox, token=data.get("visitor_token"))
         token = data.get("visitor_token")

@@ -22,7 +22,7 @@ from chat.consumers.protocol import (
     field,
 )
 from chat.models import Conversation, Inbox
-from chat.services import conversations, messages, visitors
+from chat.services import conversations, messages, ratelimits, visitors
 from chat.services.broadcast import visitor_view
 from chat.services.errors import ChatError
 from surveys import selectors as survey_selectors
@@ -50,6 +50,7 @@ class WidgetConsumer(ProtocolConsumer):
         self.refused_at: deque[float] = deque()
         self.typing_sent: tuple[bool | None, float] = (None, 0.0)
         self.tasks: list[asyncio.Task] = []
+        self.address = ratelimits.client_address_of_scope(self.scope)
         # Accept first, so that a refusal reaches the client as a close code and not a bare HTTP 403.
         await self.accept()
         site_key = self.scope["url_route"]["kwargs"]["site_key"]
@@ -146,6 +147,13 @@ class WidgetConsumer(ProtocolConsumer):
             raise ChatError("invalid_frame", _("Hello was already said on this connection."))
         token = field(frame, "visitor_token", str, required=False)
         last_message_id = field(frame, "last_message_id", int, required=False)
+        retry_after = await db(ratelimits.rate_limit_hit)(
+            action=ratelimits.HELLO, address=self.address, site_key=self.inbox.site_key
+        )
+        if retry_after is not None:
+            # A socket without a visitor has nothing to wait for: the widget reconnects later (at least 10 s on 4429).
+            await self.send_error("rate_limited", ratelimits.rate_limited_detail(retry_after), frame)
+            await self.close_with(CLOSE_FLOODING)
         contact, token, conversation = await db(self._hello_state)(token, last_message_id)
         self.contact = contact
         # Join the groups before reading the messages: one arriving in between is sent twice (the widget
@@ -160,14 +168,29 @@ class WidgetConsumer(ProtocolConsumer):
             await self.send_frame(invite)
         self.tasks.append(asyncio.ensure_future(self._heartbeat()))
 
+    async def _refusal(self) -> str | None:
+        """Why one more message may not go now: this socket's pace, the visitor's, their address's or their site's."""
+        window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
+        if len(self.sent_at) >= settings.VISITOR_RATE_LIMIT_MESSAGES or not await db(visitors.visitor_send_allowed)(
+            visitor_id=self.contact.visitor_id
+        ):
+            return _("At most %(n)s messages per %(s)s seconds; please wait a moment.") % {
+                "n": settings.VISITOR_RATE_LIMIT_MESSAGES,
+                "s": f"{window:g}",
+            }
+        # A new visitor for every message must not escape the limit above.
+        retry_after = await db(ratelimits.rate_limit_hit)(
+            action=ratelimits.MESSAGE, address=self.address, site_key=self.inbox.site_key
+        )
+        return ratelimits.rate_limited_detail(retry_after) if retry_after is not None else None
+
     async def _check_rate(self) -> None:
         now = time.monotonic()
         window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
         while self.sent_at and self.sent_at[0] <= now - window:
             self.sent_at.popleft()
-        if len(self.sent_at) < settings.VISITOR_RATE_LIMIT_MESSAGES and await db(visitors.visitor_send_allowed)(
-            visitor_id=self.contact.visitor_id
-        ):
+        refusal = await self._refusal()
+        if refusal is None:
             self.sent_at.append(now)
             return
         while self.refused_at and self.refused_at[0] <= now - window:
@@ -175,11 +198,7 @@ class WidgetConsumer(ProtocolConsumer):
         self.refused_at.append(now)
         if len(self.refused_at) > settings.VISITOR_FLOOD_CLOSE_AFTER:
             await self.close_with(CLOSE_FLOODING)
-        raise ChatError(
-            "rate_limited",
-            _("At most %(n)s messages per %(s)s seconds; please wait a moment.")
-            % {"n": settings.VISITOR_RATE_LIMIT_MESSAGES, "s": f"{window:g}"},
-        )
+        raise ChatError("rate_limited", refusal)
 
     async def on_message_send(self, frame):
         client_id = client_id_field(frame)

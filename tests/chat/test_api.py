@@ -11,6 +11,7 @@ from django.test import AsyncClient, Client
 
 from chat.models import Contact, Conversation
 from chat.services.visitors import visitor_token_make
+from tests.chat.conftest import an_address
 from tests.factories import BusinessHoursIntervalFactory, ContactFactory, InboxFactory, OperatorFactory
 from tickets.models import Ticket
 
@@ -177,3 +178,75 @@ def test_a_page_url_django_refuses_is_dropped_and_the_session_still_starts(inbox
     assert Contact.objects.get(pk=response.json()["contact"]["id"]).last_page_url == ""
     body = post("/api/widget/v1/session", {"site_key": inbox.site_key, "page_url": "https://shop.test/cart"}).json()
     assert Contact.objects.get(pk=body["contact"]["id"]).last_page_url == "https://shop.test/cart"
+
+
+# --- Anonymous floods: limits per client address and per site key -----------------------------------------------
+
+
+def post_from(address, path, data, **extra):
+    return Client().post(path, data, content_type="application/json", HTTP_ORIGIN=ORIGIN, REMOTE_ADDR=address, **extra)
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC), tick=False)
+def test_too_many_sessions_from_one_address_get_a_429_with_retry_after(inbox, settings):
+    settings.WIDGET_SESSIONS_PER_ADDRESS_PER_MINUTE = 3
+    flooder = an_address()
+    for _ in range(3):
+        assert post_from(flooder, "/api/widget/v1/session", {"site_key": inbox.site_key}).status_code == 200
+    refused = post_from(flooder, "/api/widget/v1/session", {"site_key": inbox.site_key})
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "55"
+    assert refused.json() == {"detail": "Too many requests; please try again in 55 seconds."}
+    # Another visitor is not held back, and the flooder may come back in the next minute.
+    assert post_from(an_address(), "/api/widget/v1/session", {"site_key": inbox.site_key}).status_code == 200
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 1, 0, tzinfo=dt.UTC), tick=False):
+        assert post_from(flooder, "/api/widget/v1/session", {"site_key": inbox.site_key}).status_code == 200
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC), tick=False)
+def test_the_refusal_is_in_the_visitors_language(inbox, settings):
+    settings.WIDGET_SESSIONS_PER_ADDRESS_PER_MINUTE = 1
+    flooder = an_address()
+    post_from(flooder, "/api/widget/v1/session", {"site_key": inbox.site_key})
+    refused = post_from(flooder, "/api/widget/v1/session", {"site_key": inbox.site_key}, HTTP_ACCEPT_LANGUAGE="fa")
+    assert refused.status_code == 429
+    assert refused.json()["detail"] == "درخواست‌ها بیش از حد است؛ لطفاً 55 ثانیه دیگر دوباره تلاش کنید."
+
+
+def test_too_many_offline_messages_from_one_address_are_refused_before_any_ticket(inbox, settings):
+    settings.OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR = 2
+    flooder = an_address()
+    message = {"site_key": inbox.site_key, "email": "bo@example.org", "body": "Call me"}
+    for _ in range(2):
+        assert post_from(flooder, "/api/widget/v1/offline-messages", message).status_code == 201
+    refused = post_from(flooder, "/api/widget/v1/offline-messages", message)
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 3600
+    assert Ticket.objects.filter(inbox=inbox).count() == 2
+
+
+def test_a_flood_from_many_addresses_is_bounded_per_site_key(inbox, settings):
+    settings.WIDGET_SESSIONS_PER_SITE_PER_MINUTE = 3
+    statuses = [
+        post_from(an_address(), "/api/widget/v1/session", {"site_key": inbox.site_key}).status_code for _ in range(5)
+    ]
+    assert statuses.count(200) == 3 and statuses.count(429) == 2
+    # Another site is counted on its own.
+    assert post_from(an_address(), "/api/widget/v1/session", {"site_key": InboxFactory().site_key}).status_code == 200
+
+
+def test_x_forwarded_for_is_believed_only_from_the_trusted_proxies(inbox, settings):
+    settings.WIDGET_SESSIONS_PER_ADDRESS_PER_MINUTE = 1
+    proxy, client = an_address(), an_address()
+
+    def session(forwarded_for):
+        return post_from(
+            proxy, "/api/widget/v1/session", {"site_key": inbox.site_key}, HTTP_X_FORWARDED_FOR=forwarded_for
+        ).status_code
+
+    # Without a trusted proxy the header is anyone's to write: a new spoofed address each time does not help.
+    assert [session(an_address()), session(an_address())] == [200, 429]
+    settings.TRUSTED_PROXY_COUNT = 1
+    # Behind one proxy the client is the entry that proxy appended, whatever the client wrote before it.
+    assert [session(f"{an_address()}, {client}"), session(f"{an_address()}, {client}")] == [200, 429]
+    assert session(an_address()) == 200

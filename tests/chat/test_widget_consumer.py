@@ -1,11 +1,13 @@
 """The visitor's websocket: every frame, every refusal, every close code (protocol.md)."""
 
+import datetime as dt
 import json
 
+import time_machine
 from channels.db import database_sync_to_async
 
 from chat.models import Conversation, Message
-from tests.chat.conftest import client_id, operator_socket, say, visitor, widget_socket
+from tests.chat.conftest import an_address, client_id, operator_socket, say, visitor, widget_socket
 from tests.factories import InboxFactory, OperatorFactory
 
 db = database_sync_to_async
@@ -296,3 +298,54 @@ async def test_availability_is_sent_only_when_it_changes_and_only_to_the_inbox_i
     assert await elsewhere.nothing(0.3)
     for socket in (widget, elsewhere, agent, other_agent):
         await socket.close()
+
+
+# --- Anonymous floods: limits per client address and per site key -----------------------------------------------
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
+async def test_too_many_hellos_from_one_address_are_refused_and_the_socket_closed(inbox, settings):
+    settings.WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE = 2
+    flooder = an_address()
+    for _ in range(2):
+        widget = await widget_socket(inbox, address=flooder)
+        await widget.send({"type": "hello"})
+        await widget.expect("welcome")
+        await widget.close()
+    widget = await widget_socket(inbox, address=flooder)
+    await widget.send({"type": "hello"})
+    refused = await widget.error("rate_limited")
+    assert refused["ref_type"] == "hello" and "try again in" in refused["detail"]
+    assert await widget.closed() == 4429
+    # Someone else on the same site is welcome.
+    other, _ = await visitor(inbox, address=an_address())
+    await other.close()
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
+async def test_a_new_visitor_per_message_does_not_escape_the_limit_of_the_address(inbox, operator, settings):
+    settings.VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE = 2
+    flooder = an_address()
+    sockets = []
+    for _ in range(2):
+        widget, _ = await visitor(inbox, address=flooder)
+        await say(widget, "Buy cheap watches")
+        sockets.append(widget)
+    widget, _ = await visitor(inbox, address=flooder)
+    await widget.send({"type": "message.send", "client_id": client_id(), "body": "Buy cheap watches"})
+    await widget.error("rate_limited")
+    sockets.append(widget)
+    assert await db(Conversation.objects.filter(inbox=inbox).count)() == 2
+    for socket in sockets:
+        await socket.close()
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
+async def test_hellos_are_also_bounded_per_site_key(inbox, settings):
+    settings.WIDGET_HELLOS_PER_SITE_PER_MINUTE = 1
+    first, _ = await visitor(inbox, address=an_address())
+    widget = await widget_socket(inbox, address=an_address())
+    await widget.send({"type": "hello"})
+    await widget.error("rate_limited")
+    assert await widget.closed() == 4429
+    await first.close()
