@@ -51,8 +51,15 @@ class WidgetConsumer(ProtocolConsumer):
         self.typing_sent: tuple[bool | None, float] = (None, 0.0)
         self.tasks: list[asyncio.Task] = []
         self.address = ratelimits.client_address_of_scope(self.scope)
+        self.slot: ratelimits.SocketSlot | None = None
         # Accept first, so that a refusal reaches the client as a close code and not a bare HTTP 403.
         await self.accept()
+        slot = ratelimits.SocketSlot(self.address)
+        if not await db(slot.open)():
+            await self.close(code=CLOSE_FLOODING)
+            return
+        self.slot = slot
+        self.tasks.append(asyncio.ensure_future(self._slot_refresh()))
         site_key = self.scope["url_route"]["kwargs"]["site_key"]
         self.inbox = await db(Inbox.objects.filter(site_key=site_key, is_active=True).first)()
         origin = dict(self.scope.get("headers") or []).get(b"origin", b"").decode("latin-1")
@@ -60,6 +67,13 @@ class WidgetConsumer(ProtocolConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.tasks.append(asyncio.ensure_future(self._hello_deadline()))
+
+    async def _slot_refresh(self):
+        # Shortly after each window turns, so the new window holds this socket before anyone reads it.
+        while True:
+            window = ratelimits.SOCKET_WINDOW_SECONDS
+            await asyncio.sleep(window - time.time() % window + random.uniform(0, 1))
+            await db(self.slot.refresh)()
 
     async def _hello_deadline(self):
         await asyncio.sleep(settings.WS_HELLO_TIMEOUT_SECONDS)
@@ -77,6 +91,9 @@ class WidgetConsumer(ProtocolConsumer):
     async def disconnect(self, code):
         for task in self.tasks:
             task.cancel()
+        if self.slot is not None:
+            await db(self.slot.close)()
+            self.slot = None
         if self.counted_conversation_id is not None:
             await db(visitors.visitor_disconnected)(conversation_id=self.counted_conversation_id)
             self.counted_conversation_id = None

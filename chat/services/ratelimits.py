@@ -96,3 +96,60 @@ def rate_limit_hit(*, action: Action, address: str, site_key: str) -> int | None
 
 def rate_limited_detail(retry_after: int) -> str:
     return RATE_LIMITED_DETAIL % {"seconds": retry_after}
+
+
+SOCKET_WINDOW_SECONDS = 60
+
+
+class SocketSlot:
+    """One open widget socket, counted against its client address in every server process (WS_MAX_SOCKETS_PER_ADDRESS).
+
+    A count that is only ever incremented and decremented would keep a crashed server's sockets forever. Instead
+    each socket counts itself again in every window of SOCKET_WINDOW_SECONDS (`refresh`, from the socket's own
+    loop), and the address's count is the larger of this window's and the last one's: the sockets of a server
+    that died stop being counted within two windows.
+    """
+
+    def __init__(self, address: str):
+        self.address = address
+        self.counted: list[int] = []
+
+    def _key(self, index: int) -> str:
+        digest = hashlib.blake2b(self.address.encode(), digest_size=12).hexdigest()
+        return f"chat:sockets:{digest}:{index}"
+
+    @staticmethod
+    def _window() -> int:
+        return int(time.time() // SOCKET_WINDOW_SECONDS)
+
+    def _count_in(self, index: int) -> int:
+        self.counted.append(index)
+        return _count(self._key(index), timeout=3 * SOCKET_WINDOW_SECONDS)
+
+    def open(self) -> bool:
+        """Counts this socket; False (and nothing counted) when its address already has as many as allowed."""
+        limit = settings.WS_MAX_SOCKETS_PER_ADDRESS
+        if limit <= 0:
+            return True
+        index = self._window()
+        now_counted = self._count_in(index)
+        if max(now_counted, cache.get(self._key(index - 1)) or 0) > limit:
+            self.close()
+            return False
+        return True
+
+    def refresh(self) -> None:
+        index = self._window()
+        if self.counted and index not in self.counted:
+            self._count_in(index)
+            self.counted = [i for i in self.counted if i >= index - 1]
+
+    def close(self) -> None:
+        current = self._window()
+        for index in self.counted:
+            if index >= current - 1:
+                try:
+                    cache.decr(self._key(index))
+                except ValueError:  # already expired
+                    pass
+        self.counted = []

@@ -7,6 +7,7 @@ import time_machine
 from channels.db import database_sync_to_async
 
 from chat.models import Conversation, Message
+from chat.services import ratelimits
 from tests.chat.conftest import an_address, client_id, operator_socket, say, visitor, widget_socket
 from tests.factories import InboxFactory, OperatorFactory
 
@@ -349,3 +350,51 @@ async def test_hellos_are_also_bounded_per_site_key(inbox, settings):
     await widget.error("rate_limited")
     assert await widget.closed() == 4429
     await first.close()
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
+async def test_one_address_may_hold_only_so_many_widget_sockets(inbox, settings):
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 3
+    flooder = an_address()
+    sockets = [(await visitor(inbox, address=flooder))[0] for _ in range(3)]
+    refused = await widget_socket(inbox, address=flooder)
+    assert await refused.closed() == 4429
+    # Someone else is welcome; and once the flooder closes one, it may open another.
+    other, _ = await visitor(inbox, address=an_address())
+    await sockets.pop().close()
+    sockets.append((await visitor(inbox, address=flooder))[0])
+    for socket in [*sockets, other, refused]:
+        await socket.close()
+
+
+async def test_sockets_of_a_server_that_died_stop_counting_within_two_minutes(inbox, settings):
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 2
+    flooder = an_address()
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC)):
+        # Counted by a server that was then killed: nobody ever closes them.
+        for _ in range(2):
+            assert await db(ratelimits.SocketSlot(flooder).open)()
+        refused = await widget_socket(inbox, address=flooder)
+        assert await refused.closed() == 4429
+        await refused.close()
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 2, 1, tzinfo=dt.UTC)):
+        widget, _ = await visitor(inbox, address=flooder)
+        await widget.close()
+
+
+async def test_a_socket_that_stays_open_keeps_its_place_window_after_window(inbox, settings):
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 1
+    address = an_address()
+    slot = ratelimits.SocketSlot(address)
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC)):
+        assert await db(slot.open)()
+    for minute in (1, 2, 3):
+        with time_machine.travel(dt.datetime(2030, 1, 1, 12, minute, 0, 500000, tzinfo=dt.UTC)):
+            await db(slot.refresh)()
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 3, 30, tzinfo=dt.UTC)):
+        refused = await widget_socket(inbox, address=address)
+        assert await refused.closed() == 4429
+        await refused.close()
+        await db(slot.close)()
+        widget, _ = await visitor(inbox, address=address)
+        await widget.close()
