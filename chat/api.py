@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from chat import realtime, selectors
 from chat.models import Inbox
 from chat.services import ratelimits
-from chat.services.visitors import offline_message_create, visitor_session_start, visitor_token_contact
+from chat.services.visitors import offline_message_create, visitor_contact_for_token, visitor_session_start
 
 LOOPBACK = {"127.0.0.1", "::1"}
 PAGE_URL_MAX_CHARS = 2000
@@ -126,10 +126,7 @@ class WidgetOfflineMessageApi(_WidgetApi):
         data = serializer.validated_data
         _check_rate(request, ratelimits.OFFLINE_MESSAGE, data["site_key"])
         inbox = _inbox_for(request, data["site_key"])
-        contact = visitor_token_contact(inbox=inbox, token=data.get("visitor_token"))
-        token = data.get("visitor_token")
-        if contact is None:
-            contact, token = visitor_session_start(inbox=inbox)
+        contact, token = visitor_contact_for_token(inbox=inbox, visitor_token=data.get("visitor_token"))
         ticket = offline_message_create(
             inbox=inbox, contact=contact, name=data.get("name", ""), email=data["email"], body=data["body"]
         )

@@ -8,6 +8,7 @@ import time
 from collections import deque
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
@@ -42,6 +43,9 @@ class WidgetConsumer(ProtocolConsumer):
 
     async def connect(self):
         self.inbox: Inbox | None = None
+        # Set by hello; the contact stays None until the visitor first writes (widget loads make no rows).
+        self.visitor_id = None
+        self.locale = ""
         self.contact = None
         self.conversation_id: int | None = None
         self.counted_conversation_id: int | None = None
@@ -77,7 +81,7 @@ class WidgetConsumer(ProtocolConsumer):
 
     async def _hello_deadline(self):
         await asyncio.sleep(settings.WS_HELLO_TIMEOUT_SECONDS)
-        if self.contact is None:
+        if self.visitor_id is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _heartbeat(self):
@@ -116,7 +120,7 @@ class WidgetConsumer(ProtocolConsumer):
             await db(visitors.visitor_connected)(conversation_id=conversation_id)
 
     async def before_frame(self, frame: dict) -> None:
-        if frame["type"] != "hello" and self.contact is None:
+        if frame["type"] != "hello" and self.visitor_id is None:
             raise ChatError("forbidden", _("Say hello first."))
         named = frame.get("conversation_id")
         if named is not None and named != self.conversation_id:
@@ -131,12 +135,12 @@ class WidgetConsumer(ProtocolConsumer):
         await self.send_frame(frame)
 
     def _hello_state(self, token, last_message_id):
-        contact = visitors.visitor_token_contact(inbox=self.inbox, token=token)
-        if contact is None:
-            # Unknown, forged or foreign token: a new visitor, never someone else.
-            contact, token = visitors.visitor_session_start(inbox=self.inbox)
-        conversation = selectors.open_conversation_for(contact)
-        return contact, token, conversation
+        visitor = visitors.visitor_token_read(inbox=self.inbox, token=token)
+        if visitor is None:
+            # Unknown, forged or foreign token: a new visitor, never someone else; no row until they write.
+            visitor, token = visitors.visitor_token_new(inbox=self.inbox)
+        conversation = selectors.open_conversation_for(visitor.contact) if visitor.contact else None
+        return visitor, token, conversation
 
     def _welcome(self, token, conversation: Conversation | None, last_message_id):
         online, next_opening = selectors.inbox_availability(self.inbox)
@@ -153,6 +157,8 @@ class WidgetConsumer(ProtocolConsumer):
 
     def _pending_survey_invite(self) -> dict | None:
         """A survey still waiting for this visitor (they left before it came, or came back): shown again."""
+        if self.contact is None:
+            return None
         invitation = survey_selectors.pending_invitation(contact=self.contact)
         if invitation is None:
             return None
@@ -160,7 +166,7 @@ class WidgetConsumer(ProtocolConsumer):
         return survey_selectors.survey_invite_payload(invitation)
 
     async def on_hello(self, frame):
-        if self.contact is not None:
+        if self.visitor_id is not None:
             raise ChatError("invalid_frame", _("Hello was already said on this connection."))
         token = field(frame, "visitor_token", str, required=False)
         last_message_id = field(frame, "last_message_id", int, required=False)
@@ -171,11 +177,11 @@ class WidgetConsumer(ProtocolConsumer):
             # A socket without a visitor has nothing to wait for: the widget reconnects later (at least 10 s on 4429).
             await self.send_error("rate_limited", ratelimits.rate_limited_detail(retry_after), frame)
             await self.close_with(CLOSE_FLOODING)
-        contact, token, conversation = await db(self._hello_state)(token, last_message_id)
-        self.contact = contact
+        visitor, token, conversation = await db(self._hello_state)(token, last_message_id)
+        self.visitor_id, self.contact, self.locale = visitor.visitor_id, visitor.contact, visitor.locale
         # Join the groups before reading the messages: one arriving in between is sent twice (the widget
         # keeps messages by id), never lost.
-        await self._join(realtime.contact_visitor_group(contact.pk))
+        await self._join(realtime.contact_visitor_group(visitor.visitor_id))
         await self._join(realtime.inbox_visitors_group(self.inbox.pk))
         if conversation is not None:
             await self._follow(conversation.pk)
@@ -189,7 +195,7 @@ class WidgetConsumer(ProtocolConsumer):
         """Why one more message may not go now: this socket's pace, the visitor's, their address's or their site's."""
         window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
         if len(self.sent_at) >= settings.VISITOR_RATE_LIMIT_MESSAGES or not await db(visitors.visitor_send_allowed)(
-            visitor_id=self.contact.visitor_id
+            visitor_id=self.visitor_id
         ):
             return _("At most %(n)s messages per %(s)s seconds; please wait a moment.") % {
                 "n": settings.VISITOR_RATE_LIMIT_MESSAGES,
@@ -221,6 +227,11 @@ class WidgetConsumer(ProtocolConsumer):
         client_id = client_id_field(frame)
         body = body_field(frame)
         await self._check_rate()
+        if self.contact is None:
+            # The first message is what makes the visitor a contact (another tab of theirs may have just made it).
+            self.contact = await db(visitors.visitor_contact_get_or_create)(
+                inbox=self.inbox, visitor_id=self.visitor_id, locale=self.locale
+            )
         message, _created = await db(messages.visitor_message_send)(
             contact=self.contact, client_id=client_id, body=body
         )
@@ -263,9 +274,18 @@ class WidgetConsumer(ProtocolConsumer):
         )
 
     async def on_close(self, frame):
+        if self.contact is None:
+            raise ChatError("not_found", _("You have no open conversation."))
         await db(conversations.conversation_close_by_visitor)(contact=self.contact)
 
     def _survey_answer(self, token, answers, comment):
+        if self.contact is None:
+            # The service checks the owner only of a contact it is given: a visitor with none owns no survey.
+            invitation = survey_selectors.survey_invitation_by_token(token=token)
+            if invitation is None:
+                raise ChatError("not_found", _("This survey does not exist."))
+            with translation.override(invitation.language):
+                raise ChatError("forbidden", _("This survey is not yours to answer."))
         try:
             response = survey_services.survey_answer(
                 token=token, contact=self.contact, answers=answers, comment=comment, channel="widget"

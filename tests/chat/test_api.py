@@ -10,7 +10,7 @@ import time_machine
 from django.test import AsyncClient, Client
 
 from chat.models import Contact, Conversation
-from chat.services.visitors import visitor_token_make
+from chat.services.visitors import visitor_token_make, visitor_token_read
 from tests.chat.conftest import an_address
 from tests.factories import BusinessHoursIntervalFactory, ContactFactory, InboxFactory, OperatorFactory
 from tickets.models import Ticket
@@ -24,12 +24,13 @@ def post(path, data, origin=ORIGIN):
     return Client().post(path, data, content_type="application/json", **headers)
 
 
-def test_a_new_visitor_gets_a_token_a_contact_and_the_widget_config(inbox):
+def test_a_new_visitor_gets_a_token_and_the_widget_config_but_no_contact_yet(inbox):
     OperatorFactory(inboxes=[inbox])
     response = post("/api/widget/v1/session", {"site_key": inbox.site_key})
     assert response.status_code == 200
     body = response.json()
-    assert body["visitor_token"] and body["contact"]["id"]
+    assert body["visitor_token"] and body["contact"] == {"id": None, "name": "", "email": ""}
+    assert not Contact.objects.exists()
     config = body["config"]
     assert config["online"] is True and config["next_opening"] is None
     assert config["greeting"] == inbox.greeting and config["direction"] == "ltr"
@@ -149,8 +150,11 @@ def test_an_offline_message_creates_a_ticket_on_the_offline_channel(inbox):
     assert response.status_code == 201
     ticket = Ticket.objects.get(pk=response.json()["ticket_id"])
     assert ticket.channel_kind == "offline_form" and ticket.subject == "Please call me back"
-    assert ticket.contact_id == session["contact"]["id"]
+    # The form made the contact of the visitor the session named, who keeps their token.
     contact = Contact.objects.get(pk=ticket.contact_id)
+    assert response.json()["contact"]["id"] == contact.pk
+    assert visitor_token_read(inbox=inbox, token=session["visitor_token"]).visitor_id == contact.visitor_id
+    assert visitor_token_read(inbox=inbox, token=response.json()["visitor_token"]).contact == contact
     assert (contact.name, contact.email) == ("Bo", "bo@example.org")
     conversation = Conversation.objects.get(ticket=ticket)
     assert conversation.messages.get().body == "Please call me back"
@@ -172,11 +176,15 @@ def test_next_opening_is_given_only_outside_business_hours(inbox):
 
 
 def test_a_page_url_django_refuses_is_dropped_and_the_session_still_starts(inbox):
-    response = post("/api/widget/v1/session", {"site_key": inbox.site_key, "page_url": "https://my_shop.test/cart"})
+    response = post(
+        "/api/widget/v1/session", {"site_key": inbox.site_key, "name": "Ann", "page_url": "https://my_shop.test/cart"}
+    )
     assert response.status_code == 200
     assert response.json()["visitor_token"]
     assert Contact.objects.get(pk=response.json()["contact"]["id"]).last_page_url == ""
-    body = post("/api/widget/v1/session", {"site_key": inbox.site_key, "page_url": "https://shop.test/cart"}).json()
+    body = post(
+        "/api/widget/v1/session", {"site_key": inbox.site_key, "name": "Ann", "page_url": "https://shop.test/cart"}
+    ).json()
     assert Contact.objects.get(pk=body["contact"]["id"]).last_page_url == "https://shop.test/cart"
 
 
@@ -250,3 +258,34 @@ def test_x_forwarded_for_is_believed_only_from_the_trusted_proxies(inbox, settin
     # Behind one proxy the client is the entry that proxy appended, whatever the client wrote before it.
     assert [session(f"{an_address()}, {client}"), session(f"{an_address()}, {client}")] == [200, 429]
     assert session(an_address()) == 200
+
+
+# --- A contact only when the visitor needs one --------------------------------------------------------------------
+
+
+def test_a_hundred_widget_loads_make_no_contact_until_the_visitor_fills_in_a_form(inbox):
+    address = an_address()
+    tokens = [
+        post_from(address, "/api/widget/v1/session", {"site_key": inbox.site_key}).json()["visitor_token"]
+        for _ in range(100)
+    ]
+    assert len(set(tokens)) == 100
+    assert not Contact.objects.exists()
+    # The same visitor comes back with their token (in another language), then fills in the pre-chat form.
+    again = post_from(address, "/api/widget/v1/session", {"site_key": inbox.site_key, "visitor_token": tokens[0]})
+    assert again.json()["contact"]["id"] is None and not Contact.objects.exists()
+    localised = post_from(
+        address, "/api/widget/v1/session", {"site_key": inbox.site_key, "visitor_token": tokens[0], "locale": "fa"}
+    ).json()
+    named = post_from(
+        address,
+        "/api/widget/v1/session",
+        {"site_key": inbox.site_key, "visitor_token": localised["visitor_token"], "name": "Ann"},
+    ).json()
+    contact = Contact.objects.get()
+    assert named["contact"] == {"id": contact.pk, "name": "Ann", "email": ""}
+    assert contact.visitor_id == visitor_token_read(inbox=inbox, token=tokens[0]).visitor_id
+    assert contact.locale == "fa"
+    # Their token now resumes that contact.
+    resumed = post_from(address, "/api/widget/v1/session", {"site_key": inbox.site_key, "visitor_token": tokens[0]})
+    assert resumed.json()["contact"]["id"] == contact.pk

@@ -1,12 +1,13 @@
 """The visitor's websocket: every frame, every refusal, every close code (protocol.md)."""
 
+import asyncio
 import datetime as dt
 import json
 
 import time_machine
 from channels.db import database_sync_to_async
 
-from chat.models import Conversation, Message
+from chat.models import Contact, Conversation, Message
 from chat.services import ratelimits
 from tests.chat.conftest import an_address, client_id, operator_socket, say, visitor, widget_socket
 from tests.factories import InboxFactory, OperatorFactory
@@ -18,7 +19,7 @@ async def test_hello_welcomes_a_new_visitor_with_no_conversation_yet(inbox, oper
     widget, welcome = await visitor(inbox)
     assert welcome["conversation"] is None
     assert welcome["messages"] == []
-    assert welcome["contact"]["id"]
+    assert welcome["contact"] == {"id": None, "name": "", "email": ""}  # no row until they write
     assert welcome["online"] is False  # the operator has not opened the inbox yet
     assert welcome["next_opening"] is None  # open all week: only nobody is there
     await widget.close()
@@ -398,3 +399,50 @@ async def test_a_socket_that_stays_open_keeps_its_place_window_after_window(inbo
         await db(slot.close)()
         widget, _ = await visitor(inbox, address=address)
         await widget.close()
+
+
+# --- A contact only when the visitor needs one --------------------------------------------------------------------
+
+
+async def test_a_hundred_tokenless_hellos_make_no_contact(inbox):
+    address = an_address()
+    for _ in range(100):
+        widget = await widget_socket(inbox, address=address)
+        await widget.send({"type": "hello"})
+        welcome = await widget.expect("welcome")
+        assert welcome["contact"]["id"] is None and welcome["visitor_token"]
+        await widget.close()
+    assert await db(Contact.objects.count)() == 0
+
+
+async def test_the_first_message_makes_one_contact_for_all_the_visitors_tabs(inbox, operator):
+    first = await widget_socket(inbox)
+    await first.send({"type": "hello"})
+    token = (await first.expect("welcome"))["visitor_token"]
+    second, _ = await visitor(inbox, token=token)
+    assert await db(Contact.objects.count)() == 0
+    # Both tabs write their first message at the same instant.
+    acks = await asyncio.gather(say(first, "Hello?"), say(second, "Anyone there?"))
+    contact = await db(Contact.objects.get)()
+    assert {ack["message"]["conversation_id"] for ack in acks} == {
+        await db(lambda: Conversation.objects.get(contact=contact).pk)()
+    }
+    # The visitor comes back with their token: the same contact, with their conversation.
+    for socket in (first, second):
+        await socket.close()
+    returning, welcome = await visitor(inbox, token=token)
+    assert welcome["contact"]["id"] == contact.pk
+    assert sorted(m["body"] for m in welcome["messages"]) == ["Anyone there?", "Hello?"]
+    await returning.close()
+
+
+async def test_a_tab_open_before_the_first_message_hears_of_the_conversation(inbox, operator):
+    first = await widget_socket(inbox)
+    await first.send({"type": "hello"})
+    token = (await first.expect("welcome"))["visitor_token"]
+    second, _ = await visitor(inbox, token=token)
+    ack = await say(first, "Hello?")
+    update = await second.conversation(id=ack["message"]["conversation_id"])
+    assert update["status"] in ("queued", "active")
+    for socket in (first, second):
+        await socket.close()
