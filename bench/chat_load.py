@@ -406,6 +406,7 @@ def main() -> None:
         "WS_MAX_SOCKETS_PER_ADDRESS",
         "WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE",
         "VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE",
+        "NEW_CONTACTS_PER_ADDRESS_PER_HOUR",
     ):
         env.setdefault(limit, "0")
     port = free_port()

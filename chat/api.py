@@ -66,6 +66,12 @@ class _WidgetApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    def handle_exception(self, exc):
+        # A service that would have made one contact too many for this address or site (NEW_CONTACTS_PER_*).
+        if isinstance(exc, ratelimits.RateLimitedError):
+            exc = RateLimited(exc.retry_after)
+        return super().handle_exception(exc)
+
 
 class WidgetSessionApi(_WidgetApi):
     """POST {site_key, visitor_token?, name?, email?, locale?, page_url?} → {visitor_token, contact, config}."""
@@ -96,6 +102,7 @@ class WidgetSessionApi(_WidgetApi):
         contact, token = visitor_session_start(
             inbox=inbox,
             visitor_token=data.get("visitor_token"),
+            address=ratelimits.client_address_of_request(request),
             name=data.get("name", ""),
             email=data.get("email", ""),
             locale=data.get("locale", ""),
@@ -126,7 +133,11 @@ class WidgetOfflineMessageApi(_WidgetApi):
         data = serializer.validated_data
         _check_rate(request, ratelimits.OFFLINE_MESSAGE, data["site_key"])
         inbox = _inbox_for(request, data["site_key"])
-        contact, token = visitor_contact_for_token(inbox=inbox, visitor_token=data.get("visitor_token"))
+        contact, token = visitor_contact_for_token(
+            inbox=inbox,
+            visitor_token=data.get("visitor_token"),
+            address=ratelimits.client_address_of_request(request),
+        )
         ticket = offline_message_create(
             inbox=inbox, contact=contact, name=data.get("name", ""), email=data["email"], body=data["body"]
         )

@@ -229,9 +229,12 @@ class WidgetConsumer(ProtocolConsumer):
         await self._check_rate()
         if self.contact is None:
             # The first message is what makes the visitor a contact (another tab of theirs may have just made it).
-            self.contact = await db(visitors.visitor_contact_get_or_create)(
-                inbox=self.inbox, visitor_id=self.visitor_id, locale=self.locale
-            )
+            try:
+                self.contact = await db(visitors.visitor_contact_get_or_create)(
+                    inbox=self.inbox, visitor_id=self.visitor_id, address=self.address, locale=self.locale
+                )
+            except ratelimits.RateLimitedError as exc:
+                raise ChatError("rate_limited", ratelimits.rate_limited_detail(exc.retry_after)) from exc
         message, _created = await db(messages.visitor_message_send)(
             contact=self.contact, client_id=client_id, body=body
         )

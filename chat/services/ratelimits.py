@@ -29,6 +29,7 @@ SESSION = Action("session", 60, "WIDGET_SESSIONS_PER_ADDRESS_PER_MINUTE", "WIDGE
 HELLO = Action("hello", 60, "WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE", "WIDGET_HELLOS_PER_SITE_PER_MINUTE")
 MESSAGE = Action("message", 60, "VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE", "VISITOR_MESSAGES_PER_SITE_PER_MINUTE")
 OFFLINE_MESSAGE = Action("offline", 3600, "OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR", "OFFLINE_MESSAGES_PER_SITE_PER_HOUR")
+NEW_CONTACT = Action("contact", 3600, "NEW_CONTACTS_PER_ADDRESS_PER_HOUR", "NEW_CONTACTS_PER_SITE_PER_HOUR")
 
 RATE_LIMITED_DETAIL = _("Too many requests; please try again in %(seconds)s seconds.")
 
@@ -92,6 +93,20 @@ def rate_limit_hit(*, action: Action, address: str, site_key: str) -> int | None
         if limit > 0 and _count(_key(action, scope, value, index), timeout) > limit:
             return max(1, math.ceil((index + 1) * window - now))
     return None
+
+
+class RateLimitedError(Exception):
+    """Raised by a service that was asked to count an action (`rate_limit_check`); the transport answers it."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def rate_limit_check(*, action: Action, address: str, site_key: str) -> None:
+    retry_after = rate_limit_hit(action=action, address=address, site_key=site_key)
+    if retry_after is not None:
+        raise RateLimitedError(retry_after)
 
 
 def rate_limited_detail(retry_after: int) -> str:

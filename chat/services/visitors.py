@@ -16,6 +16,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from chat.models import ChannelKind, Contact, Conversation, Inbox, Message
+from chat.services import ratelimits
 from surveys.models import SurveyInvitation
 from tickets.models import Ticket
 from tickets.services import ticket_attach_conversation, ticket_create
@@ -73,11 +74,23 @@ def visitor_token_contact(*, inbox: Inbox, token) -> Contact | None:
 
 
 def visitor_contact_get_or_create(
-    *, inbox: Inbox, visitor_id: uuid.UUID, locale: str = "", name: str = "", email: str = "", page_url: str = ""
+    *,
+    inbox: Inbox,
+    visitor_id: uuid.UUID,
+    address: str | None = None,
+    locale: str = "",
+    name: str = "",
+    email: str = "",
+    page_url: str = "",
 ) -> Contact:
-    """The visitor's contact, made the first time they need one (race-safe: two tabs writing at once make one)."""
+    """The visitor's contact, made the first time they need one (race-safe: two tabs writing at once make one).
+
+    A new contact from `address` counts against NEW_CONTACTS_PER_*; past them, RateLimitedError and no row.
+    """
     contact = Contact.objects.select_related("inbox").filter(visitor_id=visitor_id, inbox=inbox).first()
     if contact is None:
+        if address is not None:
+            ratelimits.rate_limit_check(action=ratelimits.NEW_CONTACT, address=address, site_key=inbox.site_key)
         fresh = Contact(inbox=inbox, visitor_id=visitor_id)
         _clean_profile(fresh, name=name, email=email, locale=locale, page_url=page_url)
         defaults = {f: getattr(fresh, f) for f in ("name", "email", "locale", "last_page_url")}
@@ -103,7 +116,14 @@ def _clean_profile(contact: Contact, *, name: str = "", email: str = "", locale:
 
 @transaction.atomic
 def visitor_session_start(
-    *, inbox: Inbox, visitor_token=None, name: str = "", email: str = "", locale: str = "", page_url: str = ""
+    *,
+    inbox: Inbox,
+    visitor_token=None,
+    address: str | None = None,
+    name: str = "",
+    email: str = "",
+    locale: str = "",
+    page_url: str = "",
 ) -> tuple[Contact | None, str]:
     """Resumes the visitor a valid token names, else makes a new one (never someone else's).
 
@@ -120,6 +140,7 @@ def visitor_session_start(
         contact = visitor_contact_get_or_create(
             inbox=inbox,
             visitor_id=visitor.visitor_id,
+            address=address,
             locale=locale or visitor.locale,
             name=name,
             email=email,
@@ -131,13 +152,13 @@ def visitor_session_start(
     return contact, visitor_token_make(contact=contact)
 
 
-def visitor_contact_for_token(*, inbox: Inbox, visitor_token) -> tuple[Contact, str]:
+def visitor_contact_for_token(*, inbox: Inbox, visitor_token, address: str | None = None) -> tuple[Contact, str]:
     """The contact of the visitor a token names, made if they have none yet; a new visitor for an invalid token."""
     visitor = visitor_token_read(inbox=inbox, token=visitor_token)
     if visitor is None:
         visitor, _token_ = visitor_token_new(inbox=inbox)
     contact = visitor.contact or visitor_contact_get_or_create(
-        inbox=inbox, visitor_id=visitor.visitor_id, locale=visitor.locale
+        inbox=inbox, visitor_id=visitor.visitor_id, address=address, locale=visitor.locale
     )
     return contact, visitor_token_make(contact=contact)
 

@@ -289,3 +289,19 @@ def test_a_hundred_widget_loads_make_no_contact_until_the_visitor_fills_in_a_for
     # Their token now resumes that contact.
     resumed = post_from(address, "/api/widget/v1/session", {"site_key": inbox.site_key, "visitor_token": tokens[0]})
     assert resumed.json()["contact"]["id"] == contact.pk
+
+
+def test_one_address_makes_only_so_many_new_contacts_whatever_the_form(inbox, settings):
+    settings.NEW_CONTACTS_PER_ADDRESS_PER_HOUR = 2
+    flooder = an_address()
+    prechat = {"site_key": inbox.site_key, "name": "Spam", "email": "spam@example.org"}
+    ann = post_from(flooder, "/api/widget/v1/session", prechat).json()
+    assert post_from(flooder, "/api/widget/v1/session", prechat).status_code == 200
+    refused = post_from(flooder, "/api/widget/v1/session", prechat)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) <= 3600
+    offline = {"site_key": inbox.site_key, "email": "spam@example.org", "body": "Buy now"}
+    assert post_from(flooder, "/api/widget/v1/offline-messages", offline).status_code == 429
+    assert Contact.objects.count() == 2 and not Ticket.objects.exists()
+    # A visitor who already has a contact is not new: their offline message goes through.
+    again = post_from(flooder, "/api/widget/v1/offline-messages", {**offline, "visitor_token": ann["visitor_token"]})
+    assert again.status_code == 201 and again.json()["contact"]["id"] == ann["contact"]["id"]

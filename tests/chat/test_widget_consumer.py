@@ -446,3 +446,21 @@ async def test_a_tab_open_before_the_first_message_hears_of_the_conversation(inb
     assert update["status"] in ("queued", "active")
     for socket in (first, second):
         await socket.close()
+
+
+async def test_one_address_makes_only_so_many_new_contacts_by_writing(inbox, operator, settings):
+    settings.NEW_CONTACTS_PER_ADDRESS_PER_HOUR = 2
+    flooder = an_address()
+    sockets = []
+    for _ in range(2):
+        widget, _ = await visitor(inbox, address=flooder)
+        await say(widget, "Buy cheap watches")
+        sockets.append(widget)
+    widget, _ = await visitor(inbox, address=flooder)
+    await widget.send({"type": "message.send", "client_id": client_id(), "body": "Buy cheap watches"})
+    await widget.error("rate_limited")
+    assert await db(Contact.objects.count)() == 2
+    # Those who already are contacts go on writing.
+    await say(sockets[0], "Still there?")
+    for socket in [*sockets, widget]:
+        await socket.close()
