@@ -69,6 +69,7 @@
       err_too_long: "Please keep it under {n} characters.",
       err_generic: "Something went wrong. Please try again.",
       err_rate: "You're sending messages too fast. Please wait a moment.",
+      err_busy: "Too many requests from your network right now. Please try again in a few minutes.",
       placeholder: "Write a message…",
       message: "Message",
       messages: "Messages",
@@ -131,6 +132,7 @@
       err_too_long: "لطفاً کمتر از {n} نویسه بنویسید.",
       err_generic: "مشکلی پیش آمد. لطفاً دوباره تلاش کنید.",
       err_rate: "پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.",
+      err_busy: "در حال حاضر درخواست‌های زیادی از شبکهٔ شما می‌رسد. لطفاً چند دقیقه دیگر دوباره تلاش کنید.",
       placeholder: "پیام خود را بنویسید…",
       message: "پیام",
       messages: "پیام‌ها",
@@ -873,7 +875,8 @@
           try {
             const r = await send(values);
             if (!r.ok) {
-              showServerErrors(fields, r.data, formErr);
+              // Refused for the rate of a whole address or site (429): said in the widget's own language.
+              showServerErrors(fields, r.status === 429 ? { detail: t("err_busy") } : r.data, formErr);
               return focusFirstInvalid(fields);
             }
             done(values, r);
