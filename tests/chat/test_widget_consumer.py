@@ -464,3 +464,30 @@ async def test_one_address_makes_only_so_many_new_contacts_by_writing(inbox, ope
     await say(sockets[0], "Still there?")
     for socket in [*sockets, widget]:
         await socket.close()
+
+
+async def test_behind_a_trusted_proxy_sockets_count_per_forwarded_client(inbox, settings):
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 1
+    proxy, ann, bob = an_address(), an_address(), an_address()
+
+    def forwarded(client):
+        return [(b"x-forwarded-for", f"{an_address()}, {client}".encode())]
+
+    # Not trusted: the header is anyone's to write, and both sockets come from the proxy.
+    first = await widget_socket(inbox, address=proxy, headers=forwarded(ann))
+    second = await widget_socket(inbox, address=proxy, headers=forwarded(bob))
+    assert await second.closed() == 4429
+    await first.close()
+    await second.close()
+    settings.TRUSTED_PROXY_COUNT = 1
+    sockets = [(await visitor_behind(inbox, proxy, forwarded(client)))[0] for client in (ann, bob)]
+    refused = await widget_socket(inbox, address=proxy, headers=forwarded(ann))
+    assert await refused.closed() == 4429
+    for socket in [*sockets, refused]:
+        await socket.close()
+
+
+async def visitor_behind(inbox, proxy, headers):
+    socket = await widget_socket(inbox, address=proxy, headers=headers)
+    await socket.send({"type": "hello"})
+    return socket, await socket.expect("welcome")
