@@ -448,9 +448,10 @@
   function onClosed(code) {
     if (code === 4403) return warn("this page's origin may not embed the widget (close 4403)");
     if (code === 4401) {
-      // The token was refused: let the session API resume or replace the visitor, then connect again.
+      // The token was refused: let the session API resume or replace the visitor (in the widget's language), then
+      // connect again.
       return reconnectLater(() =>
-        startSession({}).then(
+        startSession({ locale: lang }).then(
           safe((r) => (r.ok ? connect() : reconnectLater())),
           safe(() => reconnectLater())
         )
@@ -1376,12 +1377,13 @@
       await new Promise((res) => setTimeout(res, Math.min(60000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2)));
     }
     build();
-    connect();
-    // The visitor's language is the one the widget speaks to them (surveys and e-mails follow it).
+    // The visitor's language is the one the widget speaks to them (surveys and e-mails follow it), known from the
+    // config. Sent before the socket says hello: a visitor who has not written yet carries it in their token.
     if (store.get("locale") !== lang) {
-      const r = await startSession({ locale: lang });
-      if (r.ok) store.set("locale", lang);
+      const r = await startSession({ locale: lang }).catch(() => null);
+      if (r && r.ok) store.set("locale", lang);
     }
+    connect();
   }
 
   boot().catch(warn);
