@@ -403,6 +403,14 @@ def main() -> None:
         CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "300"),
         ASGI_THREADS=os.environ.get("ASGI_THREADS", "16"),
     )
+    # Every bench visitor comes from this machine's one address: the limits per address (docs/security.md) are off.
+    for limit in (
+        "WS_MAX_SOCKETS_PER_ADDRESS",
+        "WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE",
+        "VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE",
+        "NEW_CONTACTS_PER_ADDRESS_PER_HOUR",
+    ):
+        env.setdefault(limit, "0")
     port = free_port()
     print(
         f"desk: 1 daphne, database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "

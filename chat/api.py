@@ -17,14 +17,15 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import realtime, selectors
 from chat.models import Inbox
-from chat.services.visitors import offline_message_create, visitor_session_start, visitor_token_contact
+from chat.services import ratelimits
+from chat.services.visitors import offline_message_create, visitor_contact_for_token, visitor_session_start
 
 LOOPBACK = {"127.0.0.1", "::1"}
 PAGE_URL_MAX_CHARS = 2000
@@ -41,9 +42,35 @@ def _inbox_for(request, site_key: str) -> Inbox:
     return inbox
 
 
+class RateLimited(APIException):
+    """429; DRF turns `wait` into the Retry-After header (its own Throttled appends English to the detail)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "rate_limited"
+
+    def __init__(self, wait: int):
+        super().__init__(detail=ratelimits.rate_limited_detail(wait))
+        self.wait = wait
+
+
+def _check_rate(request, action: ratelimits.Action, site_key: str) -> None:
+    """429 with Retry-After once this address, or everyone on this site, has done `action` too often."""
+    retry_after = ratelimits.rate_limit_hit(
+        action=action, address=ratelimits.client_address_of_request(request), site_key=site_key
+    )
+    if retry_after is not None:
+        raise RateLimited(retry_after)
+
+
 class _WidgetApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+
+    def handle_exception(self, exc):
+        # A service that would have made one contact too many for this address or site (NEW_CONTACTS_PER_*).
+        if isinstance(exc, ratelimits.RateLimitedError):
+            exc = RateLimited(exc.retry_after)
+        return super().handle_exception(exc)
 
 
 class WidgetSessionApi(_WidgetApi):
@@ -70,10 +97,12 @@ class WidgetSessionApi(_WidgetApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        _check_rate(request, ratelimits.SESSION, data["site_key"])
         inbox = _inbox_for(request, data["site_key"])
         contact, token = visitor_session_start(
             inbox=inbox,
             visitor_token=data.get("visitor_token"),
+            address=ratelimits.client_address_of_request(request),
             name=data.get("name", ""),
             email=data.get("email", ""),
             locale=data.get("locale", ""),
@@ -102,11 +131,13 @@ class WidgetOfflineMessageApi(_WidgetApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        _check_rate(request, ratelimits.OFFLINE_MESSAGE, data["site_key"])
         inbox = _inbox_for(request, data["site_key"])
-        contact = visitor_token_contact(inbox=inbox, token=data.get("visitor_token"))
-        token = data.get("visitor_token")
-        if contact is None:
-            contact, token = visitor_session_start(inbox=inbox)
+        contact, token = visitor_contact_for_token(
+            inbox=inbox,
+            visitor_token=data.get("visitor_token"),
+            address=ratelimits.client_address_of_request(request),
+        )
         ticket = offline_message_create(
             inbox=inbox, contact=contact, name=data.get("name", ""), email=data["email"], body=data["body"]
         )

@@ -33,6 +33,7 @@ import os
 import secrets
 import time
 import urllib.request
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -82,8 +83,9 @@ def conversation_visitor_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}.visitor"
 
 
-def contact_visitor_group(contact_id: int) -> str:
-    return f"contact.{contact_id}.visitor"
+def contact_visitor_group(visitor_id: uuid.UUID) -> str:
+    # By visitor id, not contact id: a visitor's tabs join it before their first message makes the contact.
+    return f"visitor.{visitor_id.hex}"
 
 
 def inbox_visitors_group(inbox_id: int) -> str:
@@ -212,10 +214,10 @@ def send_to_conversation_visitor(conversation_id: int, frame: dict) -> None:
     _on_commit(conversation_visitor_group(conversation_id), frame)
 
 
-def send_to_contact_visitor(contact_id: int, frame: dict) -> None:
+def send_to_contact_visitor(visitor_id: uuid.UUID, frame: dict) -> None:
     if frame.get("type") == MESSAGE_NEW and frame.get("message", {}).get("private"):
         raise ValueError("a private note never goes to a visitor")
-    _on_commit(contact_visitor_group(contact_id), frame)
+    _on_commit(contact_visitor_group(visitor_id), frame)
 
 
 # Every visitor of an inbox hears these: frames about the inbox itself, never about a conversation or a person.

@@ -129,7 +129,10 @@ def conversation_payload(conversation: Conversation, *, waiting: tuple[int | Non
     }
 
 
-def contact_payload(contact: Contact) -> dict:
+def contact_payload(contact: Contact | None) -> dict:
+    """The visitor's contact; a visitor who has not written yet has none (`id` null, nothing known)."""
+    if contact is None:
+        return {"id": None, "name": "", "email": ""}
     return {"id": contact.pk, "name": contact.name, "email": contact.email}
 
 

@@ -252,6 +252,25 @@ TYPING_THROTTLE_SECONDS = env.float("TYPING_THROTTLE_SECONDS", default=1.0)
 PRESENCE_GRACE_SECONDS = env.float("PRESENCE_GRACE_SECONDS", default=20.0)
 VISITOR_TOKEN_MAX_AGE_DAYS = env.int("VISITOR_TOKEN_MAX_AGE_DAYS", default=365)
 
+# --- Anonymous visitors: limits per client address and per site key (docs/security.md) ---------
+
+# Proxies in front of the desk that append to X-Forwarded-For; 0 ignores the header (anyone can write it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Each pair bounds one action per client address and per site key in a fixed window; 0 turns a bound off.
+WIDGET_SESSIONS_PER_ADDRESS_PER_MINUTE = env.int("WIDGET_SESSIONS_PER_ADDRESS_PER_MINUTE", default=120)
+WIDGET_SESSIONS_PER_SITE_PER_MINUTE = env.int("WIDGET_SESSIONS_PER_SITE_PER_MINUTE", default=20000)
+WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE = env.int("WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE", default=120)
+WIDGET_HELLOS_PER_SITE_PER_MINUTE = env.int("WIDGET_HELLOS_PER_SITE_PER_MINUTE", default=20000)
+VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE = env.int("VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE", default=300)
+VISITOR_MESSAGES_PER_SITE_PER_MINUTE = env.int("VISITOR_MESSAGES_PER_SITE_PER_MINUTE", default=20000)
+# New contacts (a visitor's first message, pre-chat or offline form), however they come.
+NEW_CONTACTS_PER_ADDRESS_PER_HOUR = env.int("NEW_CONTACTS_PER_ADDRESS_PER_HOUR", default=500)
+NEW_CONTACTS_PER_SITE_PER_HOUR = env.int("NEW_CONTACTS_PER_SITE_PER_HOUR", default=20000)
+# Open widget sockets per client address, counted in the shared cache across server processes (0: no bound).
+WS_MAX_SOCKETS_PER_ADDRESS = env.int("WS_MAX_SOCKETS_PER_ADDRESS", default=50)
+OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR = env.int("OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR", default=20)
+OFFLINE_MESSAGES_PER_SITE_PER_HOUR = env.int("OFFLINE_MESSAGES_PER_SITE_PER_HOUR", default=2000)
+
 # --- Metric windows and thresholds (metrics.md) -----------------------------------------------
 
 ABANDONMENT_GRACE_SECONDS = env.float("ABANDONMENT_GRACE_SECONDS", default=60.0)

@@ -56,6 +56,21 @@ def _test_process_holds_sockets(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _anonymous_limits_per_address_off(settings):
+    """Every in-process request and socket comes from one address (127.0.0.1, or none for a communicator): the
+    whole suite would add up to one flooder. The tests of the limits set the one they check (tests/chat)."""
+    for name in (
+        "WIDGET_SESSIONS_PER_ADDRESS_PER_MINUTE",
+        "WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE",
+        "VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE",
+        "OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR",
+        "NEW_CONTACTS_PER_ADDRESS_PER_HOUR",
+        "WS_MAX_SOCKETS_PER_ADDRESS",
+    ):
+        setattr(settings, name, 0)
+
+
+@pytest.fixture(autouse=True)
 def _mail_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

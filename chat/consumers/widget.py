@@ -8,6 +8,7 @@ import time
 from collections import deque
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
@@ -23,7 +24,7 @@ from chat.consumers.protocol import (
     field,
 )
 from chat.models import Conversation, Inbox
-from chat.services import conversations, messages, visitors
+from chat.services import conversations, messages, ratelimits, visitors
 from chat.services.broadcast import visitor_view
 from chat.services.errors import ChatError
 from surveys import selectors as survey_selectors
@@ -43,6 +44,9 @@ class WidgetConsumer(ProtocolConsumer):
 
     async def connect(self):
         self.inbox: Inbox | None = None
+        # Set by hello; the contact stays None until the visitor first writes (widget loads make no rows).
+        self.visitor_id = None
+        self.locale = ""
         self.contact = None
         self.conversation_id: int | None = None
         self.counted_conversation_id: int | None = None
@@ -52,8 +56,16 @@ class WidgetConsumer(ProtocolConsumer):
         self.refused_at: deque[float] = deque()
         self.typing_sent: tuple[bool | None, float] = (None, 0.0)
         self.tasks: list[asyncio.Task] = []
+        self.address = ratelimits.client_address_of_scope(self.scope)
+        self.slot: ratelimits.SocketSlot | None = None
         # Accept first, so that a refusal reaches the client as a close code and not a bare HTTP 403.
         await self.accept()
+        slot = ratelimits.SocketSlot(self.address)
+        if not await db(slot.open)():
+            await self.close(code=CLOSE_FLOODING)
+            return
+        self.slot = slot
+        self.tasks.append(asyncio.ensure_future(self._slot_refresh()))
         site_key = self.scope["url_route"]["kwargs"]["site_key"]
         self.inbox = await db(Inbox.objects.filter(site_key=site_key, is_active=True).first)()
         origin = dict(self.scope.get("headers") or []).get(b"origin", b"").decode("latin-1")
@@ -63,9 +75,16 @@ class WidgetConsumer(ProtocolConsumer):
         self.tasks.append(asyncio.ensure_future(self._hello_deadline()))
         recovery.watch(self)
 
+    async def _slot_refresh(self):
+        # Shortly after each window turns, so the new window holds this socket before anyone reads it.
+        while True:
+            window = ratelimits.SOCKET_WINDOW_SECONDS
+            await asyncio.sleep(window - time.time() % window + random.uniform(0, 1))
+            await db(self.slot.refresh)()
+
     async def _hello_deadline(self):
         await asyncio.sleep(settings.WS_HELLO_TIMEOUT_SECONDS)
-        if self.contact is None:
+        if self.visitor_id is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _heartbeat(self):
@@ -80,6 +99,9 @@ class WidgetConsumer(ProtocolConsumer):
         recovery.unwatch(self)
         for task in self.tasks:
             task.cancel()
+        if self.slot is not None:
+            await db(self.slot.close)()
+            self.slot = None
         if self.counted_conversation_id is not None:
             await db(visitors.visitor_disconnected)(conversation_id=self.counted_conversation_id)
             self.counted_conversation_id = None
@@ -125,7 +147,7 @@ class WidgetConsumer(ProtocolConsumer):
             await db(visitors.visitor_connected)(conversation_id=conversation_id)
 
     async def before_frame(self, frame: dict) -> None:
-        if frame["type"] != "hello" and self.contact is None:
+        if frame["type"] != "hello" and self.visitor_id is None:
             raise ChatError("forbidden", _("Say hello first."))
         named = frame.get("conversation_id")
         if named is not None and named != self.conversation_id:
@@ -140,12 +162,12 @@ class WidgetConsumer(ProtocolConsumer):
         await self.send_frame(frame)
 
     def _hello_state(self, token, last_message_id):
-        contact = visitors.visitor_token_contact(inbox=self.inbox, token=token)
-        if contact is None:
-            # Unknown, forged or foreign token: a new visitor, never someone else.
-            contact, token = visitors.visitor_session_start(inbox=self.inbox)
-        conversation = selectors.open_conversation_for(contact)
-        return contact, token, conversation
+        visitor = visitors.visitor_token_read(inbox=self.inbox, token=token)
+        if visitor is None:
+            # Unknown, forged or foreign token: a new visitor, never someone else; no row until they write.
+            visitor, token = visitors.visitor_token_new(inbox=self.inbox)
+        conversation = selectors.open_conversation_for(visitor.contact) if visitor.contact else None
+        return visitor, token, conversation
 
     def _welcome(self, token, conversation: Conversation | None, last_message_id):
         online, next_opening = selectors.inbox_availability(self.inbox)
@@ -162,6 +184,8 @@ class WidgetConsumer(ProtocolConsumer):
 
     def _pending_survey_invite(self) -> dict | None:
         """A survey still waiting for this visitor (they left before it came, or came back): shown again."""
+        if self.contact is None:
+            return None
         invitation = survey_selectors.pending_invitation(contact=self.contact)
         if invitation is None:
             return None
@@ -169,15 +193,22 @@ class WidgetConsumer(ProtocolConsumer):
         return survey_selectors.survey_invite_payload(invitation)
 
     async def on_hello(self, frame):
-        if self.contact is not None:
+        if self.visitor_id is not None:
             raise ChatError("invalid_frame", _("Hello was already said on this connection."))
         token = field(frame, "visitor_token", str, required=False)
         last_message_id = field(frame, "last_message_id", int, required=False)
-        contact, token, conversation = await db(self._hello_state)(token, last_message_id)
-        self.contact = contact
+        retry_after = await db(ratelimits.rate_limit_hit)(
+            action=ratelimits.HELLO, address=self.address, site_key=self.inbox.site_key
+        )
+        if retry_after is not None:
+            # A socket without a visitor has nothing to wait for: the widget reconnects later (at least 10 s on 4429).
+            await self.send_error("rate_limited", ratelimits.rate_limited_detail(retry_after), frame)
+            await self.close_with(CLOSE_FLOODING)
+        visitor, token, conversation = await db(self._hello_state)(token, last_message_id)
+        self.visitor_id, self.contact, self.locale = visitor.visitor_id, visitor.contact, visitor.locale
         # Join the groups before reading the messages: one arriving in between is sent twice (the widget
         # keeps messages by id), never lost.
-        await self._join(realtime.contact_visitor_group(contact.pk))
+        await self._join(realtime.contact_visitor_group(visitor.visitor_id))
         await self._join(realtime.inbox_visitors_group(self.inbox.pk))
         if conversation is not None:
             await self._follow(conversation.pk)
@@ -187,14 +218,29 @@ class WidgetConsumer(ProtocolConsumer):
             await self.send_frame(invite)
         self.tasks.append(asyncio.ensure_future(self._heartbeat()))
 
+    async def _refusal(self) -> str | None:
+        """Why one more message may not go now: this socket's pace, the visitor's, their address's or their site's."""
+        window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
+        if len(self.sent_at) >= settings.VISITOR_RATE_LIMIT_MESSAGES or not await db(visitors.visitor_send_allowed)(
+            visitor_id=self.visitor_id
+        ):
+            return _("At most %(n)s messages per %(s)s seconds; please wait a moment.") % {
+                "n": settings.VISITOR_RATE_LIMIT_MESSAGES,
+                "s": f"{window:g}",
+            }
+        # A new visitor for every message must not escape the limit above.
+        retry_after = await db(ratelimits.rate_limit_hit)(
+            action=ratelimits.MESSAGE, address=self.address, site_key=self.inbox.site_key
+        )
+        return ratelimits.rate_limited_detail(retry_after) if retry_after is not None else None
+
     async def _check_rate(self) -> None:
         now = time.monotonic()
         window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
         while self.sent_at and self.sent_at[0] <= now - window:
             self.sent_at.popleft()
-        if len(self.sent_at) < settings.VISITOR_RATE_LIMIT_MESSAGES and await db(visitors.visitor_send_allowed)(
-            visitor_id=self.contact.visitor_id
-        ):
+        refusal = await self._refusal()
+        if refusal is None:
             self.sent_at.append(now)
             return
         while self.refused_at and self.refused_at[0] <= now - window:
@@ -202,16 +248,20 @@ class WidgetConsumer(ProtocolConsumer):
         self.refused_at.append(now)
         if len(self.refused_at) > settings.VISITOR_FLOOD_CLOSE_AFTER:
             await self.close_with(CLOSE_FLOODING)
-        raise ChatError(
-            "rate_limited",
-            _("At most %(n)s messages per %(s)s seconds; please wait a moment.")
-            % {"n": settings.VISITOR_RATE_LIMIT_MESSAGES, "s": f"{window:g}"},
-        )
+        raise ChatError("rate_limited", refusal)
 
     async def on_message_send(self, frame):
         client_id = client_id_field(frame)
         body = body_field(frame)
         await self._check_rate()
+        if self.contact is None:
+            # The first message is what makes the visitor a contact (another tab of theirs may have just made it).
+            try:
+                self.contact = await db(visitors.visitor_contact_get_or_create)(
+                    inbox=self.inbox, visitor_id=self.visitor_id, address=self.address, locale=self.locale
+                )
+            except ratelimits.RateLimitedError as exc:
+                raise ChatError("rate_limited", ratelimits.rate_limited_detail(exc.retry_after)) from exc
         message, _created = await db(messages.visitor_message_send)(
             contact=self.contact, client_id=client_id, body=body
         )
@@ -259,9 +309,18 @@ class WidgetConsumer(ProtocolConsumer):
         )
 
     async def on_close(self, frame):
+        if self.contact is None:
+            raise ChatError("not_found", _("You have no open conversation."))
         await db(conversations.conversation_close_by_visitor)(contact=self.contact)
 
     def _survey_answer(self, token, answers, comment):
+        if self.contact is None:
+            # The service checks the owner only of a contact it is given: a visitor with none owns no survey.
+            invitation = survey_selectors.survey_invitation_by_token(token=token)
+            if invitation is None:
+                raise ChatError("not_found", _("This survey does not exist."))
+            with translation.override(invitation.language):
+                raise ChatError("forbidden", _("This survey is not yours to answer."))
         try:
             response = survey_services.survey_answer(
                 token=token, contact=self.contact, answers=answers, comment=comment, channel="widget"

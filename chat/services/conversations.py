@@ -52,7 +52,7 @@ def conversation_request(*, contact: Contact, at: datetime, subject: str = "") -
     realtime.send_to_inbox_operators(inbox.pk, {"type": realtime.CONVERSATION_QUEUED, "conversation": payload})
     # The visitor's sockets do not know the conversation yet: they hear of it on the contact's group.
     realtime.send_to_contact_visitor(
-        contact.pk, {"type": realtime.CONVERSATION_UPDATED, "conversation": visitor_view(payload)}
+        contact.visitor_id, {"type": realtime.CONVERSATION_UPDATED, "conversation": visitor_view(payload)}
     )
     if not conversation_assign_auto(conversation=conversation):
         queue_moved(inbox.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from chat.models import ChannelKind, Contact, Conversation, Inbox, Message
+from chat.services import ratelimits
 from surveys.models import SurveyInvitation
 from tickets.models import Ticket
 from tickets.services import ticket_attach_conversation, ticket_create
@@ -22,22 +24,79 @@ from tickets.services import ticket_attach_conversation, ticket_create
 VISITOR_TOKEN_SALT = "chat.visitor-token"
 
 
+@dataclass(frozen=True)
+class Visitor:
+    """Whom a valid token names: a visitor id, and its contact once the visitor did something that needs one."""
+
+    visitor_id: uuid.UUID
+    contact: Contact | None
+    locale: str = ""
+
+
+def _token(*, site_key: str, visitor_id: uuid.UUID, locale: str = "") -> str:
+    data = {"v": visitor_id.hex, "k": site_key}
+    if locale:
+        # Kept in the token until the contact exists, which then takes it.
+        data["l"] = locale[:16]
+    return signing.dumps(data, salt=VISITOR_TOKEN_SALT)
+
+
 def visitor_token_make(*, contact: Contact) -> str:
-    return signing.dumps({"v": contact.visitor_id.hex, "k": contact.inbox.site_key}, salt=VISITOR_TOKEN_SALT)
+    return _token(site_key=contact.inbox.site_key, visitor_id=contact.visitor_id)
 
 
-def visitor_token_contact(*, inbox: Inbox, token) -> Contact | None:
-    """The contact a token names, only if it was signed by this desk for this inbox's site."""
+def visitor_token_new(*, inbox: Inbox) -> tuple[Visitor, str]:
+    """A new visitor: only a signed id, no row (one is made when they write or fill in a form)."""
+    visitor = Visitor(visitor_id=uuid.uuid4(), contact=None)
+    return visitor, _token(site_key=inbox.site_key, visitor_id=visitor.visitor_id)
+
+
+def visitor_token_read(*, inbox: Inbox, token) -> Visitor | None:
+    """The visitor a token names, only if it was signed by this desk for this inbox's site."""
     if not isinstance(token, str) or not token or len(token) > 500:
         return None
     try:
         data = signing.loads(token, salt=VISITOR_TOKEN_SALT, max_age=settings.VISITOR_TOKEN_MAX_AGE_DAYS * 86400)
         visitor_id = uuid.UUID(hex=data["v"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        locale = str(data.get("l") or "")
+    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError):
         return None
     if data.get("k") != inbox.site_key:
         return None
-    return Contact.objects.select_related("inbox").filter(visitor_id=visitor_id, inbox=inbox).first()
+    contact = Contact.objects.select_related("inbox").filter(visitor_id=visitor_id, inbox=inbox).first()
+    return Visitor(visitor_id=visitor_id, contact=contact, locale=locale)
+
+
+def visitor_token_contact(*, inbox: Inbox, token) -> Contact | None:
+    """The contact a token names, only if it was signed by this desk for this inbox's site and the contact exists."""
+    visitor = visitor_token_read(inbox=inbox, token=token)
+    return visitor.contact if visitor else None
+
+
+def visitor_contact_get_or_create(
+    *,
+    inbox: Inbox,
+    visitor_id: uuid.UUID,
+    address: str | None = None,
+    locale: str = "",
+    name: str = "",
+    email: str = "",
+    page_url: str = "",
+) -> Contact:
+    """The visitor's contact, made the first time they need one (race-safe: two tabs writing at once make one).
+
+    A new contact from `address` counts against NEW_CONTACTS_PER_*; past them, RateLimitedError and no row.
+    """
+    contact = Contact.objects.select_related("inbox").filter(visitor_id=visitor_id, inbox=inbox).first()
+    if contact is None:
+        if address is not None:
+            ratelimits.rate_limit_check(action=ratelimits.NEW_CONTACT, address=address, site_key=inbox.site_key)
+        fresh = Contact(inbox=inbox, visitor_id=visitor_id)
+        _clean_profile(fresh, name=name, email=email, locale=locale, page_url=page_url)
+        defaults = {f: getattr(fresh, f) for f in ("name", "email", "locale", "last_page_url")}
+        # get_or_create retries the read when another process inserted the same visitor id first.
+        contact, _created = Contact.objects.get_or_create(visitor_id=visitor_id, inbox=inbox, defaults=defaults)
+    return contact
 
 
 def _clean_profile(contact: Contact, *, name: str = "", email: str = "", locale: str = "", page_url: str = "") -> list:
@@ -57,18 +116,50 @@ def _clean_profile(contact: Contact, *, name: str = "", email: str = "", locale:
 
 @transaction.atomic
 def visitor_session_start(
-    *, inbox: Inbox, visitor_token=None, name: str = "", email: str = "", locale: str = "", page_url: str = ""
-) -> tuple[Contact, str]:
-    """Resumes the visitor a valid token names, else makes a new one (never someone else's)."""
-    contact = visitor_token_contact(inbox=inbox, token=visitor_token)
+    *,
+    inbox: Inbox,
+    visitor_token=None,
+    address: str | None = None,
+    name: str = "",
+    email: str = "",
+    locale: str = "",
+    page_url: str = "",
+) -> tuple[Contact | None, str]:
+    """Resumes the visitor a valid token names, else makes a new one (never someone else's).
+
+    A visitor who only opened the widget gets a token and no row: the contact is made by the pre-chat form (a
+    name or an e-mail here), the first message or the offline form. Until then a locale rides in the token.
+    """
+    visitor = visitor_token_read(inbox=inbox, token=visitor_token)
+    if visitor is None:
+        visitor, _token_ = visitor_token_new(inbox=inbox)
+    contact = visitor.contact
     if contact is None:
-        contact = Contact(inbox=inbox)
-        _clean_profile(contact, name=name, email=email, locale=locale, page_url=page_url)
-        contact.save()
-    else:
-        changed = _clean_profile(contact, name=name, email=email, locale=locale, page_url=page_url)
-        contact.last_seen_at = timezone.now()
-        contact.save(update_fields=[*changed, "last_seen_at"])
+        if not (name or "").strip() and not (email or "").strip():
+            return None, _token(site_key=inbox.site_key, visitor_id=visitor.visitor_id, locale=locale or visitor.locale)
+        contact = visitor_contact_get_or_create(
+            inbox=inbox,
+            visitor_id=visitor.visitor_id,
+            address=address,
+            locale=locale or visitor.locale,
+            name=name,
+            email=email,
+            page_url=page_url,
+        )
+    changed = _clean_profile(contact, name=name, email=email, locale=locale, page_url=page_url)
+    contact.last_seen_at = timezone.now()
+    contact.save(update_fields=[*changed, "last_seen_at"])
+    return contact, visitor_token_make(contact=contact)
+
+
+def visitor_contact_for_token(*, inbox: Inbox, visitor_token, address: str | None = None) -> tuple[Contact, str]:
+    """The contact of the visitor a token names, made if they have none yet; a new visitor for an invalid token."""
+    visitor = visitor_token_read(inbox=inbox, token=visitor_token)
+    if visitor is None:
+        visitor, _token_ = visitor_token_new(inbox=inbox)
+    contact = visitor.contact or visitor_contact_get_or_create(
+        inbox=inbox, visitor_id=visitor.visitor_id, address=address, locale=visitor.locale
+    )
     return contact, visitor_token_make(contact=contact)
 
 
@@ -148,11 +239,11 @@ def visitor_send_allowed(*, visitor_id: uuid.UUID) -> bool:
 def visitor_purge_unreachable(*, now=None, batch: int = 5000) -> int:
     """Deletes visitors nobody can reach again and nothing refers to; returns how many.
 
-    Every page that opens the widget makes a contact. One whose last visit is older than the token's lifetime
-    (VISITOR_TOKEN_MAX_AGE_DAYS) can never be resumed: every token it was given has expired. If it also never
-    wrote (no conversation, ticket or survey invitation) and has no operator notes, it is only a name or an
-    e-mail kept for nothing. Deleted in batches, each its own transaction, so that a large backlog does not
-    hold locks.
+    A contact is made when a visitor first writes or fills in a form (opening the widget makes none). One whose
+    last visit is older than the token's lifetime (VISITOR_TOKEN_MAX_AGE_DAYS) can never be resumed: every token
+    it was given has expired. If it also never wrote (no conversation, ticket or survey invitation) and has no
+    operator notes, it is only a name or an e-mail kept for nothing. Deleted in batches, each its own
+    transaction, so that a large backlog does not hold locks.
     """
     cutoff = (now or timezone.now()) - timedelta(days=settings.VISITOR_TOKEN_MAX_AGE_DAYS)
     unreachable = Contact.objects.filter(last_seen_at__lt=cutoff, notes="").filter(

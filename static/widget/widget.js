@@ -69,6 +69,7 @@
       err_too_long: "Please keep it under {n} characters.",
       err_generic: "Something went wrong. Please try again.",
       err_rate: "You're sending messages too fast. Please wait a moment.",
+      err_busy: "Too many requests from your network right now. Please try again in a few minutes.",
       placeholder: "Write a message…",
       message: "Message",
       messages: "Messages",
@@ -131,6 +132,7 @@
       err_too_long: "لطفاً کمتر از {n} نویسه بنویسید.",
       err_generic: "مشکلی پیش آمد. لطفاً دوباره تلاش کنید.",
       err_rate: "پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.",
+      err_busy: "در حال حاضر درخواست‌های زیادی از شبکهٔ شما می‌رسد. لطفاً چند دقیقه دیگر دوباره تلاش کنید.",
       placeholder: "پیام خود را بنویسید…",
       message: "پیام",
       messages: "پیام‌ها",
@@ -446,9 +448,10 @@
   function onClosed(code) {
     if (code === 4403) return warn("this page's origin may not embed the widget (close 4403)");
     if (code === 4401) {
-      // The token was refused: let the session API resume or replace the visitor, then connect again.
+      // The token was refused: let the session API resume or replace the visitor (in the widget's language), then
+      // connect again.
       return reconnectLater(() =>
-        startSession({}).then(
+        startSession({ locale: lang }).then(
           safe((r) => (r.ok ? connect() : reconnectLater())),
           safe(() => reconnectLater())
         )
@@ -873,7 +876,8 @@
           try {
             const r = await send(values);
             if (!r.ok) {
-              showServerErrors(fields, r.data, formErr);
+              // Refused for the rate of a whole address or site (429): said in the widget's own language.
+              showServerErrors(fields, r.status === 429 ? { detail: t("err_busy") } : r.data, formErr);
               return focusFirstInvalid(fields);
             }
             done(values, r);
@@ -1373,12 +1377,13 @@
       await new Promise((res) => setTimeout(res, Math.min(60000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2)));
     }
     build();
-    connect();
-    // The visitor's language is the one the widget speaks to them (surveys and e-mails follow it).
+    // The visitor's language is the one the widget speaks to them (surveys and e-mails follow it), known from the
+    // config. Sent before the socket says hello: a visitor who has not written yet carries it in their token.
     if (store.get("locale") !== lang) {
-      const r = await startSession({ locale: lang });
-      if (r.ok) store.set("locale", lang);
+      const r = await startSession({ locale: lang }).catch(() => null);
+      if (r && r.ok) store.set("locale", lang);
     }
+    connect();
   }
 
   boot().catch(warn);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -86,22 +87,27 @@ class Socket:
         await self.communicator.disconnect()
 
 
-async def widget_socket(inbox, origin: str = ORIGIN, site_key: str | None = None) -> Socket:
+async def widget_socket(
+    inbox, origin: str = ORIGIN, site_key: str | None = None, address: str | None = None, headers=()
+) -> Socket:
     communicator = WebsocketCommunicator(
         websocket_application,
         f"/ws/widget/{site_key or inbox.site_key}/",
-        headers=[(b"origin", origin.encode())] if origin else [],
+        headers=([(b"origin", origin.encode())] if origin else []) + list(headers),
     )
+    if address is not None:
+        # The peer as daphne gives it (the communicator leaves it out).
+        communicator.scope["client"] = [address, 40000]
     socket = Socket(communicator)
     await socket.connect()
     return socket
 
 
-async def visitor(inbox, token: str | None = None, last_message_id: int | None = None):
+async def visitor(inbox, token: str | None = None, last_message_id: int | None = None, address: str | None = None):
     """A visitor who opened the widget: (socket, welcome frame)."""
     if token is None:
         _contact, token = await database_sync_to_async(visitor_session_start)(inbox=inbox)
-    socket = await widget_socket(inbox)
+    socket = await widget_socket(inbox, address=address)
     hello = {"type": "hello", "visitor_token": token}
     if last_message_id is not None:
         hello["last_message_id"] = last_message_id
@@ -142,6 +148,11 @@ async def operator_socket(profile, **options):
     socket = await agent_socket(profile.user, **options)
     welcome = await socket.expect("welcome")
     return socket, welcome
+
+
+def an_address() -> str:
+    """A client address of its own: the rate counters live in the shared cache, which outlives a test run."""
+    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
 
 
 def client_id() -> str:

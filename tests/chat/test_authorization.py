@@ -39,8 +39,9 @@ async def test_visitor_b_cannot_read_or_write_a_conversation_of_visitor_a(inbox,
 
 
 async def test_tokens_forged_or_from_another_site_give_a_new_visitor(inbox):
-    alice_widget, alice = await visitor(inbox)
-    await say(alice_widget, "mine")
+    alice_widget, _ = await visitor(inbox)
+    mine = await say(alice_widget, "mine")
+    alice_id = (await db(Conversation.objects.get)(pk=mine["message"]["conversation_id"])).contact_id
     contact = await db(ContactFactory)(inbox=inbox)
     other_inbox = await db(InboxFactory)()
     foreign = await db(ContactFactory)(inbox=other_inbox)
@@ -51,8 +52,12 @@ async def test_tokens_forged_or_from_another_site_give_a_new_visitor(inbox):
         socket = await widget_socket(inbox)
         await socket.send({"type": "hello", "visitor_token": token, "last_message_id": 0})
         welcome = await socket.expect("welcome")
-        assert welcome["contact"]["id"] not in (alice["contact"]["id"], contact.pk, foreign.pk)
+        # A new visitor, with no contact yet; their first message makes one of their own, never someone else's.
+        assert welcome["contact"]["id"] is None
         assert welcome["conversation"] is None and welcome["messages"] == []
+        written = await say(socket, "who am I?")
+        conversation = await db(Conversation.objects.get)(pk=written["message"]["conversation_id"])
+        assert conversation.contact_id not in (alice_id, contact.pk, foreign.pk)
         await socket.close()
     await alice_widget.close()
 

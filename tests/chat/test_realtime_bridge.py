@@ -36,7 +36,7 @@ def test_a_reply_written_by_another_process_reaches_the_visitor_through_the_serv
     server = as_worker_process
     inbox = InboxFactory()
     operator = OperatorFactory(inboxes=[inbox])
-    contact, token = visitor_session_start(inbox=inbox)
+    contact, token = visitor_session_start(inbox=inbox, name="Ann")
     message, _ = visitor_message_send(contact=contact, client_id=None, body="hi")
 
     async def scenario():

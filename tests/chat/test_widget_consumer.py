@@ -1,11 +1,15 @@
 """The visitor's websocket: every frame, every refusal, every close code (protocol.md)."""
 
+import asyncio
+import datetime as dt
 import json
 
+import time_machine
 from channels.db import database_sync_to_async
 
-from chat.models import Conversation, Message
-from tests.chat.conftest import client_id, operator_socket, say, visitor, widget_socket
+from chat.models import Contact, Conversation, Message
+from chat.services import ratelimits
+from tests.chat.conftest import an_address, client_id, operator_socket, say, visitor, widget_socket
 from tests.factories import InboxFactory, OperatorFactory
 
 db = database_sync_to_async
@@ -15,7 +19,7 @@ async def test_hello_welcomes_a_new_visitor_with_no_conversation_yet(inbox, oper
     widget, welcome = await visitor(inbox)
     assert welcome["conversation"] is None
     assert welcome["messages"] == []
-    assert welcome["contact"]["id"]
+    assert welcome["contact"] == {"id": None, "name": "", "email": ""}  # no row until they write
     assert welcome["online"] is False  # the operator has not opened the inbox yet
     assert welcome["next_opening"] is None  # open all week: only nobody is there
     await widget.close()
@@ -296,3 +300,194 @@ async def test_availability_is_sent_only_when_it_changes_and_only_to_the_inbox_i
     assert await elsewhere.nothing(0.3)
     for socket in (widget, elsewhere, agent, other_agent):
         await socket.close()
+
+
+# --- Anonymous floods: limits per client address and per site key -----------------------------------------------
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
+async def test_too_many_hellos_from_one_address_are_refused_and_the_socket_closed(inbox, settings):
+    settings.WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE = 2
+    flooder = an_address()
+    for _ in range(2):
+        widget = await widget_socket(inbox, address=flooder)
+        await widget.send({"type": "hello"})
+        await widget.expect("welcome")
+        await widget.close()
+    widget = await widget_socket(inbox, address=flooder)
+    await widget.send({"type": "hello"})
+    refused = await widget.error("rate_limited")
+    assert refused["ref_type"] == "hello" and "try again in" in refused["detail"]
+    assert await widget.closed() == 4429
+    # Someone else on the same site is welcome.
+    other, _ = await visitor(inbox, address=an_address())
+    await other.close()
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
+async def test_a_new_visitor_per_message_does_not_escape_the_limit_of_the_address(inbox, operator, settings):
+    settings.VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE = 2
+    flooder = an_address()
+    sockets = []
+    for _ in range(2):
+        widget, _ = await visitor(inbox, address=flooder)
+        await say(widget, "Buy cheap watches")
+        sockets.append(widget)
+    widget, _ = await visitor(inbox, address=flooder)
+    await widget.send({"type": "message.send", "client_id": client_id(), "body": "Buy cheap watches"})
+    await widget.error("rate_limited")
+    sockets.append(widget)
+    assert await db(Conversation.objects.filter(inbox=inbox).count)() == 2
+    for socket in sockets:
+        await socket.close()
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
+async def test_hellos_are_also_bounded_per_site_key(inbox, settings):
+    settings.WIDGET_HELLOS_PER_SITE_PER_MINUTE = 1
+    first, _ = await visitor(inbox, address=an_address())
+    widget = await widget_socket(inbox, address=an_address())
+    await widget.send({"type": "hello"})
+    await widget.error("rate_limited")
+    assert await widget.closed() == 4429
+    await first.close()
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
+async def test_one_address_may_hold_only_so_many_widget_sockets(inbox, settings):
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 3
+    flooder = an_address()
+    sockets = [(await visitor(inbox, address=flooder))[0] for _ in range(3)]
+    refused = await widget_socket(inbox, address=flooder)
+    assert await refused.closed() == 4429
+    # Someone else is welcome; and once the flooder closes one, it may open another.
+    other, _ = await visitor(inbox, address=an_address())
+    await sockets.pop().close()
+    sockets.append((await visitor(inbox, address=flooder))[0])
+    for socket in [*sockets, other, refused]:
+        await socket.close()
+
+
+async def test_sockets_of_a_server_that_died_stop_counting_within_two_minutes(inbox, settings):
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 2
+    flooder = an_address()
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC)):
+        # Counted by a server that was then killed: nobody ever closes them.
+        for _ in range(2):
+            assert await db(ratelimits.SocketSlot(flooder).open)()
+        refused = await widget_socket(inbox, address=flooder)
+        assert await refused.closed() == 4429
+        await refused.close()
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 2, 1, tzinfo=dt.UTC)):
+        widget, _ = await visitor(inbox, address=flooder)
+        await widget.close()
+
+
+async def test_a_socket_that_stays_open_keeps_its_place_window_after_window(inbox, settings):
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 1
+    address = an_address()
+    slot = ratelimits.SocketSlot(address)
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC)):
+        assert await db(slot.open)()
+    for minute in (1, 2, 3):
+        with time_machine.travel(dt.datetime(2030, 1, 1, 12, minute, 0, 500000, tzinfo=dt.UTC)):
+            await db(slot.refresh)()
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 3, 30, tzinfo=dt.UTC)):
+        refused = await widget_socket(inbox, address=address)
+        assert await refused.closed() == 4429
+        await refused.close()
+        await db(slot.close)()
+        widget, _ = await visitor(inbox, address=address)
+        await widget.close()
+
+
+# --- A contact only when the visitor needs one --------------------------------------------------------------------
+
+
+async def test_a_hundred_tokenless_hellos_make_no_contact(inbox):
+    address = an_address()
+    for _ in range(100):
+        widget = await widget_socket(inbox, address=address)
+        await widget.send({"type": "hello"})
+        welcome = await widget.expect("welcome")
+        assert welcome["contact"]["id"] is None and welcome["visitor_token"]
+        await widget.close()
+    assert await db(Contact.objects.count)() == 0
+
+
+async def test_the_first_message_makes_one_contact_for_all_the_visitors_tabs(inbox, operator):
+    first = await widget_socket(inbox)
+    await first.send({"type": "hello"})
+    token = (await first.expect("welcome"))["visitor_token"]
+    second, _ = await visitor(inbox, token=token)
+    assert await db(Contact.objects.count)() == 0
+    # Both tabs write their first message at the same instant.
+    acks = await asyncio.gather(say(first, "Hello?"), say(second, "Anyone there?"))
+    contact = await db(Contact.objects.get)()
+    assert {ack["message"]["conversation_id"] for ack in acks} == {
+        await db(lambda: Conversation.objects.get(contact=contact).pk)()
+    }
+    # The visitor comes back with their token: the same contact, with their conversation.
+    for socket in (first, second):
+        await socket.close()
+    returning, welcome = await visitor(inbox, token=token)
+    assert welcome["contact"]["id"] == contact.pk
+    assert sorted(m["body"] for m in welcome["messages"]) == ["Anyone there?", "Hello?"]
+    await returning.close()
+
+
+async def test_a_tab_open_before_the_first_message_hears_of_the_conversation(inbox, operator):
+    first = await widget_socket(inbox)
+    await first.send({"type": "hello"})
+    token = (await first.expect("welcome"))["visitor_token"]
+    second, _ = await visitor(inbox, token=token)
+    ack = await say(first, "Hello?")
+    update = await second.conversation(id=ack["message"]["conversation_id"])
+    assert update["status"] in ("queued", "active")
+    for socket in (first, second):
+        await socket.close()
+
+
+async def test_one_address_makes_only_so_many_new_contacts_by_writing(inbox, operator, settings):
+    settings.NEW_CONTACTS_PER_ADDRESS_PER_HOUR = 2
+    flooder = an_address()
+    sockets = []
+    for _ in range(2):
+        widget, _ = await visitor(inbox, address=flooder)
+        await say(widget, "Buy cheap watches")
+        sockets.append(widget)
+    widget, _ = await visitor(inbox, address=flooder)
+    await widget.send({"type": "message.send", "client_id": client_id(), "body": "Buy cheap watches"})
+    await widget.error("rate_limited")
+    assert await db(Contact.objects.count)() == 2
+    # Those who already are contacts go on writing.
+    await say(sockets[0], "Still there?")
+    for socket in [*sockets, widget]:
+        await socket.close()
+
+
+async def test_behind_a_trusted_proxy_sockets_count_per_forwarded_client(inbox, settings):
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 1
+    proxy, ann, bob = an_address(), an_address(), an_address()
+
+    def forwarded(client):
+        return [(b"x-forwarded-for", f"{an_address()}, {client}".encode())]
+
+    # Not trusted: the header is anyone's to write, and both sockets come from the proxy.
+    first = await widget_socket(inbox, address=proxy, headers=forwarded(ann))
+    second = await widget_socket(inbox, address=proxy, headers=forwarded(bob))
+    assert await second.closed() == 4429
+    await first.close()
+    await second.close()
+    settings.TRUSTED_PROXY_COUNT = 1
+    sockets = [(await visitor_behind(inbox, proxy, forwarded(client)))[0] for client in (ann, bob)]
+    refused = await widget_socket(inbox, address=proxy, headers=forwarded(ann))
+    assert await refused.closed() == 4429
+    for socket in [*sockets, refused]:
+        await socket.close()
+
+
+async def visitor_behind(inbox, proxy, headers):
+    socket = await widget_socket(inbox, address=proxy, headers=headers)
+    await socket.send({"type": "hello"})
+    return socket, await socket.expect("welcome")

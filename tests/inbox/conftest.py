@@ -14,6 +14,7 @@ from django.conf import settings
 from django.test import Client
 from websockets.sync.client import connect
 
+from chat.services.visitors import visitor_token_contact
 from tests.factories import InboxFactory, OperatorFactory, TeamFactory, UserFactory
 
 VISITOR_ORIGIN = "http://site.test"
@@ -64,9 +65,14 @@ class Visitor:
         with urlopen(request, timeout=10) as response:  # noqa: S310 — the test server
             session = json.load(response)
         self.token = session["visitor_token"]
-        self.contact_id = session["contact"]["id"]
         self.frames: list[dict] = []
         self.connect()
+
+    @property
+    def contact_id(self) -> int | None:
+        """The visitor's contact: made by their first message (or the pre-chat form), none before."""
+        contact = visitor_token_contact(inbox=self.inbox, token=self.token)
+        return contact.pk if contact else None
 
     def connect(self, last_message_id: int | None = None) -> None:
         """Opens the widget socket and says hello (again, after a drop: with the newest message id held)."""

@@ -114,7 +114,7 @@ async def answer_someone_elses(shop, agent_profile):
 
 def _ended_chat_with_invitation(shop, agent_profile):
     """A visitor whose resolved chat got a survey after they had left: (visitor token, invitation)."""
-    contact, token = visitor_session_start(inbox=shop)
+    contact, token = visitor_session_start(inbox=shop, name="Ann")
     now = timezone.now()
     conversation = ConversationFactory(
         inbox=shop,

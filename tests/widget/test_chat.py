@@ -151,3 +151,19 @@ def test_a_message_whose_acknowledgement_was_lost_is_resent_once_with_the_same_c
     assert page.evaluate("window.__dropped") is True
     assert Message.objects.filter(body="Stored once").count() == 1
     assert page.bubbles().all_text_contents() == ["Stored once"]
+
+
+def test_a_visitor_who_writes_at_once_is_kept_with_the_widgets_language(
+    asgi_server, host_site, widget_inbox, operator_socket, visitor
+):
+    """Opening the widget stores nothing; the first message makes the contact, in the language the widget spoke."""
+    widget_inbox.prechat_name = widget_inbox.prechat_email = "off"
+    widget_inbox.save()
+    operator_socket()
+    page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
+    page.open()
+    page.q(".sd-compose-input").wait_for()
+    assert not Contact.objects.filter(inbox=widget_inbox).exists()
+    page.write("Do you ship to Tehran?")
+    page.q(".sd-msg-visitor .sd-state", has_text=SENT).wait_for()
+    assert Contact.objects.get(inbox=widget_inbox).locale == "en"

@@ -129,3 +129,29 @@ def test_the_persian_offline_form_says_when_the_team_is_back_in_persian_digits(
     # As the inbox writes times (docs/widget.md, "Digits and dates"): Persian digits, no Latin ones.
     assert opening.strftime("%H:%M").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in back, back
     assert not any(char.isascii() and char.isdigit() for char in back), back
+
+
+def test_a_form_refused_for_too_many_messages_says_so_in_the_widgets_language(
+    asgi_server_factory, host_site, widget_inbox, browser, visitor
+):
+    # One offline message per hour on this site: the second visitor's is refused (429).
+    server = asgi_server_factory(OFFLINE_MESSAGES_PER_SITE_PER_HOUR="1")
+    url = host_site.widget_page(desk_url=server.url, site_key=widget_inbox.site_key)
+    for n, expect in ((1, ".sd-thanks"), (2, ".sd-form .sd-err[role=alert]")):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(15_000)
+        try:
+            page = visitor(url, context)
+            page.open()
+            page.q(".sd-form input[name=email]").fill(f"visitor{n}@example.org")
+            page.q(".sd-form textarea[name=body]").fill("Do you ship to Tabriz?")
+            page.q(".sd-form button[type=submit]").click()
+            page.q(expect).wait_for()
+            if n == 2:
+                assert page.q(expect).text_content() == (
+                    "Too many requests from your network right now. Please try again in a few minutes."
+                )
+                assert page.q(".sd-form textarea[name=body]").input_value() == "Do you ship to Tabriz?"
+        finally:
+            context.close()
+    assert Ticket.objects.count() == 1

@@ -1,0 +1,170 @@
+"""Limits on what anonymous visitors may do, per client address and per site key (docs/security.md).
+
+Fixed-window counters in the shared cache (Redis in production, where `incr` is atomic), so that every server
+process counts against the same numbers. Each action names its window and the two settings that bound it; a
+setting of 0 turns that bound off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    window_seconds: int
+    per_address_setting: str
+    per_site_setting: str
+
+
+SESSION = Action("session", 60, "WIDGET_SESSIONS_PER_ADDRESS_PER_MINUTE", "WIDGET_SESSIONS_PER_SITE_PER_MINUTE")
+HELLO = Action("hello", 60, "WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE", "WIDGET_HELLOS_PER_SITE_PER_MINUTE")
+MESSAGE = Action("message", 60, "VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE", "VISITOR_MESSAGES_PER_SITE_PER_MINUTE")
+OFFLINE_MESSAGE = Action("offline", 3600, "OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR", "OFFLINE_MESSAGES_PER_SITE_PER_HOUR")
+NEW_CONTACT = Action("contact", 3600, "NEW_CONTACTS_PER_ADDRESS_PER_HOUR", "NEW_CONTACTS_PER_SITE_PER_HOUR")
+
+RATE_LIMITED_DETAIL = _("Too many requests; please try again in %(seconds)s seconds.")
+
+
+def client_address(*, remote_addr: str | None, forwarded_for: str | None) -> str:
+    """The visitor's address: the peer, or the hop the outermost trusted proxy saw (TRUSTED_PROXY_COUNT).
+
+    X-Forwarded-For is anyone's to write; only the entries appended by our own proxies (the last N) can be
+    believed, so with N trusted proxies the client is the N-th entry from the right.
+    """
+    trusted = settings.TRUSTED_PROXY_COUNT
+    if trusted > 0 and forwarded_for:
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        if hops:
+            return hops[max(0, len(hops) - trusted)]
+    return remote_addr or "unknown"
+
+
+def client_address_of_request(request) -> str:
+    return client_address(
+        remote_addr=request.META.get("REMOTE_ADDR"), forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR")
+    )
+
+
+def client_address_of_scope(scope) -> str:
+    headers = dict(scope.get("headers") or [])
+    forwarded = headers.get(b"x-forwarded-for")
+    peer = scope.get("client") or (None, None)
+    return client_address(
+        remote_addr=peer[0], forwarded_for=forwarded.decode("latin-1") if forwarded is not None else None
+    )
+
+
+def _count(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+def _key(action: Action, scope: str, value: str, window_index: int) -> str:
+    # Hashed: an address or key of any spelling makes a short, safe cache key.
+    digest = hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
+    return f"chat:limit:{action.name}:{scope}:{digest}:{window_index}"
+
+
+def rate_limit_hit(*, action: Action, address: str, site_key: str) -> int | None:
+    """Counts one `action` from `address` on `site_key`; None if it is allowed, else the seconds until it is."""
+    now = time.time()
+    window = action.window_seconds
+    index = int(now // window)
+    timeout = window + 1
+    # The address first: one address past its own limit must not use up the site's.
+    for scope, value, setting in (
+        ("address", address, action.per_address_setting),
+        ("site", site_key, action.per_site_setting),
+    ):
+        limit = getattr(settings, setting)
+        if limit > 0 and _count(_key(action, scope, value, index), timeout) > limit:
+            return max(1, math.ceil((index + 1) * window - now))
+    return None
+
+
+class RateLimitedError(Exception):
+    """Raised by a service that was asked to count an action (`rate_limit_check`); the transport answers it."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def rate_limit_check(*, action: Action, address: str, site_key: str) -> None:
+    retry_after = rate_limit_hit(action=action, address=address, site_key=site_key)
+    if retry_after is not None:
+        raise RateLimitedError(retry_after)
+
+
+def rate_limited_detail(retry_after: int) -> str:
+    return RATE_LIMITED_DETAIL % {"seconds": retry_after}
+
+
+SOCKET_WINDOW_SECONDS = 60
+
+
+class SocketSlot:
+    """One open widget socket, counted against its client address in every server process (WS_MAX_SOCKETS_PER_ADDRESS).
+
+    A count that is only ever incremented and decremented would keep a crashed server's sockets forever. Instead
+    each socket counts itself again in every window of SOCKET_WINDOW_SECONDS (`refresh`, from the socket's own
+    loop), and the address's count is the larger of this window's and the last one's: the sockets of a server
+    that died stop being counted within two windows.
+    """
+
+    def __init__(self, address: str):
+        self.address = address
+        self.counted: list[int] = []
+
+    def _key(self, index: int) -> str:
+        digest = hashlib.blake2b(self.address.encode(), digest_size=12).hexdigest()
+        return f"chat:sockets:{digest}:{index}"
+
+    @staticmethod
+    def _window() -> int:
+        return int(time.time() // SOCKET_WINDOW_SECONDS)
+
+    def _count_in(self, index: int) -> int:
+        self.counted.append(index)
+        return _count(self._key(index), timeout=3 * SOCKET_WINDOW_SECONDS)
+
+    def open(self) -> bool:
+        """Counts this socket; False (and nothing counted) when its address already has as many as allowed."""
+        limit = settings.WS_MAX_SOCKETS_PER_ADDRESS
+        if limit <= 0:
+            return True
+        index = self._window()
+        now_counted = self._count_in(index)
+        if max(now_counted, cache.get(self._key(index - 1)) or 0) > limit:
+            self.close()
+            return False
+        return True
+
+    def refresh(self) -> None:
+        index = self._window()
+        if self.counted and index not in self.counted:
+            self._count_in(index)
+            self.counted = [i for i in self.counted if i >= index - 1]
+
+    def close(self) -> None:
+        current = self._window()
+        for index in self.counted:
+            if index >= current - 1:
+                try:
+                    cache.decr(self._key(index))
+                except ValueError:  # already expired
+                    pass
+        self.counted = []
