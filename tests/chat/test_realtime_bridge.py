@@ -65,8 +65,8 @@ def test_an_operator_removed_or_signed_out_by_another_process_is_so_on_the_serve
     client = Client()
     client.force_login(operator.user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    left_contact, _ = visitor_session_start(inbox=inbox)
-    kept_contact, _ = visitor_session_start(inbox=kept)
+    left_contact, _ = visitor_session_start(inbox=inbox, name="Lena")
+    kept_contact, _ = visitor_session_start(inbox=kept, name="Kim")
 
     async def scenario():
         agent = LiveClient(agent_url(server.ws_url), origin=server.url, additional_headers={"Cookie": cookie})
@@ -127,7 +127,7 @@ def test_a_message_forged_with_the_source_code_key_never_reaches_the_visitor(as_
     server = as_worker_process
     inbox = InboxFactory()
     operator = OperatorFactory(inboxes=[inbox])
-    contact, token = visitor_session_start(inbox=inbox)
+    contact, token = visitor_session_start(inbox=inbox, name="Ann")
     message, _ = visitor_message_send(contact=contact, client_id=None, body="hi")
     group = realtime.conversation_visitor_group(message.conversation_id)
     forged = {
