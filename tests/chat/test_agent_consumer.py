@@ -200,6 +200,8 @@ async def test_after_a_transfer_the_inbox_sees_the_ticket_with_the_new_assignee(
     widget, conversation_id = await _conversation_waiting(inbox)  # auto-assigned to `operator`
     await say(agent, "Let me find someone for this.", conversation_id=conversation_id)
     ticket_id = (await db(Conversation.objects.get)(pk=conversation_id)).ticket_id
+    # What the assignment sent may still be on its way through the channel layer (Redis): not this test's frames.
+    await agent.drain(0.5)
 
     await agent.send(
         {"type": "conversation.transfer", "conversation_id": conversation_id, "to_operator_id": colleague.user_id}

@@ -57,7 +57,7 @@ def test_a_redis_restart_mid_chat_loses_no_message_and_refuses_none(asgi_server_
     server = asgi_server_factory(REDIS_URL=private_redis.url)
 
     async def scenario():
-        agent = LiveClient(agent_url(server.ws_url), additional_headers={"Cookie": cookie})
+        agent = LiveClient(agent_url(server.ws_url), origin=server.url, additional_headers={"Cookie": cookie})
         await agent.open()
         await agent.wait(lambda f: f["type"] == "welcome")
         widget = LiveClient(widget_url(server.ws_url, inbox.site_key), origin=ORIGIN)
