@@ -324,9 +324,8 @@ async def test_too_many_hellos_from_one_address_are_refused_and_the_socket_close
     await other.close()
 
 
-@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
-async def test_a_new_visitor_per_message_does_not_escape_the_limit_of_the_address(inbox, operator, settings):
-    settings.VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE = 2
+async def _two_new_visitors_write_and_a_third_is_refused(inbox):
+    """From one address, a new visitor per message: two are stored, the third is `rate_limited`."""
     flooder = an_address()
     sockets = []
     for _ in range(2):
@@ -336,6 +335,13 @@ async def test_a_new_visitor_per_message_does_not_escape_the_limit_of_the_addres
     widget, _ = await visitor(inbox, address=flooder)
     await widget.send({"type": "message.send", "client_id": client_id(), "body": "Buy cheap watches"})
     await widget.error("rate_limited")
+    return sockets, widget, flooder
+
+
+@time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 5, tzinfo=dt.UTC))
+async def test_a_new_visitor_per_message_does_not_escape_the_limit_of_the_address(inbox, operator, settings):
+    settings.VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE = 2
+    sockets, widget, flooder = await _two_new_visitors_write_and_a_third_is_refused(inbox)
     sockets.append(widget)
     assert await db(Conversation.objects.filter(inbox=inbox).count)() == 2
     for socket in sockets:
@@ -450,15 +456,7 @@ async def test_a_tab_open_before_the_first_message_hears_of_the_conversation(inb
 
 async def test_one_address_makes_only_so_many_new_contacts_by_writing(inbox, operator, settings):
     settings.NEW_CONTACTS_PER_ADDRESS_PER_HOUR = 2
-    flooder = an_address()
-    sockets = []
-    for _ in range(2):
-        widget, _ = await visitor(inbox, address=flooder)
-        await say(widget, "Buy cheap watches")
-        sockets.append(widget)
-    widget, _ = await visitor(inbox, address=flooder)
-    await widget.send({"type": "message.send", "client_id": client_id(), "body": "Buy cheap watches"})
-    await widget.error("rate_limited")
+    sockets, widget, flooder = await _two_new_visitors_write_and_a_third_is_refused(inbox)
     assert await db(Contact.objects.count)() == 2
     # Those who already are contacts go on writing.
     await say(sockets[0], "Still there?")
