@@ -168,7 +168,11 @@ CELERY_IMPORTS = ["supportdesk.reports.tasks"]
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    else {
+        "BACKEND": "supportdesk.cache.EmbeddedFileCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=50000)},
+    }
 }
 # Report figures are kept this long (seconds; 0 computes them on every view); beat refreshes the presets.
 REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=900)
