@@ -76,10 +76,10 @@ class WidgetConsumer(ProtocolConsumer):
         recovery.watch(self)
 
     async def _slot_refresh(self):
-        # Shortly after each window turns, so the new window holds this socket before anyone reads it.
+        # Mid-window, so that the next window holds this socket well before it turns.
         while True:
             window = ratelimits.SOCKET_WINDOW_SECONDS
-            await asyncio.sleep(window - time.time() % window + random.uniform(0, 1))
+            await asyncio.sleep((window / 2 - time.time() % window) % window + random.uniform(0, window / 4))
             await db(self.slot.refresh)()
 
     async def _hello_deadline(self):

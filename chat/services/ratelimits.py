@@ -120,9 +120,10 @@ class SocketSlot:
     """One open widget socket, counted against its client address in every server process (WS_MAX_SOCKETS_PER_ADDRESS).
 
     A count that is only ever incremented and decremented would keep a crashed server's sockets forever. Instead
-    each socket counts itself again in every window of SOCKET_WINDOW_SECONDS (`refresh`, from the socket's own
-    loop), and the address's count is the larger of this window's and the last one's: the sockets of a server
-    that died stop being counted within two windows.
+    counts live in windows of SOCKET_WINDOW_SECONDS, and each socket is counted in the current window and, ahead
+    of time, in the next one: on opening, and again in every window from its own loop (`refresh`, which counts
+    the window after). So whenever a window turns, every open socket is already in it, and the current window's
+    count is the address's count; the sockets of a server that died stop being counted within two windows.
     """
 
     def __init__(self, address: str):
@@ -147,22 +148,27 @@ class SocketSlot:
         if limit <= 0:
             return True
         index = self._window()
-        now_counted = self._count_in(index)
-        if max(now_counted, cache.get(self._key(index - 1)) or 0) > limit:
+        if self._count_in(index) > limit:
             self.close()
             return False
+        self._count_in(index + 1)
         return True
 
     def refresh(self) -> None:
+        """Counts this socket in the next window, once; called at least once in every window it stays open."""
+        if not self.counted:
+            return
         index = self._window()
-        if self.counted and index not in self.counted:
-            self._count_in(index)
-            self.counted = [i for i in self.counted if i >= index - 1]
+        if index + 1 not in self.counted:
+            if index not in self.counted:  # the loop was late for a whole window: be counted in this one too
+                self._count_in(index)
+            self._count_in(index + 1)
+        self.counted = [i for i in self.counted if i >= index]
 
     def close(self) -> None:
         current = self._window()
         for index in self.counted:
-            if index >= current - 1:
+            if index >= current:
                 try:
                     cache.decr(self._key(index))
                 except ValueError:  # already expired

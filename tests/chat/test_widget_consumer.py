@@ -389,6 +389,19 @@ async def test_sockets_of_a_server_that_died_stop_counting_within_two_minutes(in
         await widget.close()
 
 
+async def test_a_socket_opened_as_the_minute_turns_counts_the_one_opened_just_before(inbox, settings):
+    # The earlier socket has not yet had its turn to count itself in the new window: it must already be there.
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 1
+    address = an_address()
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 0, 59, 900000, tzinfo=dt.UTC)):
+        first, _ = await visitor(inbox, address=address)
+    with time_machine.travel(dt.datetime(2030, 1, 1, 12, 1, 0, 100000, tzinfo=dt.UTC)):
+        refused = await widget_socket(inbox, address=address)
+        assert await refused.closed() == 4429
+    for socket in (first, refused):
+        await socket.close()
+
+
 async def test_a_socket_that_stays_open_keeps_its_place_window_after_window(inbox, settings):
     settings.WS_MAX_SOCKETS_PER_ADDRESS = 1
     address = an_address()
@@ -471,8 +484,9 @@ async def test_behind_a_trusted_proxy_sockets_count_per_forwarded_client(inbox, 
     def forwarded(client):
         return [(b"x-forwarded-for", f"{an_address()}, {client}".encode())]
 
-    # Not trusted: the header is anyone's to write, and both sockets come from the proxy.
-    first = await widget_socket(inbox, address=proxy, headers=forwarded(ann))
+    # Not trusted: the header is anyone's to write, and both sockets come from the proxy. (The first is counted
+    # once its hello is answered: the socket is accepted before it is counted.)
+    first, _ = await visitor_behind(inbox, proxy, forwarded(ann))
     second = await widget_socket(inbox, address=proxy, headers=forwarded(bob))
     assert await second.closed() == 4429
     await first.close()
