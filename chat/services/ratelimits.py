@@ -8,6 +8,7 @@ setting of 0 turns that bound off.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ HELLO = Action("hello", 60, "WIDGET_HELLOS_PER_ADDRESS_PER_MINUTE", "WIDGET_HELL
 MESSAGE = Action("message", 60, "VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE", "VISITOR_MESSAGES_PER_SITE_PER_MINUTE")
 OFFLINE_MESSAGE = Action("offline", 3600, "OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR", "OFFLINE_MESSAGES_PER_SITE_PER_HOUR")
 NEW_CONTACT = Action("contact", 3600, "NEW_CONTACTS_PER_ADDRESS_PER_HOUR", "NEW_CONTACTS_PER_SITE_PER_HOUR")
+
+logger = logging.getLogger(__name__)
 
 RATE_LIMITED_DETAIL = _("Too many requests; please try again in %(seconds)s seconds.")
 
@@ -63,13 +66,32 @@ def client_address_of_scope(scope) -> str:
     )
 
 
-def _count(key: str, timeout: int) -> int:
-    cache.add(key, 0, timeout=timeout)
+def count_in_window(key: str, timeout: int) -> int:
+    """Adds one to the shared counter `key` (kept `timeout` seconds) and returns it.
+
+    When the shared cache is unreachable (Redis restarting) the count is 0: the limits fail open, so that an outage
+    of the cache does not stop every visitor from chatting; each socket's own pace still holds (the consumer's).
+    """
     try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
-        return 1
+        cache.add(key, 0, timeout=timeout)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=timeout)
+            return 1
+    except Exception:
+        _cache_unreachable()
+        return 0
+
+
+_warned_at = 0.0
+
+
+def _cache_unreachable() -> None:
+    global _warned_at
+    if time.monotonic() - _warned_at > 10:
+        _warned_at = time.monotonic()
+        logger.warning("shared cache unreachable: visitor limits are not counted until it is back", exc_info=True)
 
 
 def _key(action: Action, scope: str, value: str, window_index: int) -> str:
@@ -90,7 +112,7 @@ def rate_limit_hit(*, action: Action, address: str, site_key: str) -> int | None
         ("site", site_key, action.per_site_setting),
     ):
         limit = getattr(settings, setting)
-        if limit > 0 and _count(_key(action, scope, value, index), timeout) > limit:
+        if limit > 0 and count_in_window(_key(action, scope, value, index), timeout) > limit:
             return max(1, math.ceil((index + 1) * window - now))
     return None
 
@@ -140,7 +162,7 @@ class SocketSlot:
 
     def _count_in(self, index: int) -> int:
         self.counted.append(index)
-        return _count(self._key(index), timeout=3 * SOCKET_WINDOW_SECONDS)
+        return count_in_window(self._key(index), timeout=3 * SOCKET_WINDOW_SECONDS)
 
     def open(self) -> bool:
         """Counts this socket; False (and nothing counted) when its address already has as many as allowed."""
@@ -173,4 +195,6 @@ class SocketSlot:
                     cache.decr(self._key(index))
                 except ValueError:  # already expired
                     pass
+                except Exception:  # unreachable: the count expires with its window
+                    _cache_unreachable()
         self.counted = []

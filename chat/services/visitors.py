@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
@@ -226,14 +225,7 @@ def visitor_send_allowed(*, visitor_id: uuid.UUID) -> bool:
     """
     window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
     key = f"chat:rate:{visitor_id.hex}:{int(time.time() // window)}"
-    timeout = math.ceil(window) + 1
-    cache.add(key, 0, timeout=timeout)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
-        count = 1
-    return count <= settings.VISITOR_RATE_LIMIT_MESSAGES
+    return ratelimits.count_in_window(key, math.ceil(window) + 1) <= settings.VISITOR_RATE_LIMIT_MESSAGES
 
 
 def visitor_purge_unreachable(*, now=None, batch: int = 5000) -> int:

@@ -8,6 +8,7 @@ The dashboard, the CSV exports and the API all read these rows.
 from __future__ import annotations
 
 import hashlib
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from supportdesk.reports.selectors import requests_by_weekday_hour
 from surveys import selectors as survey_selectors
 from tickets import selectors as ticket_selectors
 from tickets.services import sla_targets_for
+
+logger = logging.getLogger(__name__)
 
 ALL = "__all__"
 
@@ -133,11 +136,20 @@ def _cached(name: str, query: ReportQuery, compute, **key):
     raw = repr((name, query.start, query.end, query.inbox_ids, query.channel_kinds, query.team_ids,
                 query.operator_ids, sorted(key.items())))  # fmt: skip
     cache_key = "reports:" + hashlib.sha256(raw.encode()).hexdigest()
-    value = None if _refreshing.get() else cache.get(cache_key)
+    value = None if _refreshing.get() else _cache_call(cache.get, cache_key)
     if value is None:
         value = compute()
-        cache.set(cache_key, value, seconds)
+        _cache_call(cache.set, cache_key, value, seconds)
     return value
+
+
+def _cache_call(method, *args):
+    """The cache only saves work: while it is unreachable (Redis restarting) figures are computed each time."""
+    try:
+        return method(*args)
+    except Exception:
+        logger.warning("reports: cache unreachable, computing figures directly", exc_info=True)
+        return None
 
 
 def figure_rows(query: ReportQuery, *, by: str | None = None, now: datetime | None = None) -> dict:

@@ -503,3 +503,17 @@ async def visitor_behind(inbox, proxy, headers):
     socket = await widget_socket(inbox, address=proxy, headers=headers)
     await socket.send({"type": "hello"})
     return socket, await socket.expect("welcome")
+
+
+async def test_while_the_shared_cache_is_unreachable_visitors_still_write(inbox, operator, settings):
+    # Redis restarting: the limits counted in it fail open rather than failing every visitor's message.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    }
+    settings.WS_MAX_SOCKETS_PER_ADDRESS = 5
+    widget = await widget_socket(inbox, address=an_address())
+    await widget.send({"type": "hello"})
+    await widget.expect("welcome")
+    ack = await say(widget, "Is anyone there?")
+    assert ack["message"]["body"] == "Is anyone there?"
+    await widget.close()

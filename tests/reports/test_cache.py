@@ -40,3 +40,16 @@ def test_without_cache_every_view_computes(history, frozen_now, settings):
     assert figures.summary(query)["requested"] == 6
     ConversationFactory(inbox=history.web, channel_kind=ChannelKind.WEB_WIDGET, requested_at=timezone.now())
     assert figures.summary(query)["requested"] == 7
+
+
+UNREACHABLE_REDIS = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+}
+
+
+@pytest.mark.django_db
+def test_while_the_cache_is_unreachable_figures_are_computed(history, frozen_now, settings):
+    # Redis restarting: the cache only saves work, so the report still answers.
+    settings.REPORTS_CACHE_SECONDS = 300
+    settings.CACHES = UNREACHABLE_REDIS
+    assert figures.summary(_last_7_days())["requested"] == 6
