@@ -184,8 +184,19 @@ def group_send_now(group: str, frame: dict, *, inbox_id: int | None = None) -> N
 
 
 async def group_send_async(group: str, frame: dict, *, inbox_id: int | None = None) -> None:
-    """For consumers (ephemeral frames such as typing, that change nothing in the database) and the bridge."""
+    """For the bridge, which answers its caller whether the frame went out."""
     await get_channel_layer().group_send(group, _envelope(frame, inbox_id))
+
+
+async def group_send_ephemeral(group: str, frame: dict, *, inbox_id: int | None = None) -> None:
+    """For frames that change nothing in the database (typing): while the channel layer is down they are dropped,
+    not answered with `server_error`; nothing needs catching up, as the next one replaces them."""
+    try:
+        await group_send_async(group, frame, inbox_id=inbox_id)
+    except Exception:
+        logger.warning(
+            "realtime: ephemeral frame %s for %s dropped, the channel layer is unreachable", frame.get("type"), group
+        )
 
 
 # Set when a push failed (the channel layer was unreachable); the sockets of this process then catch up from the

@@ -89,7 +89,7 @@ class AgentConsumer(ProtocolConsumer):
         self.following = asyncio.Lock()
         self.session_key: str | None = None
         self.ended = False
-        self.last_event_id: int | None = None
+        self.delivered = recovery.Delivered()
         self.heartbeat: asyncio.Task | None = None
         self.beating: asyncio.Future | None = None
         self.typing_sent: dict[int, tuple[bool, float]] = {}
@@ -117,15 +117,18 @@ class AgentConsumer(ProtocolConsumer):
         recovery.watch(self)
 
     async def send_frame(self, frame: dict) -> None:
-        # The last inbox event this socket delivered: where a catch-up after a channel-layer outage starts.
-        seen = frame.get("event_id") or frame.get("last_event_id")
-        if isinstance(seen, int):
-            self.last_event_id = max(seen, self.last_event_id or 0)
+        # The inbox events this socket delivered: what a catch-up after a channel-layer outage need not send again.
+        if frame.get("type") == realtime.WELCOME:
+            self.delivered.start_at(frame.get("last_event_id"))
+        elif isinstance(frame.get("event_id"), int):
+            self.delivered.add((frame["event_id"],))
         await super().send_frame(frame)
 
-    async def catch_up(self) -> None:
+    async def catch_up(self, start: int | None) -> None:
         await self.rejoin()
-        await self.on_sync({"last_event_id": self.last_event_id})
+        for event in await db(self._sync_frames)(start):
+            if not isinstance(event.get("event_id"), int) or self.delivered.missed(event["event_id"]):
+                await self.send_frame(event)
 
     async def _follow_inboxes(self) -> None:
         """Joins the groups of her inboxes as they are now, and leaves those of inboxes she no longer belongs to."""
@@ -249,7 +252,7 @@ class AgentConsumer(ProtocolConsumer):
         if conversation.status == Conversation.Status.ENDED:
             raise ChatError("closed", _("This conversation has ended."))
         self.typing_sent[conversation_id] = (is_typing, now)
-        await realtime.group_send_async(
+        await realtime.group_send_ephemeral(
             realtime.conversation_visitor_group(conversation_id),
             {"type": realtime.TYPING, "is_typing": is_typing, "name": self.profile.display_name},
         )

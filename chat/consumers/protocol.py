@@ -117,8 +117,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         for group in list(self.joined):
             await self.channel_layer.group_add(group, self.channel_name)
 
-    async def catch_up(self) -> None:
-        """The channel layer is back: send what this socket missed while it was down (see recovery.py)."""
+    async def catch_up(self, start: int | None) -> None:
+        """The channel layer is back: send what this socket missed while it was down, after `start` (recovery.py)."""
 
     async def close_with(self, code: int) -> None:
         await self.close(code=code)

@@ -5,6 +5,10 @@ sockets stay open. One watcher per server process sends a probe through the laye
 receive on its own channel: the path every frame takes) every LAYER_PROBE_SECONDS. When a probe fails, or a push
 of this process failed (`realtime.push_failed`), the next probe that gets through tells every open socket of the
 process to re-join its groups and then replay what it missed from the database (each consumer's `catch_up`).
+
+Where a replay starts is `Delivered`'s business: not at the highest id a socket delivered, which frames sent
+after a lost one would have moved past it (the socket's own acks while the layer was down, or live frames once it
+is back and before the watcher noticed), but where the socket stood at the last-but-one good probe.
 """
 
 from __future__ import annotations
@@ -24,6 +28,43 @@ LAYER_PROBE_TIMEOUT_SECONDS = 2.0
 
 _sockets: weakref.WeakSet = weakref.WeakSet()
 _watchers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+
+class Delivered:
+    """The ids (messages for a widget, inbox events for an inbox) one socket delivered, for its catch-up.
+
+    Every good probe that needs no catch-up marks the position (`probe_ok`); a catch-up starts at the mark before
+    last, a second or two back, so that a frame stored before it had long been pushed, and skips the ids the
+    socket delivered after that mark (`missed`). A welcome sets the position: the client has everything up to it.
+    """
+
+    __slots__ = ("position", "marks", "since")
+
+    def __init__(self):
+        self.position: int | None = None
+        self.marks: tuple[int | None, int | None] = (None, None)
+        self.since: set[int] = set()
+
+    def start_at(self, position: int | None) -> None:
+        self.position, self.marks, self.since = position, (position, position), set()
+
+    def add(self, ids) -> None:
+        for id_ in ids:
+            self.since.add(id_)
+            if self.position is None or id_ > self.position:
+                self.position = id_
+
+    def probe_ok(self) -> None:
+        self.marks = (self.marks[1], self.position)
+        if self.marks[0] is not None and self.since:
+            self.since = {id_ for id_ in self.since if id_ > self.marks[0]}
+
+    @property
+    def catch_up_from(self) -> int | None:
+        return self.marks[0]
+
+    def missed(self, id_: int) -> bool:
+        return id_ not in self.since
 
 
 def watch(consumer) -> None:
@@ -71,11 +112,15 @@ async def _watch(layer) -> None:
             sockets = list(_sockets)
             logger.warning("channel layer is back: %s open sockets catch up from the database", len(sockets))
             for consumer in sockets:
-                asyncio.ensure_future(_catch_up(consumer))
+                # Where it starts is read now, before the next good probe moves the marks.
+                asyncio.ensure_future(_catch_up(consumer, consumer.delivered.catch_up_from))
+        else:
+            for consumer in list(_sockets):
+                consumer.delivered.probe_ok()
 
 
-async def _catch_up(consumer) -> None:
+async def _catch_up(consumer, start: int | None) -> None:
     try:
-        await consumer.catch_up()
+        await consumer.catch_up(start)
     except Exception:
         logger.exception("socket failed to catch up after the channel layer came back")

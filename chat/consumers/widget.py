@@ -51,7 +51,8 @@ class WidgetConsumer(ProtocolConsumer):
         self.conversation_id: int | None = None
         self.counted_conversation_id: int | None = None
         self.joined: set[str] = set()
-        self.last_message_id: int | None = None
+        self.delivered = recovery.Delivered()
+        self.resumed_from: int | None = None  # the hello's last_message_id: the client has every message up to it
         self.sent_at: deque[float] = deque()
         self.refused_at: deque[float] = deque()
         self.typing_sent: tuple[bool | None, float] = (None, 0.0)
@@ -113,26 +114,28 @@ class WidgetConsumer(ProtocolConsumer):
             await self.join_group(group)
 
     async def send_frame(self, frame: dict) -> None:
-        # The last message this socket delivered: where a catch-up after a channel-layer outage starts.
+        # The messages this socket delivered: what a catch-up after a channel-layer outage need not send again.
         ids = [m["id"] for m in frame.get("messages") or []]
         if frame.get("type") in (realtime.MESSAGE_NEW, realtime.MESSAGE_ACK):
             ids.append(frame["message"]["id"])
-        if ids:
-            self.last_message_id = max(ids + [self.last_message_id or 0])
+        if frame.get("type") == realtime.WELCOME:
+            self.delivered.start_at(max([*ids, self.resumed_from or 0]) or None)
+        else:
+            self.delivered.add(ids)
         await super().send_frame(frame)
 
-    def _missed(self) -> list[dict]:
+    def _missed(self, start: int | None) -> list[dict]:
         conversation = Conversation.objects.filter(pk=self.conversation_id).first()
         if conversation is None:
             return []
-        missed = selectors.visitor_messages(conversation, after_id=self.last_message_id)
-        return [{"type": realtime.MESSAGE_NEW, "message": message} for message in missed]
+        missed = selectors.visitor_messages(conversation, after_id=start)
+        return [{"type": realtime.MESSAGE_NEW, "message": m} for m in missed if self.delivered.missed(m["id"])]
 
-    async def catch_up(self) -> None:
+    async def catch_up(self, start: int | None) -> None:
         await self.rejoin()
         if self.conversation_id is None:
             return
-        for frame in await db(self._missed)():
+        for frame in await db(self._missed)(start):
             await self.send_frame(frame)
         await self.conversation_refresh({})
 
@@ -204,6 +207,7 @@ class WidgetConsumer(ProtocolConsumer):
             # A socket without a visitor has nothing to wait for: the widget reconnects later (at least 10 s on 4429).
             await self.send_error("rate_limited", ratelimits.rate_limited_detail(retry_after), frame)
             await self.close_with(CLOSE_FLOODING)
+        self.resumed_from = last_message_id
         visitor, token, conversation = await db(self._hello_state)(token, last_message_id)
         self.visitor_id, self.contact, self.locale = visitor.visitor_id, visitor.contact, visitor.locale
         # Join the groups before reading the messages: one arriving in between is sent twice (the widget
@@ -302,7 +306,7 @@ class WidgetConsumer(ProtocolConsumer):
         if is_typing and last_state is True and now - last_at < settings.TYPING_THROTTLE_SECONDS:
             return
         self.typing_sent = (is_typing, now)
-        await realtime.group_send_async(
+        await realtime.group_send_ephemeral(
             realtime.inbox_operators_group(self.inbox.pk),
             {"type": realtime.TYPING, "conversation_id": self.conversation_id, "is_typing": is_typing},
             inbox_id=self.inbox.pk,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 
@@ -22,6 +23,7 @@ class LiveClient:
         self.frames: list[dict] = []
         self.messages: dict[int, dict] = {}
         self.message_frames = 0
+        self.deliveries: collections.Counter[int] = collections.Counter()  # message.new frames per message id
         self._reader: asyncio.Task | None = None
         self._waiters: list[tuple[callable, asyncio.Future]] = []
 
@@ -36,6 +38,8 @@ class LiveClient:
                 self.frames.append(frame)
                 for message in frame.get("messages") or []:
                     self.messages[message["id"]] = message
+                if frame["type"] == "message.new":
+                    self.deliveries[frame["message"]["id"]] += 1
                 if frame["type"] in ("message.new", "message.ack"):
                     self.message_frames += 1
                     self.messages[frame["message"]["id"]] = frame["message"]

@@ -1,6 +1,6 @@
 """A daphne process on a Redis of its own that stops for a few seconds mid-chat (and comes back empty, as a
-Redis without persistence does): every message the operator wrote is acknowledged, and the visitor's open
-widget gets every one of them, without reconnecting."""
+Redis without persistence does): every message either side wrote is acknowledged, typing is not refused, and
+each open socket gets every message of the other, once, without reconnecting."""
 
 import asyncio
 import time
@@ -69,26 +69,39 @@ def test_a_redis_restart_mid_chat_loses_no_message_and_refuses_none(asgi_server_
         await agent.say("Hi, how can I help?", conversation_id=conversation_id)
         await widget.wait(widget.has_body("Hi, how can I help?"))
 
-        # Redis stops for 4 seconds while the operator keeps writing.
+        # Redis stops for 4 seconds while both keep writing (and typing).
         private_redis.stop()
-        outage = ["Let me check.", "One moment, please."]
-        for body in outage:
-            await agent.say(body, conversation_id=conversation_id)
+        from_operator = ["Let me check.", "One moment, please."]
+        from_visitor = ["Is it in stock?", "I need it by Friday."]
+        for mine, theirs in zip(from_operator, from_visitor, strict=True):
+            await agent.send({"type": "typing", "conversation_id": conversation_id, "is_typing": True})
+            await agent.say(mine, conversation_id=conversation_id)
+            await widget.send({"type": "typing", "is_typing": True})
+            await widget.say(theirs)
         await asyncio.sleep(4)
         private_redis.start()
-        await agent.say("Found it: it ships today.", conversation_id=conversation_id)
+        from_operator.append("Found it: it ships today.")
+        await agent.say(from_operator[-1], conversation_id=conversation_id)
+        from_visitor.append("Great, thanks!")
+        await widget.say(from_visitor[-1])
 
-        for body in [*outage, "Found it: it ships today."]:
+        for body in from_operator:
             await widget.wait(widget.has_body(body), timeout=20)
+        for body in from_visitor:
+            await agent.wait(agent.has_body(body), timeout=20)
         errors = [f for f in agent.frames + widget.frames if f["type"] == "error"]
-        still_open = widget._reader is not None and not widget._reader.done()
+        still_open = all(client._reader is not None and not client._reader.done() for client in (widget, agent))
         await widget.close()
         await agent.close()
-        return widget, errors, still_open
+        return widget, agent, errors, still_open
 
-    widget, errors, still_open = asyncio.run(scenario())
+    widget, agent, errors, still_open = asyncio.run(scenario())
     assert errors == []
     assert still_open
     stored = list(Message.objects.filter(conversation__inbox=inbox).order_by("id").values_list("id", flat=True))
-    assert len(stored) == 5
+    assert len(stored) == 8
+    # Lost: none, on either side. Duplicated: no row twice, and no message delivered twice to an open socket.
     assert sorted(widget.messages) == stored
+    assert sorted(agent.messages) == stored
+    for client in (widget, agent):
+        assert [id for id, times in client.deliveries.items() if times > 1] == []
