@@ -493,7 +493,7 @@
         return showSurvey(f);
       case "survey.answered":
         if (S.survey) S.survey.sending = false;
-        return;
+        return render(); // with nobody online and no chat, the offline form comes back below the thanks
       case "availability":
         return onAvailability(f);
       case "error":
@@ -1109,8 +1109,13 @@
     const c = S.conv;
     const ended = !!c && c.status === "ended";
     const open = c && !ended;
-    const hasThread = c || S.rendered.size > 0 || S.pending.size > 0;
+    // A survey waiting for its answer (after a reload, with nobody online) must not hide behind the offline form.
+    const surveyOnly = !c && S.rendered.size === 0 && S.pending.size === 0 && !!S.survey && !S.survey.done;
+    const hasThread = c || S.rendered.size > 0 || S.pending.size > 0 || surveyOnly;
     const view = hasThread ? "chat" : S.online ? (needPrechat() ? "prechat" : "chat") : "offline";
+    // Its thanks stay in sight when the offline form takes the panel back.
+    if (view === "offline" && els.survey.parentNode !== els.scroll) els.scroll.insertBefore(els.survey, els.offline);
+    if (view !== "offline" && els.survey.parentNode !== els.chat) els.chat.appendChild(els.survey);
 
     let refocus = null;
     if (view !== S.view) {
@@ -1134,7 +1139,7 @@
     els.chat.hidden = view !== "chat";
     els.greeting.hidden = view === "offline";
 
-    els.composer.hidden = view !== "chat" || ended;
+    els.composer.hidden = view !== "chat" || ended || (surveyOnly && !S.online);
     els.endedBox.hidden = view !== "chat" || !ended;
     els.endBtn.hidden = !open;
 

@@ -186,3 +186,29 @@ def test_answering_the_survey_after_a_long_chat_keeps_the_header_in_view(
     page.open()
     _header_in_view(page)
     assert thanks.is_visible()
+
+
+def test_a_pending_survey_is_shown_after_a_reload_while_nobody_is_online(
+    asgi_server, celery_worker_factory, host_site, widget_inbox, operator_socket, visitor
+):
+    # The chat ended and the team went home: coming back, the visitor finds the survey, not the offline form.
+    SurveyTemplateFactory(inbox=widget_inbox)
+    celery_worker_factory(SITE_URL=asgi_server.url)
+    agent = operator_socket()
+    page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
+    _chat_until_resolved(page, agent)
+    agent.send({"type": "presence.set", "status": "away"})
+    page.q(".sd-subtitle", has_text="We're away right now").wait_for()
+    page.page.reload()
+    page.open()
+    page.q(".sd-survey-form").wait_for()
+    assert page.q(".sd-survey-form .sd-q legend").first.text_content() == "How satisfied are you with the help you got?"
+    # Nobody would answer a new chat now: no composer beside the survey.
+    assert page.q(".sd-compose-input").is_hidden()
+    page.q(".sd-q[data-key=csat] .sd-star").nth(4).click()
+    page.q(".sd-survey-form button[type=submit]").click()
+    # Answered: the thanks stay, and the offline form is back for anything else.
+    page.q(".sd-thanks", has_text="Thank you for your feedback!").wait_for()
+    page.q(".sd-form:visible textarea[name=body]").wait_for()
+    page.mouse.move(5, 5)
+    page.shot("widget-survey-after-reload-offline.png")
