@@ -1,43 +1,59 @@
-"""The admin site: configuration for managers, and (supportdesk.reports) the report pages."""
+"""Admin of the supportdesk app: the API tokens (the site itself is supportdesk.sites)."""
 
-from django.contrib import admin
-from django.urls import reverse
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from supportdesk.models import ApiToken
+from supportdesk.services import api_token_issue, api_token_revoke
 
-class SupportdeskAdminSite(admin.AdminSite):
-    site_header = _("Supportdesk administration")
-    site_title = _("Supportdesk")
-    index_title = _("Configuration and reports")
 
-    def get_urls(self):
-        from supportdesk.reports.views import report_urls
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Personal tokens for the reports API. Shown once when made; a manager who is not a superuser sees and
+    makes only her own (a token acts as its user)."""
 
-        return report_urls(self) + super().get_urls()
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
 
-    def get_app_list(self, request, app_label=None):
-        """The apps, and a Reports section first for staff who may read the reports."""
-        from supportdesk.reports.views import PERMISSION
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("user")
+        return queryset if request.user.is_superuser else queryset.filter(user=request.user)
 
-        apps = super().get_app_list(request, app_label)
-        if app_label is None and request.user.has_perm(PERMISSION):
-            url = reverse("admin:reports-dashboard", current_app=self.name)
-            apps.insert(
-                0,
-                {
-                    "name": _("Reports"),
-                    "app_label": "reports",
-                    "app_url": url,
-                    "has_module_perms": True,
-                    "models": [
-                        {
-                            "name": _("Dashboard: FRT, FCR, abandonment, CSAT, CES, NPS"),
-                            "object_name": "ReportDashboard",
-                            "admin_url": url,
-                            "view_only": True,
-                            "perms": {"view": True},
-                        }
-                    ],
-                },
-            )
-        return apps
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "user"] if obj is not None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            users = get_user_model().objects.filter(is_active=True, is_staff=True)
+            kwargs["queryset"] = users if request.user.is_superuser else users.filter(pk=request.user.pk)
+            kwargs.setdefault("initial", request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        if not request.user.is_superuser:
+            obj.user = request.user
+        request.api_token_raw = api_token_issue(token=obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "token": obj,
+            "raw": request.api_token_raw,
+            "title": _("Copy the token now"),
+        }
+        return TemplateResponse(request, "admin/supportdesk/apitoken/created.html", context)
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token)
+        self.message_user(request, _("Revoked; tools using them are refused from now on."), messages.SUCCESS)

@@ -11,4 +11,4 @@ class SupportdeskConfig(AppConfig):
 
 class SupportdeskAdminConfig(admin_apps.AdminConfig):
     default = False
-    default_site = "supportdesk.admin.SupportdeskAdminSite"
+    default_site = "supportdesk.sites.SupportdeskAdminSite"
