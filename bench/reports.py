@@ -47,7 +47,7 @@ from supportdesk.reports.views import TABLES, dashboard_context, table_context  
 from surveys.models import SurveyInvitation, SurveyResponse  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 from tickets.selectors.conversations import ABANDONED, LIVE_KINDS  # noqa: E402
-from tickets.selectors.filters import CONVERSATION, TICKET, breakdown_key  # noqa: E402
+from tickets.selectors.filters import CONVERSATION, TICKET_CREATED, TICKET_RESOLVED, breakdown_key  # noqa: E402
 from tickets.selectors.stats import PERCENTILES, PercentilesCont, SecondsBetween  # noqa: E402
 
 TARGET_WARM_SECONDS = 1.0
@@ -121,10 +121,10 @@ def measured_values(q):
     ).filter(Q(first_response_at__isnull=False) | Q(end_reason=ABANDONED))
     waited_until = Case(When(first_response_at__isnull=False, then=F("first_response_at")), default=F("ended_at"))
     return [
-        ("FRT wall", created, F("first_response_seconds"), TICKET, "created_at"),
-        ("FRT business", created, F("first_response_business_seconds"), TICKET, "created_at"),
-        ("resolution wall", resolved, F("resolution_seconds"), TICKET, "resolved_at"),
-        ("resolution business", resolved, F("resolution_business_seconds"), TICKET, "resolved_at"),
+        ("FRT wall", created, F("first_response_seconds"), TICKET_CREATED, "created_at"),
+        ("FRT business", created, F("first_response_business_seconds"), TICKET_CREATED, "created_at"),
+        ("resolution wall", resolved, F("resolution_seconds"), TICKET_RESOLVED, "resolved_at"),
+        ("resolution business", resolved, F("resolution_business_seconds"), TICKET_RESOLVED, "resolved_at"),
         ("wait", answered_or_abandoned, SecondsBetween(waited_until, F("requested_at")), CONVERSATION, "requested_at"),
     ]
 

@@ -47,12 +47,14 @@ INSERT INTO chat_contact (inbox_id, visitor_id, name, email, locale, last_page_u
     first_seen_at, last_seen_at)
 SELECT 1 + g % 5, gen_random_uuid(), '', '', '', '', '', false, now(), now() FROM generate_series(1, %(contacts)s) g;
 INSERT INTO tickets_ticket (inbox_id, channel_kind, contact_id, subject, status, priority, assignee_id, team_id,
-    created_at, first_response_at, first_response_seconds, first_response_business_seconds, resolved_at,
+    first_responder_id, resolved_by_id, created_at, first_response_at, first_response_seconds,
+    first_response_business_seconds, resolved_at,
     resolution_seconds, resolution_business_seconds, reopen_count, conversation_count, pending_business_seconds,
     first_response_due_at, resolution_due_at, first_response_at_risk, first_response_breached, resolution_at_risk,
     resolution_breached, updated_at)
 SELECT c.inbox_id, CASE WHEN c.inbox_id = 5 THEN 'offline_form' ELSE 'web_widget' END, c.id, '',
     CASE WHEN r.x < 0.9 THEN 'resolved' ELSE 'open' END, 'normal', 1 + g % 40, 1 + c.inbox_id % 3,
+    1 + g % 40, CASE WHEN r.x < 0.9 THEN 1 + g % 40 END,
     t.created, t.created + make_interval(secs => r.frt), r.frt, r.frt * 0.8,
     CASE WHEN r.x < 0.9 THEN t.created + make_interval(secs => r.ttr) END,
     CASE WHEN r.x < 0.9 THEN r.ttr END, CASE WHEN r.x < 0.9 THEN r.ttr * 0.7 END,

@@ -43,6 +43,24 @@ class Ticket(models.Model):
     team = models.ForeignKey(
         "chat.Team", verbose_name=_("team"), on_delete=models.SET_NULL, related_name="tickets", null=True, blank=True
     )
+    # Per-operator attribution (metrics.md): FRT counts for who sent the first response, resolution time and FCR
+    # for who resolved the ticket (its last resolution), whoever holds it now.
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first responder"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     first_response_seconds = models.FloatField(_("first response time (s)"), null=True, blank=True)
@@ -97,15 +115,15 @@ class Ticket(models.Model):
             models.Index(fields=["status", "first_response_due_at"], name="ticket_status_frdue_idx"),
             models.Index(fields=["assignee", "created_at"], name="ticket_assignee_created_idx"),
             # The reports read a period's tickets from these alone (index-only scans): every breakdown key and
-            # measured value of tickets created (FRT, first-response SLA, counts) and of tickets resolved
-            # (resolution time, resolution SLA, FCR).
+            # measured value of tickets created (FRT, first-response SLA, counts; per first responder) and of
+            # tickets resolved (resolution time, resolution SLA, FCR; per resolver).
             models.Index(
                 fields=["created_at"],
                 include=[
                     "inbox",
                     "channel_kind",
                     "team",
-                    "assignee",
+                    "first_responder",
                     "status",
                     "reopen_count",
                     "first_response_at",
@@ -121,7 +139,7 @@ class Ticket(models.Model):
                     "inbox",
                     "channel_kind",
                     "team",
-                    "assignee",
+                    "resolved_by",
                     "resolution_seconds",
                     "resolution_business_seconds",
                     "resolution_due_at",

@@ -194,7 +194,7 @@ def add_conversation(
             # The ticket: resolved with the conversation, mostly; sometimes left waiting on the customer.
             if end_reason == Conversation.EndReason.RESOLVED or rng.random() < 0.75:
                 ticket["resolved"] = ended
-                ticket["assignee"] = operator.user_id
+                ticket["assignee"] = ticket["resolved_by"] = operator.user_id
                 ticket["pending_since"] = None
                 gen.add_event(
                     w,
@@ -217,6 +217,7 @@ def add_conversation(
             resolved = later + gen.lognormal(1800, 1.0)
             if resolved < gen.now:
                 ticket["resolved"] = resolved
+                ticket["resolved_by"] = operator.user_id
                 gen.add_event(
                     w,
                     ReportingEvent.Name.TICKET_RESOLVED,

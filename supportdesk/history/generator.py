@@ -129,7 +129,7 @@ class HistoryGenerator:
         if ticket["first_response"] is not None:
             return
         ticket["first_response"] = at
-        ticket["assignee"] = author.user_id
+        ticket["assignee"] = ticket["first_responder"] = author.user_id
         self.add_event(
             w,
             ReportingEvent.Name.FIRST_RESPONSE,
@@ -196,6 +196,8 @@ class HistoryGenerator:
             "paused": 0.0,
             "min_reopen_gap": None,
             "assignee": None,
+            "first_responder": None,
+            "resolved_by": None,
         }
         self.add_event(w, ReportingEvent.Name.TICKET_CREATED, at, at, ticket=ticket_id, team=team_id)
         made = 1
@@ -262,6 +264,8 @@ class HistoryGenerator:
                 "high" if self.rng.random() < 0.1 else "normal",
                 t["assignee"],
                 team_id,
+                t["first_responder"],
+                t["resolved_by"] if resolved is not None else None,
                 _dt(created),
                 _dt(fr),
                 fr_wall,

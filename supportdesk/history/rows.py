@@ -147,6 +147,8 @@ def history_tables() -> dict[str, Table]:
                 "priority",
                 "assignee_id",
                 "team_id",
+                "first_responder_id",
+                "resolved_by_id",
                 "created_at",
                 "first_response_at",
                 "first_response_seconds",

@@ -25,9 +25,9 @@ SOURCES = {
         "assignee",
         {"transfer_count__gt": "0", "first_response_at__isnull": "False"},
     ),
-    "tickets_created": ("tickets_ticket", "created_at", "assignee", {}),
-    "tickets_answered": ("tickets_ticket", "created_at", "assignee", {"first_response_at__isnull": "False"}),
-    "tickets_resolved": ("tickets_ticket", "resolved_at", "assignee", {"status__exact": "resolved"}),
+    "tickets_created": ("tickets_ticket", "created_at", "first_responder", {}),
+    "tickets_answered": ("tickets_ticket", "created_at", "first_responder", {"first_response_at__isnull": "False"}),
+    "tickets_resolved": ("tickets_ticket", "resolved_at", "resolved_by", {"status__exact": "resolved"}),
     "operator_messages": (
         "chat_message",
         "created_at",

@@ -4,8 +4,9 @@ Every metric selector takes keyword arguments `filters: MetricFilter` and `by: s
 
     MetricFilter(start=None, end=None, inbox_ids=(), channel_kinds=(), team_ids=(), operator_ids=())
         period [start, end) of aware datetimes; empty tuples select all. team = the ticket's / conversation's
-        team; operator = the ticket's assignee (its conversation's assignee, which it follows through transfers;
-        without a conversation, its first responder), the conversation's assignee, a message's author.
+        team; operator = for tickets created in the period (FRT, first-response SLA, counts) the ticket's first
+        responder, for tickets resolved in it (resolution, resolution SLA, FCR) who resolved it last; the
+        conversation's assignee (who held it when it ended); a message's author.
     by: None, or one of BREAKDOWNS = ("inbox", "channel_kind", "team", "operator", "day").
         None  -> one dict (the shape below, without "key").
         "..." -> a list of those dicts, each with "key" (inbox / team / operator user id, channel kind value,

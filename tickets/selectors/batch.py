@@ -24,7 +24,15 @@ from django.db.models import Avg, Case, Count, F, FloatField, Q, Sum, When
 from django.utils import timezone
 
 from tickets.models import Ticket
-from tickets.selectors.filters import CONVERSATION, TICKET, MetricFilter, Source, apply_filter, breakdown_key
+from tickets.selectors.filters import (
+    CONVERSATION,
+    TICKET_CREATED,
+    TICKET_RESOLVED,
+    MetricFilter,
+    Source,
+    apply_filter,
+    breakdown_key,
+)
 from tickets.selectors.stats import PERCENTILES, PercentilesCont, SecondsBetween, percentile_cont, ratio
 
 EMPTY_STATS = {"mean": None, "median": None, "p90": None}
@@ -92,8 +100,8 @@ def _timed(qs, aggregates: dict, measures: dict, by, source, period_field) -> li
 
 
 # Counted on columns that are never NULL and are in the covering indexes (COUNT(*) takes no FILTER in Django).
-def _tickets(filters: MetricFilter, period_field: str):
-    return apply_filter(Ticket.objects.all(), filters, TICKET, period_field)
+def _tickets(filters: MetricFilter, source: Source, period_field: str):
+    return apply_filter(Ticket.objects.all(), filters, source, period_field)
 
 
 def ticket_created_metrics(
@@ -120,7 +128,8 @@ def ticket_created_metrics(
     if business:
         measures["business"] = (F("first_response_business_seconds"), answered)
     out = {}
-    for row, stats in _timed(_tickets(filters, "created_at"), aggregates, measures, by, TICKET, "created_at"):
+    created = _tickets(filters, TICKET_CREATED, "created_at")
+    for row, stats in _timed(created, aggregates, measures, by, TICKET_CREATED, "created_at"):
         out[row["_key"]] = {
             "frt": {"count": row["_n_wall"] or 0, "business": dict(EMPTY_STATS), **stats},
             "sla_first_response": _share(row["sla_total"], row["sla_met"]),
@@ -157,9 +166,9 @@ def ticket_resolved_metrics(*, filters: MetricFilter, by: str | None = None, now
     }
     measured = Q(resolution_seconds__isnull=False)
     measures = {"wall": (F("resolution_seconds"), measured), "business": (F("resolution_business_seconds"), measured)}
-    qs = _tickets(filters, "resolved_at").filter(status=Ticket.Status.RESOLVED)
+    qs = _tickets(filters, TICKET_RESOLVED, "resolved_at").filter(status=Ticket.Status.RESOLVED)
     out = {}
-    for row, stats in _timed(qs, aggregates, measures, by, TICKET, "resolved_at"):
+    for row, stats in _timed(qs, aggregates, measures, by, TICKET_RESOLVED, "resolved_at"):
         out[row["_key"]] = {
             "resolution": {"count": row["_n_wall"] or 0, **stats},
             "sla_resolution": _share(row["sla_total"], row["sla_met"]),

@@ -40,7 +40,10 @@ class Source:
     operator: str
 
 
-TICKET = Source(inbox="inbox_id", channel_kind="channel_kind", team="team_id", operator="assignee_id")
+# Tickets created in the period (FRT, first-response SLA, counts) count for their first responder; tickets
+# resolved (resolution time, resolution SLA, FCR) for who resolved them last (metrics.md, attribution).
+TICKET_CREATED = Source(inbox="inbox_id", channel_kind="channel_kind", team="team_id", operator="first_responder_id")
+TICKET_RESOLVED = Source(inbox="inbox_id", channel_kind="channel_kind", team="team_id", operator="resolved_by_id")
 CONVERSATION = Source(inbox="inbox_id", channel_kind="channel_kind", team="team_id", operator="assignee_id")
 MESSAGE = Source(
     inbox="conversation__inbox_id",

@@ -154,8 +154,10 @@ def ticket_record_first_response(*, ticket: Ticket, at: datetime, operator, conv
         locked.first_response_breached = True
     if operator is not None and locked.assignee_id is None:
         locked.assignee = operator
+    locked.first_responder = operator
     locked.save(
         update_fields=[
+            "first_responder",
             "first_response_at",
             "first_response_seconds",
             "first_response_business_seconds",
@@ -164,7 +166,13 @@ def ticket_record_first_response(*, ticket: Ticket, at: datetime, operator, conv
             "updated_at",
         ]
     )
-    for field in ("first_response_at", "first_response_seconds", "first_response_business_seconds", "assignee_id"):
+    for field in (
+        "first_response_at",
+        "first_response_seconds",
+        "first_response_business_seconds",
+        "assignee_id",
+        "first_responder_id",
+    ):
         setattr(ticket, field, getattr(locked, field))
     ticket.first_response_breached = locked.first_response_breached
     return True
@@ -221,6 +229,7 @@ def ticket_resolve(*, ticket: Ticket, at: datetime | None = None, operator=None,
     )
     ticket.status = Ticket.Status.RESOLVED
     ticket.resolved_at = at
+    ticket.resolved_by = event.operator
     ticket.resolution_seconds = event.value_seconds
     ticket.resolution_business_seconds = event.value_business_seconds
     if ticket.resolution_due_at is not None and at > ticket.resolution_due_at:
