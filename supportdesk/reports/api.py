@@ -99,7 +99,25 @@ COUNT_KEYS = {
     "survey_responses",
     "surveys_sent",
 }
-FiguresSerializer = type("FiguresSerializer", (serializers.Serializer,), _figure_fields())
+
+
+class RatePartsSerializer(serializers.Serializer):
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+
+
+RatesSerializer = type(
+    "RatesSerializer",
+    (serializers.Serializer,),
+    {key: RatePartsSerializer(help_text=f"the parts of {key}") for key in figures.RATE_KEYS},
+)
+
+
+def _figure_fields_with_rates() -> dict:
+    return {**_figure_fields(), "rates": RatesSerializer(help_text="numerator and denominator of every rate")}
+
+
+FiguresSerializer = type("FiguresSerializer", (serializers.Serializer,), _figure_fields_with_rates())
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -133,7 +151,7 @@ RowSerializer = type(
         "key": serializers.JSONField(allow_null=True, help_text="id, channel kind value, or null (none)"),
         "label": serializers.CharField(),
         "targets": TargetsSerializer(),
-        **_figure_fields(),
+        **_figure_fields_with_rates(),
     },
 )
 
@@ -187,7 +205,13 @@ def _period(query: ReportQuery) -> dict:
 
 
 def _row(row: dict) -> dict:
-    return {"key": row["key"], "label": row["label"], "targets": row["targets"], **{k: row[k] for k in FIGURE_KEYS}}
+    return {
+        "key": row["key"],
+        "label": row["label"],
+        "targets": row["targets"],
+        "rates": row["rates"],
+        **{k: row[k] for k in FIGURE_KEYS},
+    }
 
 
 class ReportView(APIView):

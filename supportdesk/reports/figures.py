@@ -227,8 +227,33 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
             "response_rate": _pct(rate.get("rate")),
             "survey_responses": sm.get("responses", 0),
             "surveys_sent": rate.get("sent", 0),
+            "rates": _rate_parts(c, r, out, canned, csat, ces, nps, rate),
         }
     return rows
+
+
+def _rate_parts(created, resolved, outcomes, canned, csat, ces, nps, rate) -> dict:
+    """{rate: {"numerator", "denominator"}} of every rate of a row, so that a reader can add rates across rows
+    (metrics.md). NPS is 100 × (promoters − detractors) ÷ answers."""
+    first, last = created.get("sla_first_response") or {}, resolved.get("sla_resolution") or {}
+    fcr = resolved.get("fcr") or {}
+    parts = {
+        "sla_first_response": (first.get("met", 0), first.get("total", 0)),
+        "sla_resolution": (last.get("met", 0), last.get("total", 0)),
+        "fcr": (fcr.get("first_contact_resolved", 0), fcr.get("eligible", 0)),
+        "abandonment": (outcomes.get("abandoned", 0), outcomes.get("requested", 0)),
+        "transfer_rate": (outcomes.get("transferred", 0), outcomes.get("answered", 0)),
+        "canned_share": (canned.get("canned_messages", 0), canned.get("operator_messages", 0)),
+        "csat": (csat.get("satisfied", 0), csat.get("responses", 0)),
+        "ces_easy": (ces.get("easy", 0), ces.get("responses", 0)),
+        "nps": (nps.get("promoters", 0) - nps.get("detractors", 0), nps.get("responses", 0)),
+        "response_rate": (rate.get("answered", 0), rate.get("sent", 0)),
+    }
+    return {key: {"numerator": n, "denominator": d} for key, (n, d) in parts.items()}
+
+
+RATE_KEYS = ("sla_first_response", "sla_resolution", "fcr", "abandonment", "transfer_rate", "canned_share", "csat",
+             "ces_easy", "nps", "response_rate")  # fmt: skip
 
 
 def summary(query: ReportQuery, *, now: datetime | None = None) -> dict:

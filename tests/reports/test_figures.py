@@ -289,3 +289,25 @@ def test_days_and_hours_are_counted_in_the_desks_time_zone(
     assert f"Requests by weekday and hour ({zone})" in response.content.decode()
     api = client.get("/api/v1/reports/timeseries", PERIOD).json()
     assert api["days"] == data["series"] and api["heatmap"] == data["heatmap"]
+
+
+@pytest.mark.django_db
+def test_every_rate_in_the_api_carries_its_numerator_and_denominator(client, history, manager, frozen_now):
+    client.force_login(manager)
+    summary = client.get("/api/v1/reports/summary", PERIOD).json()["figures"]
+    rates = summary["rates"]
+    # CSAT: 5, 3, 4, 2 → two satisfied of four; NPS: 10, 6, 8 → one promoter, one detractor of three;
+    # c3 abandoned of the seven live requests; four answers to five invitations.
+    assert rates["csat"] == {"numerator": 2, "denominator": 4}
+    assert rates["nps"] == {"numerator": 0, "denominator": 3}
+    assert rates["abandonment"] == {"numerator": 1, "denominator": 7}
+    assert rates["response_rate"] == {"numerator": 4, "denominator": 5}
+    operators = client.get("/api/v1/reports/by-operator", PERIOD).json()["operators"]
+    for row in [summary, *operators]:
+        for key, parts in row["rates"].items():
+            if parts["denominator"]:
+                assert row[key] == pytest.approx(100 * parts["numerator"] / parts["denominator"], abs=0.01), key
+            else:
+                assert row[key] is None, key
+    # Rows add up: the operators' answers are the selection's.
+    assert sum(r["rates"]["csat"]["denominator"] for r in operators) == rates["csat"]["denominator"]
