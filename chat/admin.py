@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import CannedReply, Contact, Conversation, Inbox, Message, OperatorProfile, Team
+from chat.models import CannedReply, Contact, Conversation, Inbox, Message, OperatorProfile, PresenceInterval, Team
 from tickets.admin import BusinessHoursInline, HolidayInline, SlaTargetInline
 
 
@@ -156,3 +156,20 @@ class CannedReplyAdmin(admin.ModelAdmin):
     def scope(self, obj):
         places = [str(place) for place in (obj.team, obj.inbox) if place is not None]
         return " · ".join(places) or _("every operator")
+
+
+@admin.register(PresenceInterval)
+class PresenceIntervalAdmin(admin.ModelAdmin):
+    """The presence log, read-only: written by the presence service, read by the reports' online time."""
+
+    list_display = ["operator", "status", "started_at", "ended_at"]
+    list_filter = ["status"]
+    date_hierarchy = "started_at"
+    list_select_related = ["operator"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

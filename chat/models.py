@@ -150,6 +150,34 @@ class OperatorProfile(models.Model):
         return self.display_name
 
 
+class PresenceInterval(models.Model):
+    """One stretch of an operator's status, online or away (offline is the absence of one): the log the reports
+    read online time from (metrics.md, operators' time). Written by chat.services.presence.operator_status_set
+    in the transaction that changes the status; the open stretch has no end."""
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("operator"), on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=OperatorProfile.Status.choices)
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("presence interval")
+        verbose_name_plural = _("presence log")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator"], condition=Q(ended_at__isnull=True), name="presence_one_open_interval"
+            ),
+            models.CheckConstraint(condition=Q(status__in=["online", "away"]), name="presence_status_valid"),
+        ]
+        indexes = [models.Index(fields=["started_at"], name="presence_started_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+
 class Contact(models.Model):
     """A website visitor, anonymous until the pre-chat form; bound to one inbox's site."""
 

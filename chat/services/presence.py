@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat import realtime
-from chat.models import OperatorProfile
+from chat.models import OperatorProfile, PresenceInterval
 from chat.selectors import operator_inbox_ids, operator_payload
 from chat.services.assignment import conversation_assign_waiting
 from chat.services.availability import availability_announce_changes, inboxes_online_locked
@@ -32,13 +32,15 @@ def operator_status_set(*, profile: OperatorProfile, status: str) -> OperatorPro
     inbox_ids = operator_inbox_ids(profile)
     # Locks the operator's inboxes before her row (the one order of these locks): see inboxes_online_locked.
     online_before = inboxes_online_locked(inbox_ids)
+    now = timezone.now()
     updated = (
         OperatorProfile.objects.filter(pk=profile.pk)
         .exclude(status=status)
-        .update(status=status, status_changed_at=timezone.now())
+        .update(status=status, status_changed_at=now)
     )
     profile.refresh_from_db()
     if updated:
+        _presence_log(operator_id=profile.user_id, status=status, at=now)
         frame = {"type": realtime.OPERATOR_UPDATED, "operator": operator_payload(profile)}
         for inbox_id in inbox_ids:
             realtime.send_to_inbox_operators(inbox_id, frame)
@@ -48,6 +50,14 @@ def operator_status_set(*, profile: OperatorProfile, status: str) -> OperatorPro
         profile_id = profile.pk
         transaction.on_commit(lambda: conversation_assign_waiting(profile_id=profile_id))
     return profile
+
+
+def _presence_log(*, operator_id: int, status: str, at: datetime) -> None:
+    """Ends the operator's open stretch and, unless she went offline, opens the next (the row lock on her profile,
+    taken by the status update, orders two changes of the same operator)."""
+    PresenceInterval.objects.filter(operator_id=operator_id, ended_at__isnull=True).update(ended_at=at)
+    if status != OperatorProfile.Status.OFFLINE:
+        PresenceInterval.objects.create(operator_id=operator_id, status=status, started_at=at)
 
 
 def operator_connected(*, profile: OperatorProfile) -> OperatorProfile:

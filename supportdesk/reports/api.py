@@ -68,6 +68,7 @@ FIGURE_KEYS = [
     "response_rate",
     "survey_responses",
     "surveys_sent",
+    "online_seconds",
 ]
 
 

@@ -19,9 +19,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import ChannelKind, Inbox
+from chat.models import ChannelKind, Inbox, OperatorProfile
 from supportdesk.reports.query import ReportQuery
-from supportdesk.reports.selectors import requests_by_weekday_hour
+from supportdesk.reports.selectors import operator_online_seconds, requests_by_weekday_hour
 from surveys import selectors as survey_selectors
 from tickets import selectors as ticket_selectors
 from tickets.services import sla_targets_for
@@ -172,7 +172,8 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
         # Per operator, a message counts for its author, not for the conversation's assignee.
         canned_by_author = _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by)
     surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by=by), by)
-    keys = set(created) | set(resolved) | set(conversations) | set(surveys) | set(canned_by_author or ())
+    online = _online_seconds(query, by=by, now=now)
+    keys = set(created) | set(resolved) | set(conversations) | set(surveys) | set(canned_by_author or ()) | set(online)
     empty_stats = {"mean": None, "median": None, "p90": None}
     rows = {}
     for key in keys:
@@ -227,9 +228,38 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
             "response_rate": _pct(rate.get("rate")),
             "survey_responses": sm.get("responses", 0),
             "surveys_sent": rate.get("sent", 0),
+            "online_seconds": online.get(key) if by in ONLINE_BREAKDOWNS else None,
             "rates": _rate_parts(c, r, out, canned, csat, ces, nps, rate),
         }
     return rows
+
+
+# Online time belongs to operators: the whole selection, per operator, per team (its members' time).
+ONLINE_BREAKDOWNS = (None, "operator", "team")
+
+
+def _online_seconds(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
+    if by not in ONLINE_BREAKDOWNS:
+        return {}
+    per_operator = operator_online_seconds(
+        start=query.start,
+        end=query.end,
+        inbox_ids=query.inbox_ids,
+        team_ids=query.team_ids,
+        operator_ids=query.operator_ids,
+        now=now,
+    )
+    if by is None:
+        return {ALL: sum(per_operator.values())}
+    if by == "operator":
+        return per_operator
+    per_team: dict = {}
+    for team_id, user_id in OperatorProfile.teams.through.objects.filter(
+        operatorprofile__user_id__in=list(per_operator)
+    ).values_list("team_id", "operatorprofile__user_id"):
+        if not query.team_ids or team_id in query.team_ids:
+            per_team[team_id] = per_team.get(team_id, 0.0) + per_operator[user_id]
+    return per_team
 
 
 def _rate_parts(created, resolved, outcomes, canned, csat, ces, nps, rate) -> dict:
