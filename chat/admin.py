@@ -39,6 +39,18 @@ class OperatorProfileAdmin(admin.ModelAdmin):
     filter_horizontal = ["teams", "inboxes"]
     readonly_fields = ["status_changed_at", "last_assigned_at", "connection_count", "disconnected_at", "last_seen_at"]
 
+    def save_model(self, request, obj, form, change):
+        # A status set here goes through the presence service, as the inbox's does: logged, announced, and an
+        # operator put online is given the waiting chats.
+        status = obj.status
+        if "status" in form.changed_data:
+            obj.status = form.initial.get("status", OperatorProfile.Status.OFFLINE) if change else "offline"
+        super().save_model(request, obj, form, change)
+        if obj.status != status:
+            from chat.services.presence import operator_status_set
+
+            operator_status_set(profile=obj, status=status)
+
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):

@@ -81,3 +81,22 @@ def test_the_reports_api_gives_online_time_per_operator_per_team_and_in_all(clie
     assert summary["online_seconds"] == 3600 + 1800
     assert {r["label"]: r["online_seconds"] for r in by_operator["operators"]} == {"Omar": 1800, "Sara": 3600}
     assert {r["label"]: r["online_seconds"] for r in by_operator["teams"]} == {"Front": 3600}
+
+
+def test_a_status_set_in_the_admin_is_logged_too(admin_client):
+    sara = OperatorFactory(status="offline")
+    form = {
+        "user": sara.user_id,
+        "display_name": sara.display_name,
+        "status": "online",
+        "max_chats": 3,
+        "teams": [],
+        "inboxes": [],
+    }
+    response = admin_client.post(f"/admin/chat/operatorprofile/{sara.pk}/change/", form)
+    assert response.status_code == 302, response.content[:800]
+    sara.refresh_from_db()
+    assert sara.status == "online"
+    assert list(PresenceInterval.objects.values_list("operator_id", "status", "ended_at")) == [
+        (sara.user_id, "online", None)
+    ]
