@@ -75,6 +75,13 @@ FIGURES: list[Figure] = [
     Figure("ces_easy", _("CES: easy"), "percent", "higher", source="survey_answers"),
     Figure("nps", _("NPS"), "score", "higher", "nps", "survey_answers"),
     Figure("response_rate", _("Survey response rate"), "percent", "higher", source="survey_invitations"),
+    Figure(
+        "online_seconds",
+        _("Online time"),
+        "seconds",
+        source="presence",
+        help=_("Time operators were online, from the presence log; per operator and per team only."),
+    ),
 ]
 FIGURES_BY_KEY = {f.key: f for f in FIGURES}
 # Counts that sit beside a rate (the denominators), shown in tables and exports.
@@ -250,7 +257,7 @@ def _online_seconds(query: ReportQuery, *, by: str | None, now: datetime) -> dic
         now=now,
     )
     if by is None:
-        return {ALL: sum(per_operator.values())}
+        return {ALL: sum(per_operator.values())} if per_operator else {}
     if by == "operator":
         return per_operator
     per_team: dict = {}

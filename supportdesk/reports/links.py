@@ -36,6 +36,7 @@ SOURCES = {
     ),
     "survey_answers": ("surveys_surveyinvitation", "answered_at", "operator", {"status__exact": "answered"}),
     "survey_invitations": ("surveys_surveyinvitation", "sent_at", "operator", {}),
+    "presence": ("chat_presenceinterval", "started_at", "operator", {"status__exact": "online"}),
 }
 LIVE_SOURCES = {"conversations", "answered", "abandoned", "missed", "transferred"}
 
@@ -66,6 +67,9 @@ def changelist_url(source: str, query: ReportQuery, *, by: str | None = None, ke
         kinds = [k for k in (kinds or LIVE_KINDS) if k in LIVE_KINDS] or ["-"]
     if admin_list == "chat_message":
         # A message's inbox and kind live on its conversation, two steps away: the admin filters by author only.
+        inbox_ids = kinds = team_ids = []
+    if admin_list == "chat_presenceinterval":
+        # Presence belongs to an operator, not to an inbox or a team: the log is narrowed by operator only.
         inbox_ids = kinds = team_ids = []
     _add(params, "inbox__in", inbox_ids)
     _add(params, "channel_kind__in", kinds)
