@@ -158,14 +158,16 @@ class PresenceInterval(models.Model):
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("operator"), on_delete=models.CASCADE, related_name="+"
     )
-    status = models.CharField(_("status"), max_length=10, choices=OperatorProfile.Status.choices)
+    STATUSES = [(s.value, s.label) for s in (OperatorProfile.Status.ONLINE, OperatorProfile.Status.AWAY)]
+
+    status = models.CharField(_("status"), max_length=10, choices=STATUSES)
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
-        verbose_name = _("presence interval")
-        verbose_name_plural = _("presence log")
+        verbose_name = _("presence log entry")
+        verbose_name_plural = _("presence log entries")
         constraints = [
             models.UniqueConstraint(
                 fields=["operator"], condition=Q(ended_at__isnull=True), name="presence_one_open_interval"
