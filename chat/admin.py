@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import CannedReply, Contact, Conversation, Inbox, Message, OperatorProfile, PresenceInterval, Team
+from chat.services.presence import operator_status_set
 from tickets.admin import BusinessHoursInline, HolidayInline, SlaTargetInline
 
 
@@ -47,8 +48,6 @@ class OperatorProfileAdmin(admin.ModelAdmin):
             obj.status = form.initial.get("status", OperatorProfile.Status.OFFLINE) if change else "offline"
         super().save_model(request, obj, form, change)
         if obj.status != status:
-            from chat.services.presence import operator_status_set
-
             operator_status_set(profile=obj, status=status)
 
 

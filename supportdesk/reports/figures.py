@@ -19,9 +19,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import ChannelKind, Inbox, OperatorProfile
+from chat.models import ChannelKind, Inbox
 from supportdesk.reports.query import ReportQuery
-from supportdesk.reports.selectors import operator_online_seconds, requests_by_weekday_hour
+from supportdesk.reports.selectors import operator_online_seconds, requests_by_weekday_hour, team_online_seconds
 from surveys import selectors as survey_selectors
 from tickets import selectors as ticket_selectors
 from tickets.services import sla_targets_for
@@ -260,13 +260,7 @@ def _online_seconds(query: ReportQuery, *, by: str | None, now: datetime) -> dic
         return {ALL: sum(per_operator.values())} if per_operator else {}
     if by == "operator":
         return per_operator
-    per_team: dict = {}
-    for team_id, user_id in OperatorProfile.teams.through.objects.filter(
-        operatorprofile__user_id__in=list(per_operator)
-    ).values_list("team_id", "operatorprofile__user_id"):
-        if not query.team_ids or team_id in query.team_ids:
-            per_team[team_id] = per_team.get(team_id, 0.0) + per_operator[user_id]
-    return per_team
+    return team_online_seconds(per_operator, team_ids=query.team_ids)
 
 
 def _rate_parts(created, resolved, outcomes, canned, csat, ces, nps, rate) -> dict:

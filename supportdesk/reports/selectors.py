@@ -63,3 +63,13 @@ def operator_online_seconds(
     for operator_id, began, ended in stretches:
         seconds[operator_id] += max(0.0, (min(ended or now, end, now) - max(began, start)).total_seconds())
     return dict(seconds)
+
+
+def team_online_seconds(per_operator: dict[int, float], *, team_ids=()) -> dict[int, float]:
+    """{team id: its operators' online seconds} from operator_online_seconds; only `team_ids` when given."""
+    per_team: dict[int, float] = defaultdict(float)
+    memberships = OperatorProfile.teams.through.objects.filter(operatorprofile__user_id__in=list(per_operator))
+    for team_id, user_id in memberships.values_list("team_id", "operatorprofile__user_id"):
+        if not team_ids or team_id in team_ids:
+            per_team[team_id] += per_operator[user_id]
+    return dict(per_team)
