@@ -215,6 +215,28 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
         await asyncio.sleep(0.2)
     warmup_seconds = time.perf_counter() - t0
     # Measured phase, open loop.
+    profiler = None
+    if args.profile:
+        # py-spy (not a dependency: `pip install py-spy` beside the bench) samples the server during the measured phase.
+        profiler = subprocess.Popen(
+            [
+                args.py_spy,
+                "record",
+                "--pid",
+                str(server_pid),
+                "--duration",
+                str(int(args.duration)),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--output",
+                f"{args.profile}.{label}.txt",
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     cpu_before = cpu_seconds(server_pid)
     total = int(args.rate * args.duration)
     start = time.perf_counter()
@@ -236,6 +258,8 @@ async def drive(base_ws: str, site_key: str, cookies: list[str | None], args, se
         await asyncio.sleep(0.1)
     finish = max((max(seen.values()) for seen in stats.received if seen), default=time.perf_counter())
     server_cpu = cpu_seconds(server_pid) - cpu_before
+    if profiler is not None:
+        profiler.wait(60)
     for v in visitors:
         await v.close()
     for task in operator_tasks:
@@ -383,6 +407,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of measured load")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait for late deliveries")
     parser.add_argument("--dump", help="write per-message timings to DUMP.<desk|relay>.json")
+    parser.add_argument(
+        "--profile", help="sample the servers with py-spy into PROFILE.<desk|relay>.txt (collapsed stacks)"
+    )
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable")
     parser.add_argument("--relay-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay_server:

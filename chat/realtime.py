@@ -34,6 +34,7 @@ import secrets
 import time
 import urllib.request
 import uuid
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -208,11 +209,45 @@ def _push(group: str, frame: dict, inbox_id: int | None) -> None:
     """After the commit: the change is stored, so a layer that is down must not fail the caller (an operator would
     get `server_error` for a message that was sent); sockets catch up when the layer is back."""
     global push_failed
+    deferred = _deferred.get()
+    if deferred is not None:
+        # A socket's database call (chat.consumers.protocol.db): its event loop sends them once the call returns.
+        deferred.append((group, frame, inbox_id))
+        return
     try:
         group_send_now(group, frame, inbox_id=inbox_id)
     except Exception:
         push_failed = True
         logger.warning("realtime: frame %s for %s not pushed; sockets will catch up", frame.get("type"), group)
+
+
+# Set by a socket's database call for the thread it runs in: the pushes its commits make are collected here and
+# sent from the event loop afterwards, instead of one hop back to the loop per group send (async_to_sync).
+_deferred: ContextVar[list | None] = ContextVar("realtime_deferred", default=None)
+
+
+def collect_pushes() -> tuple[list, object]:
+    """Starts collecting the pushes of the commits made in this context (and the threads it calls into)."""
+    pushes: list = []
+    return pushes, _deferred.set(pushes)
+
+
+def stop_collecting(token) -> None:
+    _deferred.reset(token)
+
+
+async def send_pushes(pushes: list) -> None:
+    """The collected pushes, in the order of their commits, from the event loop."""
+    global push_failed
+    if not pushes:
+        return
+    layer = get_channel_layer()
+    for group, frame, inbox_id in pushes:
+        try:
+            await layer.group_send(group, _envelope(frame, inbox_id))
+        except Exception:
+            push_failed = True
+            logger.warning("realtime: frame %s for %s not pushed; sockets will catch up", frame.get("type"), group)
 
 
 def _on_commit(group: str, frame: dict, *, inbox_id: int | None = None) -> None:

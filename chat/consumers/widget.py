@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
+import weakref
 from collections import deque
 
 from django.conf import settings
@@ -29,6 +31,31 @@ from chat.services.broadcast import visitor_view
 from chat.services.errors import ChatError
 from surveys import selectors as survey_selectors
 from surveys import services as survey_services
+
+logger = logging.getLogger(__name__)
+
+# The widget sockets of this process whose visitors' presence is refreshed together (one statement per period for
+# all of them, rather than one per socket), and the task that does it, one per event loop.
+_beating: weakref.WeakSet = weakref.WeakSet()
+_heartbeats: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+
+def _heartbeat_join(consumer) -> None:
+    _beating.add(consumer)
+    loop = asyncio.get_running_loop()
+    if loop not in _heartbeats or _heartbeats[loop].done():
+        _heartbeats[loop] = loop.create_task(_heartbeat_all())
+
+
+async def _heartbeat_all() -> None:
+    while True:
+        await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
+        ids = sorted({c.counted_conversation_id for c in list(_beating) if c.counted_conversation_id is not None})
+        if ids:
+            try:
+                await db(visitors.visitors_heartbeat)(conversation_ids=ids)
+            except Exception:
+                logger.exception("visitors' heartbeat failed; the next period tries again")
 
 
 class WidgetConsumer(ProtocolConsumer):
@@ -88,16 +115,9 @@ class WidgetConsumer(ProtocolConsumer):
         if self.visitor_id is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
 
-    async def _heartbeat(self):
-        # Spread over the period: sockets opened together must not all write in the same instant.
-        await asyncio.sleep(random.uniform(0, conversations.SOCKET_HEARTBEAT_SECONDS))
-        while True:
-            if self.counted_conversation_id is not None:
-                await db(visitors.visitor_heartbeat)(conversation_id=self.counted_conversation_id)
-            await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
-
     async def disconnect(self, code):
         recovery.unwatch(self)
+        _beating.discard(self)
         for task in self.tasks:
             task.cancel()
         if self.slot is not None:
@@ -220,33 +240,45 @@ class WidgetConsumer(ProtocolConsumer):
         invite = await db(self._pending_survey_invite)()
         if invite is not None:
             await self.send_frame(invite)
-        self.tasks.append(asyncio.ensure_future(self._heartbeat()))
+        _heartbeat_join(self)
 
-    async def _refusal(self) -> str | None:
-        """Why one more message may not go now: this socket's pace, the visitor's, their address's or their site's."""
-        window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
-        if len(self.sent_at) >= settings.VISITOR_RATE_LIMIT_MESSAGES or not await db(visitors.visitor_send_allowed)(
-            visitor_id=self.visitor_id
-        ):
-            return _("At most %(n)s messages per %(s)s seconds; please wait a moment.") % {
-                "n": settings.VISITOR_RATE_LIMIT_MESSAGES,
-                "s": f"{window:g}",
-            }
+    def _shared_refusal(self) -> str | None:
+        """Why one more message may not go now, counted where every server process sees it: the visitor's pace
+        (all their sockets), their address's or their site's."""
+        if not visitors.visitor_send_allowed(visitor_id=self.visitor_id):
+            return self._pace_refusal()
         # A new visitor for every message must not escape the limit above.
-        retry_after = await db(ratelimits.rate_limit_hit)(
+        retry_after = ratelimits.rate_limit_hit(
             action=ratelimits.MESSAGE, address=self.address, site_key=self.inbox.site_key
         )
         return ratelimits.rate_limited_detail(retry_after) if retry_after is not None else None
 
-    async def _check_rate(self) -> None:
-        now = time.monotonic()
+    @staticmethod
+    def _pace_refusal() -> str:
+        return _("At most %(n)s messages per %(s)s seconds; please wait a moment.") % {
+            "n": settings.VISITOR_RATE_LIMIT_MESSAGES,
+            "s": f"{settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS:g}",
+        }
+
+    def _store(self, client_id: str, body: str):
+        """The limits, the contact (made by the first message) and the message, in one trip to a database thread:
+        (message, None), or (None, why it was refused)."""
+        refusal = self._shared_refusal()
+        if refusal is not None:
+            return None, refusal
+        if self.contact is None:
+            # The first message is what makes the visitor a contact (another tab of theirs may have just made it).
+            try:
+                self.contact = visitors.visitor_contact_get_or_create(
+                    inbox=self.inbox, visitor_id=self.visitor_id, address=self.address, locale=self.locale
+                )
+            except ratelimits.RateLimitedError as exc:
+                raise ChatError("rate_limited", ratelimits.rate_limited_detail(exc.retry_after)) from exc
+        message, _created = messages.visitor_message_send(contact=self.contact, client_id=client_id, body=body)
+        return message, None
+
+    async def _refused(self, now: float, refusal: str) -> None:
         window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
-        while self.sent_at and self.sent_at[0] <= now - window:
-            self.sent_at.popleft()
-        refusal = await self._refusal()
-        if refusal is None:
-            self.sent_at.append(now)
-            return
         while self.refused_at and self.refused_at[0] <= now - window:
             self.refused_at.popleft()
         self.refused_at.append(now)
@@ -257,18 +289,17 @@ class WidgetConsumer(ProtocolConsumer):
     async def on_message_send(self, frame):
         client_id = client_id_field(frame)
         body = body_field(frame)
-        await self._check_rate()
-        if self.contact is None:
-            # The first message is what makes the visitor a contact (another tab of theirs may have just made it).
-            try:
-                self.contact = await db(visitors.visitor_contact_get_or_create)(
-                    inbox=self.inbox, visitor_id=self.visitor_id, address=self.address, locale=self.locale
-                )
-            except ratelimits.RateLimitedError as exc:
-                raise ChatError("rate_limited", ratelimits.rate_limited_detail(exc.retry_after)) from exc
-        message, _created = await db(messages.visitor_message_send)(
-            contact=self.contact, client_id=client_id, body=body
-        )
+        now = time.monotonic()
+        window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
+        while self.sent_at and self.sent_at[0] <= now - window:
+            self.sent_at.popleft()
+        # This socket's own pace first: a flood from one socket costs no trip to the database thread or the cache.
+        if len(self.sent_at) >= settings.VISITOR_RATE_LIMIT_MESSAGES:
+            await self._refused(now, self._pace_refusal())
+        message, refusal = await db(self._store)(client_id, body)
+        if refusal is not None:
+            await self._refused(now, refusal)
+        self.sent_at.append(now)
         joined = message.conversation_id != self.conversation_id and message.conversation.status != "ended"
         if joined:
             await self._follow(message.conversation_id)

@@ -6,7 +6,7 @@ False, and the transport acknowledges it again.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,30 +42,111 @@ def _create_once(conversation: Conversation, client_id: str | None, **fields) ->
         return Message.objects.select_related("conversation").get(conversation=conversation, client_id=client_id), False
 
 
+def _open_conversation_touch(contact: Contact, now) -> tuple[Conversation, str] | None:
+    """The contact's open conversation, its row locked and its times moved to `now`, with the contact's name.
+
+    One statement instead of a locking read and an update: the UPDATE takes the row lock, and its WHERE is checked
+    again once the lock is granted, so a conversation that ended meanwhile is not returned. The name is read in the
+    same statement, as the pre-chat form may have changed it since the socket's hello.
+    """
+    table, contacts = Conversation._meta.db_table, Contact._meta.db_table
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_message_at = %s, visitor_last_seen_at = %s "  # noqa: S608 — our own table names
+            f"WHERE id = (SELECT id FROM {table} WHERE contact_id = %s AND status <> %s LIMIT 1) AND status <> %s "
+            f"RETURNING id, inbox_id, assignee_id, status, (SELECT name FROM {contacts} WHERE id = %s)",
+            [at, at, contact.pk, Conversation.Status.ENDED, Conversation.Status.ENDED, contact.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return _partial(
+        Conversation, id=row[0], inbox_id=row[1], assignee_id=row[2], status=row[3], contact_id=contact.pk
+    ), row[4]
+
+
+def _partial(model, **known):
+    """An instance with the fields read so far; any other field is read from the database if someone asks for it."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in known]
+    return model.from_db(connection.alias, names, [known[name] for name in names])
+
+
+def _visitor_message_insert(
+    conversation: Conversation, contact: Contact, client_id: str | None, **fields
+) -> int | None:
+    """Inserts the visitor's message unless one with its client id is stored already (in any of the contact's
+    conversations); its id, or None for a resend. One statement: the check, the insert and the unique constraint."""
+    table, conversations = Message._meta.db_table, Conversation._meta.db_table
+    columns = ["conversation_id", "sender", "author_name", "body", "private", "client_id", "created_at"]
+    values = [
+        conversation.pk,
+        Message.Sender.VISITOR,
+        fields["author_name"],
+        fields["body"],
+        False,
+        client_id,
+        connection.ops.adapt_datetimefield_value(fields["created_at"]),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 — our own table and column names
+            f"SELECT {', '.join(['%s'] * len(columns))} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} m JOIN {conversations} c ON c.id = m.conversation_id "
+            "WHERE c.contact_id = %s AND m.client_id = %s) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            [*values, contact.pk, client_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _earlier(contact: Contact, client_id: str) -> Message | None:
+    found = list(
+        Message.objects.select_related("conversation")
+        .filter(conversation__contact=contact, client_id=client_id)
+        .order_by()[:1]
+    )
+    return found[0] if found else None
+
+
 @transaction.atomic
 def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) -> tuple[Message, bool]:
+    """Stored once per client id; the first message of a visitor with no open conversation requests one.
+
+    A message into an open conversation (every message but the first) is three statements: the conversation's
+    update, the insert, and its inbox event (bench/chat_load.py, docs/performance.md).
+    """
+    now = timezone.now()
+    touched = _open_conversation_touch(contact, now)
+    if touched is not None:
+        conversation, author_name = touched
+        fields = {"author_name": author_name, "body": body, "created_at": now}
+        message_id = _visitor_message_insert(conversation, contact, client_id, **fields)
+        if message_id is None:
+            # A resend: the conversation's update is undone, and the stored message answers it.
+            earlier = _earlier(contact, client_id)
+            transaction.set_rollback(True)
+            return earlier, False
+        message = Message(
+            id=message_id, conversation=conversation, sender=Message.Sender.VISITOR, client_id=client_id, **fields
+        )
+        message._state.adding, message._state.db = False, connection.alias
+        message_created(message)
+        return message, True
     # The socket's contact was loaded at hello; the pre-chat form may have named the visitor since.
     contact.refresh_from_db(fields=["name", "email"])
-    now = timezone.now()
-    conversation = _open_conversation_locked(contact)
-    # Checked after the lock, so that two sockets resending at once cannot both miss the stored message.
-    if client_id:
-        earlier = list(
-            Message.objects.select_related("conversation")
-            .filter(conversation__contact=contact, client_id=client_id)
-            .order_by()[:1]
-        )
-        if earlier:
-            return earlier[0], False
-    if conversation is None:
-        try:
-            with transaction.atomic():
-                conversation = conversation_request(contact=contact, at=now, subject=body)
-        except IntegrityError:
-            # Another socket of this visitor requested one at the same instant: write into theirs.
-            conversation = _open_conversation_locked(contact)
-            if conversation is None:
-                raise
+    # A resend of a message stored in a conversation that has ended since: it answers the resend.
+    if client_id and (earlier := _earlier(contact, client_id)) is not None:
+        return earlier, False
+    try:
+        with transaction.atomic():
+            conversation = conversation_request(contact=contact, at=now, subject=body)
+    except IntegrityError:
+        # Another socket of this visitor requested one at the same instant: write into theirs.
+        conversation = _open_conversation_locked(contact)
+        if conversation is None:
+            raise
     message, created = _create_once(
         conversation,
         client_id,

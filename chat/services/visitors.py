@@ -211,9 +211,12 @@ def visitor_disconnected(*, conversation_id: int) -> None:
     )
 
 
-def visitor_heartbeat(*, conversation_id: int) -> None:
-    """A live socket says it is still there, so a crashed server's stale count does not keep a visitor forever."""
-    Conversation.objects.filter(pk=conversation_id).update(visitor_last_seen_at=timezone.now())
+def visitors_heartbeat(*, conversation_ids: list[int], batch: int = 1000) -> None:
+    """Live sockets say their visitors are still there, so a crashed server's stale count does not keep a visitor
+    forever: one statement for up to `batch` conversations (a server process beats for all its sockets at once)."""
+    now = timezone.now()
+    for start in range(0, len(conversation_ids), batch):
+        Conversation.objects.filter(pk__in=conversation_ids[start : start + batch]).update(visitor_last_seen_at=now)
 
 
 def visitor_send_allowed(*, visitor_id: uuid.UUID) -> bool:

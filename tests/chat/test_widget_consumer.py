@@ -517,3 +517,36 @@ async def test_while_the_shared_cache_is_unreachable_visitors_still_write(inbox,
     ack = await say(widget, "Is anyone there?")
     assert ack["message"]["body"] == "Is anyone there?"
     await widget.close()
+
+
+async def test_open_widget_sockets_refresh_their_visitors_last_seen_together(inbox, monkeypatch):
+    """One statement per period for every visitor of the process (it was one per socket), and only for the
+    conversations that still have a socket."""
+    from chat.consumers import widget as widget_consumer
+    from chat.services import conversations
+
+    monkeypatch.setattr(conversations, "SOCKET_HEARTBEAT_SECONDS", 0.05)
+    sockets = [(await visitor(inbox))[0] for _ in range(3)]
+    ids = [(await say(socket, "still here"))["message"]["conversation_id"] for socket in sockets]
+    await sockets[2].close()
+    old = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    await db(Conversation.objects.filter(pk__in=ids).update)(visitor_last_seen_at=old)
+    statements = []
+    real = widget_consumer.visitors.visitors_heartbeat
+    monkeypatch.setattr(
+        widget_consumer.visitors,
+        "visitors_heartbeat",
+        lambda **kwargs: statements.append(kwargs["conversation_ids"]) or real(**kwargs),
+    )
+    for _ in range(40):
+        await asyncio.sleep(0.05)
+        if statements:
+            break
+    seen = dict(
+        await db(lambda: list(Conversation.objects.filter(pk__in=ids).values_list("pk", "visitor_last_seen_at")))()
+    )
+    assert seen[ids[0]] > old and seen[ids[1]] > old
+    assert seen[ids[2]] == old  # its socket closed
+    assert set(ids[:2]) <= set(statements[0]) and ids[2] not in statements[0]
+    for socket in sockets[:2]:
+        await socket.close()
