@@ -99,8 +99,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # indexes, which is all it needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A pool of connections per process (psycopg_pool, through Django): each database call of a socket (in one of
+    # daphne's threads) takes a connection and gives it back: no connect per call, and no health-check query per
+    # call either, as the pool hands out only working connections. DB_POOL_MAX_SIZE=0 turns it off (for a pooler
+    # such as PgBouncer in front), and CONN_MAX_AGE then keeps connections instead.
+    DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=20)
+    if DB_POOL_MAX_SIZE > 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+    if env.bool("DB_PREPARED_STATEMENTS", default=False):
+        # Parameters bound by the server and statements prepared after their 5th use on a connection.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    if DB_POOL_MAX_SIZE <= 0:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

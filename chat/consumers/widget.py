@@ -58,6 +58,36 @@ async def _heartbeat_all() -> None:
                 logger.exception("visitors' heartbeat failed; the next period tries again")
 
 
+# The sockets of this process counted against their address (ratelimits.SocketSlot), refreshed together mid-window
+# by one task per event loop, in one trip to a database thread.
+_slots: weakref.WeakSet = weakref.WeakSet()
+_slot_refreshers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+
+def _slot_join(consumer) -> None:
+    _slots.add(consumer)
+    loop = asyncio.get_running_loop()
+    if loop not in _slot_refreshers or _slot_refreshers[loop].done():
+        _slot_refreshers[loop] = loop.create_task(_slot_refresh_all())
+
+
+def _slots_refresh(slots: list) -> None:
+    for slot in slots:
+        slot.refresh()
+
+
+async def _slot_refresh_all() -> None:
+    # Mid-window, so that the next window holds every socket well before it turns.
+    while True:
+        window = ratelimits.SOCKET_WINDOW_SECONDS
+        await asyncio.sleep((window / 2 - time.time() % window) % window + random.uniform(0, window / 4))
+        slots = [c.slot for c in list(_slots) if c.slot is not None]
+        try:
+            await db(_slots_refresh)(slots)
+        except Exception:
+            logger.exception("refreshing the sockets' counts failed; the next window tries again")
+
+
 class WidgetConsumer(ProtocolConsumer):
     """A visitor's widget: `hello` first (within WS_HELLO_TIMEOUT_SECONDS), then messages of their own chat."""
 
@@ -84,6 +114,7 @@ class WidgetConsumer(ProtocolConsumer):
         self.refused_at: deque[float] = deque()
         self.typing_sent: tuple[bool | None, float] = (None, 0.0)
         self.tasks: list[asyncio.Task] = []
+        self.hello_timer: asyncio.TimerHandle | None = None
         self.address = ratelimits.client_address_of_scope(self.scope)
         self.slot: ratelimits.SocketSlot | None = None
         # Accept first, so that a refusal reaches the client as a close code and not a bare HTTP 403.
@@ -93,31 +124,31 @@ class WidgetConsumer(ProtocolConsumer):
             await self.close(code=CLOSE_FLOODING)
             return
         self.slot = slot
-        self.tasks.append(asyncio.ensure_future(self._slot_refresh()))
+        if slot.counted:
+            _slot_join(self)
         site_key = self.scope["url_route"]["kwargs"]["site_key"]
         self.inbox = await db(Inbox.objects.filter(site_key=site_key, is_active=True).first)()
         origin = dict(self.scope.get("headers") or []).get(b"origin", b"").decode("latin-1")
         if self.inbox is None or not selectors.origin_allowed(self.inbox, origin):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.tasks.append(asyncio.ensure_future(self._hello_deadline()))
+        # A timer, not a task per socket: an idle visitor's socket should cost little memory (bench/chat_load.py).
+        self.hello_timer = asyncio.get_running_loop().call_later(
+            settings.WS_HELLO_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self._hello_deadline())
+        )
         recovery.watch(self)
 
-    async def _slot_refresh(self):
-        # Mid-window, so that the next window holds this socket well before it turns.
-        while True:
-            window = ratelimits.SOCKET_WINDOW_SECONDS
-            await asyncio.sleep((window / 2 - time.time() % window) % window + random.uniform(0, window / 4))
-            await db(self.slot.refresh)()
-
     async def _hello_deadline(self):
-        await asyncio.sleep(settings.WS_HELLO_TIMEOUT_SECONDS)
-        if self.visitor_id is None:
+        if self.visitor_id is None and self.hello_timer is not None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def disconnect(self, code):
         recovery.unwatch(self)
         _beating.discard(self)
+        _slots.discard(self)
+        if self.hello_timer is not None:
+            self.hello_timer.cancel()
+            self.hello_timer = None
         for task in self.tasks:
             task.cancel()
         if self.slot is not None:
