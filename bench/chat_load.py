@@ -287,30 +287,7 @@ class Load:
     async def phase(self, rate: float, duration: float, settle: float) -> dict:
         """Open loop: `rate` visitor messages per second for `duration` seconds, whatever the server does."""
         stats, args = self.stats, self.args
-        profiler = None
-        if args.profile and self.label in ("desk", "desk×2") and not getattr(self, "profiled", False):
-            self.profiled = True
-            # py-spy (not a dependency: `pip install py-spy` beside the bench) samples the first server.
-            profiler = subprocess.Popen(
-                [
-                    args.py_spy,
-                    "record",
-                    "--pid",
-                    str(self.pids[0]),
-                    "--duration",
-                    str(int(duration)),
-                    "--rate",
-                    "200",
-                    "--format",
-                    "raw",
-                    *(["--gil"] if args.profile_gil else []),
-                    "--output",
-                    f"{args.profile}.{self.label}.txt",
-                    "--nonblocking",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        profiler = self.profiler("load", duration)
         total = int(rate * duration)
         seqs = range(self.next_seq, self.next_seq + total)
         self.next_seq += total
@@ -371,6 +348,21 @@ class Load:
             "cpu_ms_per_message": server_cpu * 1000 / max(total, 1),
         }
 
+    def profiler(self, phase: str, duration: float) -> subprocess.Popen | None:
+        """py-spy (not a dependency: `pip install py-spy` beside the bench) sampling the first server during the
+        first `phase` (load or storm) of the desk."""
+        args = self.args
+        if not args.profile or not self.label.startswith("desk") or args.profile_phase != phase:
+            return None
+        if getattr(self, "profiled", False):
+            return None
+        self.profiled = True
+        command = [args.py_spy, "record", "--pid", str(self.pids[0]), "--duration", str(max(1, int(duration)))]
+        command += ["--rate", "200", "--format", "raw", "--output", f"{args.profile}.{self.label}.txt", "--nonblocking"]
+        return subprocess.Popen(
+            command + (["--gil"] if args.profile_gil else []), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
     async def saturate(self) -> list[dict]:
         """Steps the offered rate up until p99 exceeds the bound (or a message is lost): the highest rate held."""
         steps, rate = [], self.args.saturate_from
@@ -393,6 +385,7 @@ class Load:
         """`count` new visitors arriving at `rate` per second: session call, socket and hello, until the welcome."""
         base_http = self.bases[0].replace("ws://", "http://", 1)
         latencies, opened, failures = [], [], []
+        profiler = self.profiler("storm", count / rate)
 
         async def one(n: int) -> None:
             t0 = time.perf_counter()
@@ -420,6 +413,8 @@ class Load:
             tasks.append(asyncio.ensure_future(one(n)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
+        if profiler is not None:
+            profiler.wait(60)
         for visitor in opened:
             await visitor.close()
         return {
@@ -644,6 +639,7 @@ def main() -> None:
         "--profile", help="sample the servers with py-spy into PROFILE.<desk|relay>.txt (collapsed stacks)"
     )
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable")
+    parser.add_argument("--profile-phase", choices=("load", "storm"), default="load")
     parser.add_argument("--profile-gil", action="store_true", help="sample only the thread holding the GIL (CPU)")
     parser.add_argument("--relay-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
