@@ -286,7 +286,7 @@ class Load:
 
     async def phase(self, rate: float, duration: float, settle: float) -> dict:
         """Open loop: `rate` visitor messages per second for `duration` seconds, whatever the server does."""
-        stats, args = self.stats, self.args
+        stats = self.stats
         profiler = self.profiler("load", duration)
         total = int(rate * duration)
         seqs = range(self.next_seq, self.next_seq + total)
