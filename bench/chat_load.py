@@ -219,6 +219,30 @@ def latency_figures(values_ms: list[float]) -> dict:
     return {"p50": percentile(values_ms, 50), "p95": percentile(values_ms, 95), "p99": percentile(values_ms, 99)}
 
 
+async def arrivals(count: int, rate: float, one) -> float:
+    """Starts `one(n)` for n in range(count) at `rate` per second whatever the server does; the seconds until
+    every one has finished."""
+    start, tasks = time.perf_counter(), []
+    for n in range(count):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(n)))
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - start
+
+
+def storm_figures(count: int, rate: float, elapsed: float, latencies: list[float], failures: list[str]) -> dict:
+    return {
+        "count": count,
+        "offered": rate,
+        "held": len(latencies) / elapsed,
+        "failures": len(failures),
+        "first_failure": failures[0] if failures else "",
+        **latency_figures(latencies),
+    }
+
+
 class Load:
     """Connected visitors and operators of one run (desk or relay), and the phases driven through them."""
 
@@ -383,7 +407,6 @@ class Load:
 
     async def visitor_storm(self, count: int, rate: float) -> dict:
         """`count` new visitors arriving at `rate` per second: session call, socket and hello, until the welcome."""
-        base_http = self.bases[0].replace("ws://", "http://", 1)
         latencies, opened, failures = [], [], []
         profiler = self.profiler("storm", count / rate)
 
@@ -393,7 +416,7 @@ class Load:
                 token = None
                 if self.label.startswith("desk"):
                     session = await http_post_json(
-                        base_http if len(self.bases) == 1 else self.bases[n % 2].replace("ws://", "http://", 1),
+                        self.bases[n % len(self.bases)].replace("ws://", "http://", 1),
                         "/api/widget/v1/session",
                         {"site_key": self.site_key},
                     )
@@ -405,26 +428,12 @@ class Load:
             except Exception as exc:  # noqa: BLE001 — counted and shown
                 failures.append(repr(exc))
 
-        start, tasks = time.perf_counter(), []
-        for n in range(count):
-            delay = start + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.ensure_future(one(n)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
+        elapsed = await arrivals(count, rate, one)
         if profiler is not None:
             profiler.wait(60)
         for visitor in opened:
             await visitor.close()
-        return {
-            "count": count,
-            "offered": rate,
-            "held": len(latencies) / elapsed,
-            "failures": len(failures),
-            "first_failure": failures[0] if failures else "",
-            **latency_figures(latencies),
-        }
+        return storm_figures(count, rate, elapsed, latencies, failures)
 
     async def operator_storm(self, count: int, rate: float) -> dict:
         """`count` operator reconnects at `rate` per second: socket, welcome, `sync` from a little behind, until
@@ -457,22 +466,8 @@ class Load:
             except Exception as exc:  # noqa: BLE001 — counted and shown
                 failures.append(repr(exc))
 
-        start, tasks = time.perf_counter(), []
-        for n in range(count):
-            delay = start + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.ensure_future(one(n)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-        return {
-            "count": count,
-            "offered": rate,
-            "held": len(latencies) / elapsed,
-            "failures": len(failures),
-            "first_failure": failures[0] if failures else "",
-            **latency_figures(latencies),
-        }
+        elapsed = await arrivals(count, rate, one)
+        return storm_figures(count, rate, elapsed, latencies, failures)
 
     async def close(self) -> None:
         for v in self.visitors:

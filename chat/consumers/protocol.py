@@ -6,8 +6,10 @@ shape, and handed to a service; realtime frames from the channel layer are forwa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import weakref
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -45,6 +47,28 @@ def db(fn):
             await realtime.send_pushes(pushes)
 
     return call
+
+
+class SocketSet:
+    """Open sockets of this process that one task per event loop serves together (one statement or probe for all
+    of them, rather than one task per socket): `join` registers a socket and starts the task on first use."""
+
+    def __init__(self, task):
+        self.task = task  # a coroutine function of this SocketSet
+        self.sockets: weakref.WeakSet = weakref.WeakSet()
+        self.running: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+    def join(self, consumer, *args) -> None:
+        self.sockets.add(consumer)
+        loop = asyncio.get_running_loop()
+        if loop not in self.running or self.running[loop].done():
+            self.running[loop] = loop.create_task(self.task(self, *args))
+
+    def discard(self, consumer) -> None:
+        self.sockets.discard(consumer)
+
+    def __iter__(self):
+        return iter(list(self.sockets))
 
 
 CLOSE_BAD_REQUEST = 4400

@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from chat import realtime
+from chat.consumers.protocol import SocketSet
 
 logger = logging.getLogger(__name__)
 
 LAYER_PROBE_SECONDS = 1.0
 LAYER_PROBE_TIMEOUT_SECONDS = 2.0
-
-_sockets: weakref.WeakSet = weakref.WeakSet()
-_watchers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
 
 
 class Delivered:
@@ -73,10 +70,7 @@ def watch(consumer) -> None:
     layer = get_channel_layer()
     if layer is None or isinstance(layer, InMemoryChannelLayer):
         return
-    _sockets.add(consumer)
-    loop = asyncio.get_running_loop()
-    if loop not in _watchers or _watchers[loop].done():
-        _watchers[loop] = loop.create_task(_watch(layer))
+    _sockets.join(consumer, layer)
 
 
 def unwatch(consumer) -> None:
@@ -96,7 +90,7 @@ async def _probe(layer, channel: str | None) -> str | None:
         return None
 
 
-async def _watch(layer) -> None:
+async def _watch(watched: SocketSet, layer) -> None:
     channel, down = None, False
     while True:
         await asyncio.sleep(LAYER_PROBE_SECONDS)
@@ -109,14 +103,17 @@ async def _watch(layer) -> None:
         if down or realtime.push_failed:
             realtime.push_failed = False
             down = False
-            sockets = list(_sockets)
+            sockets = list(watched)
             logger.warning("channel layer is back: %s open sockets catch up from the database", len(sockets))
             for consumer in sockets:
                 # Where it starts is read now, before the next good probe moves the marks.
                 asyncio.ensure_future(_catch_up(consumer, consumer.delivered.catch_up_from))
         else:
-            for consumer in list(_sockets):
+            for consumer in watched:
                 consumer.delivered.probe_ok()
+
+
+_sockets = SocketSet(_watch)
 
 
 async def _catch_up(consumer, start: int | None) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import random
 import time
-import weakref
 from collections import deque
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from chat.consumers.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
     ProtocolConsumer,
+    SocketSet,
     body_field,
     client_id_field,
     db,
@@ -34,23 +34,12 @@ from surveys import services as survey_services
 
 logger = logging.getLogger(__name__)
 
-# The widget sockets of this process whose visitors' presence is refreshed together (one statement per period for
-# all of them, rather than one per socket), and the task that does it, one per event loop.
-_beating: weakref.WeakSet = weakref.WeakSet()
-_heartbeats: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
 
-
-def _heartbeat_join(consumer) -> None:
-    _beating.add(consumer)
-    loop = asyncio.get_running_loop()
-    if loop not in _heartbeats or _heartbeats[loop].done():
-        _heartbeats[loop] = loop.create_task(_heartbeat_all())
-
-
-async def _heartbeat_all() -> None:
+async def _heartbeat_all(beating: SocketSet) -> None:
+    """The visitors' presence of every counted socket, refreshed in one statement per period."""
     while True:
         await asyncio.sleep(conversations.SOCKET_HEARTBEAT_SECONDS)
-        ids = sorted({c.counted_conversation_id for c in list(_beating) if c.counted_conversation_id is not None})
+        ids = sorted({c.counted_conversation_id for c in beating if c.counted_conversation_id is not None})
         if ids:
             try:
                 await db(visitors.visitors_heartbeat)(conversation_ids=ids)
@@ -58,34 +47,26 @@ async def _heartbeat_all() -> None:
                 logger.exception("visitors' heartbeat failed; the next period tries again")
 
 
-# The sockets of this process counted against their address (ratelimits.SocketSlot), refreshed together mid-window
-# by one task per event loop, in one trip to a database thread.
-_slots: weakref.WeakSet = weakref.WeakSet()
-_slot_refreshers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
-
-
-def _slot_join(consumer) -> None:
-    _slots.add(consumer)
-    loop = asyncio.get_running_loop()
-    if loop not in _slot_refreshers or _slot_refreshers[loop].done():
-        _slot_refreshers[loop] = loop.create_task(_slot_refresh_all())
-
-
 def _slots_refresh(slots: list) -> None:
     for slot in slots:
         slot.refresh()
 
 
-async def _slot_refresh_all() -> None:
-    # Mid-window, so that the next window holds every socket well before it turns.
+async def _slot_refresh_all(counted: SocketSet) -> None:
+    """The sockets counted against their address (ratelimits.SocketSlot), refreshed mid-window in one trip to a
+    database thread, so that the next window holds every socket well before it turns."""
     while True:
         window = ratelimits.SOCKET_WINDOW_SECONDS
         await asyncio.sleep((window / 2 - time.time() % window) % window + random.uniform(0, window / 4))
-        slots = [c.slot for c in list(_slots) if c.slot is not None]
+        slots = [c.slot for c in counted if c.slot is not None]
         try:
             await db(_slots_refresh)(slots)
         except Exception:
             logger.exception("refreshing the sockets' counts failed; the next window tries again")
+
+
+_beating = SocketSet(_heartbeat_all)
+_slots = SocketSet(_slot_refresh_all)
 
 
 class WidgetConsumer(ProtocolConsumer):
@@ -125,7 +106,7 @@ class WidgetConsumer(ProtocolConsumer):
             return
         self.slot = slot
         if slot.counted:
-            _slot_join(self)
+            _slots.join(self)
         site_key = self.scope["url_route"]["kwargs"]["site_key"]
         self.inbox = await db(Inbox.objects.filter(site_key=site_key, is_active=True).first)()
         origin = dict(self.scope.get("headers") or []).get(b"origin", b"").decode("latin-1")
@@ -271,7 +252,7 @@ class WidgetConsumer(ProtocolConsumer):
         invite = await db(self._pending_survey_invite)()
         if invite is not None:
             await self.send_frame(invite)
-        _heartbeat_join(self)
+        _beating.join(self)
 
     def _shared_refusal(self) -> str | None:
         """Why one more message may not go now, counted where every server process sees it: the visitor's pace
