@@ -56,6 +56,24 @@ def _test_process_holds_sockets(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _communicator_threads_close_their_connections(monkeypatch):
+    """channels' WebsocketCommunicator swaps the connection cleanup after each database call for a no-op while it
+    runs the consumer (so that a thread-sensitive call cannot close the main thread's test transaction). The
+    consumers' calls run in worker threads with connections of their own, which then stayed checked out of the
+    pool after their threads ended, until the pool ran dry. Off the main thread the cleanup runs as in daphne."""
+    import threading
+
+    from channels.testing import application
+    from django.db import close_old_connections
+
+    def close_off_the_main_thread():
+        if threading.current_thread() is not threading.main_thread():
+            close_old_connections()
+
+    monkeypatch.setattr(application, "no_op", close_off_the_main_thread)
+
+
+@pytest.fixture(autouse=True)
 def _anonymous_limits_per_address_off(settings):
     """Every in-process request and socket comes from one address (127.0.0.1, or none for a communicator): the
     whole suite would add up to one flooder. The tests of the limits set the one they check (tests/chat)."""

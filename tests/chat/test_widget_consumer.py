@@ -6,11 +6,13 @@ import json
 
 import time_machine
 from channels.db import database_sync_to_async
+from django.db import connections
 
 from chat.models import Contact, Conversation, Message
 from chat.services import ratelimits
 from tests.chat.conftest import an_address, client_id, operator_socket, say, visitor, widget_socket
 from tests.factories import InboxFactory, OperatorFactory
+from tests.processes import require_services
 
 db = database_sync_to_async
 
@@ -550,3 +552,21 @@ async def test_open_widget_sockets_refresh_their_visitors_last_seen_together(inb
     assert set(ids[:2]) <= set(statements[0]) and ids[2] not in statements[0]
     for socket in sockets[:2]:
         await socket.close()
+
+
+async def test_socket_tests_hand_their_database_connections_back_to_the_pool(inbox):
+    """The suite's own harness: channels' communicator turns off closing connections after each database call, so
+    the worker threads' pooled connections outlived the test and the pool ran dry a few hundred tests later."""
+    require_services()
+    pool = connections["default"].pool
+
+    def in_use():
+        stats = pool.get_stats()
+        return stats["pool_size"] - stats["pool_available"]
+
+    before = await db(in_use)()
+    for _ in range(3):
+        widget = await widget_socket(inbox, site_key="no-such-key")
+        assert await widget.closed() == 4403
+    await asyncio.sleep(0.2)
+    assert await db(in_use)() <= before
