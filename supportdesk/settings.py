@@ -173,7 +173,7 @@ CELERY_BEAT_SCHEDULE = {
     "chat-sweep": {"task": "chat.sweep", "schedule": SWEEP_INTERVAL_SECONDS},
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": SWEEP_INTERVAL_SECONDS},
     "surveys-sweep-invitations": {"task": "surveys.sweep_invitations", "schedule": SWEEP_INTERVAL_SECONDS},
-    "reports-warm-cache": {"task": "reports.warm_cache", "schedule": env.float("REPORTS_WARM_SECONDS", default=600.0)},
+    "reports-warm-cache": {"task": "reports.warm_cache", "schedule": env.float("REPORTS_WARM_SECONDS", default=45.0)},
     # Visitors who never wrote and whose tokens have all expired (hourly; each run deletes what is due).
     "chat-purge-unreachable-visitors": {"task": "chat.purge_unreachable_visitors", "schedule": 3600.0},
 }
@@ -190,8 +190,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=50000)},
     }
 }
-# Report figures are kept this long (seconds; 0 computes them on every view); beat refreshes the presets.
-REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=900)
+# Report figures are kept this long (seconds; 0 computes them on every view); beat refreshes the presets before they
+# expire. metrics.md: figures are at most 60 s behind the events that make them.
+REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=60)
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 

@@ -115,7 +115,7 @@ def ticket_filter(query: ReportQuery) -> ticket_selectors.MetricFilter:
 
 
 def cache_seconds() -> int:
-    return int(getattr(settings, "REPORTS_CACHE_SECONDS", 900))
+    return int(getattr(settings, "REPORTS_CACHE_SECONDS", 60))
 
 
 # One read transaction for a dashboard; on PostgreSQL without JIT and with work_mem for the percentile sorts.
@@ -136,7 +136,7 @@ def refreshing():
 
 
 def _cached(name: str, query: ReportQuery, compute, **key):
-    """Figures are cached for REPORTS_CACHE_SECONDS (default 15 min; 0 turns it off), per selection."""
+    """Figures are cached for REPORTS_CACHE_SECONDS (default 60 s; 0 turns it off), per selection."""
     seconds = cache_seconds()
     if seconds <= 0:
         return compute()
