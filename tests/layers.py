@@ -41,14 +41,20 @@ class GroupListener:
             self._ready.set()
             return
         self._ready.set()
+        # One receive stays pending until a frame arrives: cancelling it to look at the stop flag (wait_for with a
+        # timeout) dropped a frame that Redis handed over at that instant.
+        receiving: asyncio.Future | None = None
         try:
             while not self._stop.is_set():
-                try:
-                    message = await asyncio.wait_for(layer.receive(channel), 0.05)
-                except TimeoutError:
-                    continue
-                self._frames.put(message["frame"])
+                if receiving is None:
+                    receiving = asyncio.ensure_future(layer.receive(channel))
+                done, _ = await asyncio.wait({receiving}, timeout=0.05)
+                if done:
+                    message, receiving = receiving.result(), None
+                    self._frames.put(message["frame"])
         finally:
+            if receiving is not None:
+                receiving.cancel()
             await layer.group_discard(self.group, channel)
             if layer is not shared:
                 await (layer.close_pools() if hasattr(layer, "close_pools") else layer.flush())
