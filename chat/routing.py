@@ -7,11 +7,11 @@ from chat import consumers, realtime
 # Loaded only by the ASGI application: this process holds the sockets of an in-memory channel layer.
 realtime.mark_server_process()
 
-websocket_application = AuthMiddlewareStack(
-    URLRouter(
-        [
-            path("ws/widget/<str:site_key>/", consumers.WidgetConsumer.as_asgi()),
-            path("ws/agent/", consumers.AgentConsumer.as_asgi()),
-        ]
-    )
+# Only the inbox's socket reads the desk's session and user: a visitor's socket from a customer's site has neither,
+# and looking them up cost every widget connect a trip to the one thread-sensitive thread and a session object.
+websocket_application = URLRouter(
+    [
+        path("ws/widget/<str:site_key>/", consumers.WidgetConsumer.as_asgi()),
+        path("ws/agent/", AuthMiddlewareStack(consumers.AgentConsumer.as_asgi())),
+    ]
 )

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import random
 import time
-from collections import deque
 
 from django.conf import settings
 from django.utils import translation
@@ -65,6 +64,30 @@ async def _slot_refresh_all(counted: SocketSet) -> None:
             logger.exception("refreshing the sockets' counts failed; the next window tries again")
 
 
+def _trim(times: list[float], before: float) -> None:
+    """Drops the times of a socket's sliding window (oldest first) that are no later than `before`."""
+    kept = 0
+    while kept < len(times) and times[kept] <= before:
+        kept += 1
+    del times[:kept]
+
+
+_inboxes: dict[int, Inbox] = {}
+
+
+def _shared(inbox: Inbox | None) -> Inbox | None:
+    """One instance per inbox for this process's sockets while the row is unchanged (each socket still reads the
+    row when it opens): an idle socket then holds no copy of its own (bench/chat_load.py, memory per visitor)."""
+    if inbox is None:
+        return None
+    known = _inboxes.get(inbox.pk)
+    fields = inbox._meta.concrete_fields
+    if known is not None and all(getattr(known, f.attname) == getattr(inbox, f.attname) for f in fields):
+        return known
+    _inboxes[inbox.pk] = inbox
+    return inbox
+
+
 _beating = SocketSet(_heartbeat_all)
 _slots = SocketSet(_slot_refresh_all)
 
@@ -91,10 +114,10 @@ class WidgetConsumer(ProtocolConsumer):
         self.joined: set[str] = set()
         self.delivered = recovery.Delivered()
         self.resumed_from: int | None = None  # the hello's last_message_id: the client has every message up to it
-        self.sent_at: deque[float] = deque()
-        self.refused_at: deque[float] = deque()
+        # Lists, not deques: a few entries at most, and an idle socket's empty deque costs ten times an empty list.
+        self.sent_at: list[float] = []
+        self.refused_at: list[float] = []
         self.typing_sent: tuple[bool | None, float] = (None, 0.0)
-        self.tasks: list[asyncio.Task] = []
         self.hello_timer: asyncio.TimerHandle | None = None
         self.address = ratelimits.client_address_of_scope(self.scope)
         self.slot: ratelimits.SocketSlot | None = None
@@ -108,7 +131,7 @@ class WidgetConsumer(ProtocolConsumer):
         if slot.counted:
             _slots.join(self)
         site_key = self.scope["url_route"]["kwargs"]["site_key"]
-        self.inbox = await db(Inbox.objects.filter(site_key=site_key, is_active=True).first)()
+        self.inbox = _shared(await db(Inbox.objects.filter(site_key=site_key, is_active=True).first)())
         origin = dict(self.scope.get("headers") or []).get(b"origin", b"").decode("latin-1")
         if self.inbox is None or not selectors.origin_allowed(self.inbox, origin):
             await self.close(code=CLOSE_FORBIDDEN)
@@ -130,8 +153,6 @@ class WidgetConsumer(ProtocolConsumer):
         if self.hello_timer is not None:
             self.hello_timer.cancel()
             self.hello_timer = None
-        for task in self.tasks:
-            task.cancel()
         if self.slot is not None:
             await db(self.slot.close)()
             self.slot = None
@@ -291,8 +312,7 @@ class WidgetConsumer(ProtocolConsumer):
 
     async def _refused(self, now: float, refusal: str) -> None:
         window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
-        while self.refused_at and self.refused_at[0] <= now - window:
-            self.refused_at.popleft()
+        _trim(self.refused_at, now - window)
         self.refused_at.append(now)
         if len(self.refused_at) > settings.VISITOR_FLOOD_CLOSE_AFTER:
             await self.close_with(CLOSE_FLOODING)
@@ -303,8 +323,7 @@ class WidgetConsumer(ProtocolConsumer):
         body = body_field(frame)
         now = time.monotonic()
         window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
-        while self.sent_at and self.sent_at[0] <= now - window:
-            self.sent_at.popleft()
+        _trim(self.sent_at, now - window)
         # This socket's own pace first: a flood from one socket costs no trip to the database thread or the cache.
         if len(self.sent_at) >= settings.VISITOR_RATE_LIMIT_MESSAGES:
             await self._refused(now, self._pace_refusal())
