@@ -32,7 +32,7 @@ PAGE_URL_MAX_CHARS = 2000
 
 
 def _inbox_for(request, site_key: str) -> Inbox:
-    inbox = Inbox.objects.filter(site_key=site_key, is_active=True).first()
+    inbox = selectors.active_inbox(site_key)
     if inbox is None:
         raise NotFound(_("There is no chat with this site key."))
     origin = request.headers.get("Origin")

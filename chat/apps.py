@@ -7,4 +7,9 @@ class ChatConfig(AppConfig):
     verbose_name = _("Live chat")
 
     def ready(self) -> None:
-        from chat import signals  # noqa: F401 — connects the receivers
+        from chat import (
+            signals,  # noqa: F401 — connects the receivers
+            snapshots,
+        )
+
+        snapshots.connect_receivers()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from chat.models import Contact, Conversation, Inbox, InboxEvent, Message, OperatorProfile, Team
 from chat.services.errors import ChatError
+from chat.snapshots import snapshot
 from tickets.business_hours import schedule_for
 from tickets.payloads import ticket_payload
 
@@ -164,41 +165,58 @@ def online_operator_count(inbox: Inbox) -> int:
 
 def inbox_online(inbox: Inbox) -> bool:
     """`inbox_availability`'s online alone: the operators are counted first, the schedule read only if one is on."""
-    return online_operator_count(inbox) > 0 and schedule_for(inbox).is_open(timezone.now())
+    return online_operator_count(inbox) > 0 and inbox_schedule(inbox).is_open(timezone.now())
 
 
 def inbox_availability(inbox: Inbox, at: datetime | None = None) -> tuple[bool, datetime | None]:
     """(online, next opening): online means inside business hours with an operator online; the next
     opening is given only outside business hours."""
     at = at or timezone.now()
-    schedule = schedule_for(inbox)
+    schedule = inbox_schedule(inbox)
     is_open = schedule.is_open(at)
     return is_open and online_operator_count(inbox) > 0, None if is_open else schedule.next_opening(at)
 
 
-def origin_allowed(inbox: Inbox, origin: str) -> bool:
-    """The page embedding the widget is one of the inbox's allowed origins (or the desk itself)."""
+def inbox_schedule(inbox: Inbox):
+    """The inbox's business hours and holidays (chat.snapshots: at most a moment old)."""
+    return snapshot(("schedule", inbox.pk), lambda: schedule_for(inbox))
+
+
+def active_inbox(site_key: str) -> Inbox | None:
+    """The active inbox of a site key (chat.snapshots: at most a moment old)."""
+    return snapshot(("inbox", site_key), lambda: Inbox.objects.filter(site_key=site_key, is_active=True).first())
+
+
+def _origin_among(allowed_origins, origin: str) -> bool:
     origin = (origin or "").strip().rstrip("/").lower()
     if not origin:
         return False
-    allowed = {str(o).rstrip("/").lower() for o in inbox.allowed_origins or []}
+    allowed = {str(o).rstrip("/").lower() for o in allowed_origins or []}
     site = urlsplit(settings.SITE_URL)
     allowed.add(f"{site.scheme}://{site.netloc}".lower())
     return origin in allowed
 
 
+def origin_allowed(inbox: Inbox, origin: str) -> bool:
+    """The page embedding the widget is one of the inbox's allowed origins (or the desk itself)."""
+    return _origin_among(inbox.allowed_origins, origin)
+
+
 def origin_allowed_by_any_inbox(origin: str) -> bool:
     """Some active inbox allows this origin: the CORS answer for the widget's HTTP API, whose preflight names
     no inbox (each view then checks the one its request names)."""
-    inboxes = Inbox.objects.filter(is_active=True).only("allowed_origins")
-    return any(origin_allowed(inbox, origin) for inbox in inboxes)
+    every = snapshot(
+        ("origins",),
+        lambda: [inbox.allowed_origins for inbox in Inbox.objects.filter(is_active=True).only("allowed_origins")],
+    )
+    return any(_origin_among(allowed, origin) for allowed in every)
 
 
 def widget_config(inbox: Inbox) -> dict:
     from surveys.models import SurveyTemplate
 
     online, next_opening = inbox_availability(inbox)
-    template = SurveyTemplate.objects.filter(inbox=inbox).first()
+    template = snapshot(("survey", inbox.pk), lambda: SurveyTemplate.objects.filter(inbox=inbox).first())
     return {
         "inbox_id": inbox.pk,
         "name": inbox.name,

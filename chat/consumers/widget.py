@@ -131,7 +131,7 @@ class WidgetConsumer(ProtocolConsumer):
         if slot.counted:
             _slots.join(self)
         site_key = self.scope["url_route"]["kwargs"]["site_key"]
-        self.inbox = _shared(await db(Inbox.objects.filter(site_key=site_key, is_active=True).first)())
+        self.inbox = _shared(await db(selectors.active_inbox)(site_key))
         origin = dict(self.scope.get("headers") or []).get(b"origin", b"").decode("latin-1")
         if self.inbox is None or not selectors.origin_allowed(self.inbox, origin):
             await self.close(code=CLOSE_FORBIDDEN)
