@@ -77,6 +77,14 @@ def _communicator_threads_close_their_connections(monkeypatch, django_db_blocker
 
 
 @pytest.fixture(autouse=True)
+def _no_snapshot_from_an_earlier_test():
+    """chat.snapshots keeps a site's settings for 2 s in this process; a flushed database fires no signal."""
+    from chat import snapshots
+
+    snapshots.forget()
+
+
+@pytest.fixture(autouse=True)
 def _anonymous_limits_per_address_off(settings):
     """Every in-process request and socket comes from one address (127.0.0.1, or none for a communicator): the
     whole suite would add up to one flooder. The tests of the limits set the one they check (tests/chat)."""
