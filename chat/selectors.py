@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,10 +95,17 @@ def _waiting(conversation: Conversation) -> tuple[int | None, int | None]:
     return position, _wait_seconds(position, inbox_pace(conversation.inbox_id))
 
 
-def conversation_payload(conversation: Conversation, *, waiting: tuple[int | None, int | None] | None = None) -> dict:
-    """Frame shape C. `waiting` (queue position, estimated wait) is given by a caller that read a whole queue."""
+_UNREAD = object()
+
+
+def conversation_payload(
+    conversation: Conversation, *, waiting: tuple[int | None, int | None] | None = None, last=_UNREAD
+) -> dict:
+    """Frame shape C. `waiting` (queue position, estimated wait) and `last` (its last public message, or None) are
+    given by a caller that read them for many conversations at once."""
     position, wait = waiting or _waiting(conversation)
-    last = conversation.messages.filter(private=False).order_by("-id").first()
+    if last is _UNREAD:
+        last = conversation.messages.filter(private=False).order_by("-id").first()
     assignee = conversation.assignee
     return {
         "id": conversation.pk,
@@ -259,9 +266,23 @@ def operator_inbox_ids(profile: OperatorProfile) -> list[int]:
     return list(profile.inboxes.filter(is_active=True).values_list("pk", flat=True))
 
 
+def last_public_messages(conversation_ids: list[int]) -> dict[int, Message]:
+    """The last public message of each conversation, in one query (a welcome used to ask once per conversation)."""
+    if not conversation_ids:
+        return {}
+    last_ids = (
+        Message.objects.filter(conversation_id__in=conversation_ids, private=False)
+        .values("conversation_id")
+        .annotate(last_id=Max("id"))
+        .values_list("last_id", flat=True)
+    )
+    return {m.conversation_id: m for m in Message.objects.filter(pk__in=list(last_ids))}
+
+
 def _conversations(qs) -> list[dict]:
-    qs = qs.select_related("contact", "assignee__operator", "team", "ticket")
-    return [conversation_payload(c) for c in qs]
+    conversations = list(qs.select_related("contact", "assignee__operator", "team", "ticket"))
+    last = last_public_messages([c.pk for c in conversations])
+    return [conversation_payload(c, last=last.get(c.pk)) for c in conversations]
 
 
 def inbox_queue(inbox_ids: list[int]) -> list[dict]:
@@ -275,13 +296,15 @@ def inbox_queue(inbox_ids: list[int]) -> list[dict]:
     positions: dict[int, int] = {}
     paces: dict[int, tuple[float, int]] = {}
     payloads = []
+    queued = list(queued)
+    last = last_public_messages([c.pk for c in queued])
     for conversation in queued:
         inbox_id = conversation.inbox_id
         position = positions[inbox_id] = positions.get(inbox_id, 0) + 1
         if inbox_id not in paces:
             paces[inbox_id] = inbox_pace(inbox_id)
         waiting = (position, _wait_seconds(position, paces[inbox_id]))
-        payloads.append(conversation_payload(conversation, waiting=waiting))
+        payloads.append(conversation_payload(conversation, waiting=waiting, last=last.get(conversation.pk)))
     return payloads
 
 
