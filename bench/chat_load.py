@@ -441,6 +441,7 @@ class Load:
         from websockets.asyncio.client import connect
 
         latencies, failures = [], []
+        profiler = self.profiler("operator-storm", count / rate)
 
         async def one(n: int) -> None:
             cookie = self.cookies[n % len(self.cookies)]
@@ -467,6 +468,8 @@ class Load:
                 failures.append(repr(exc))
 
         elapsed = await arrivals(count, rate, one)
+        if profiler is not None:
+            profiler.wait(60)
         return storm_figures(count, rate, elapsed, latencies, failures)
 
     async def close(self) -> None:
@@ -634,7 +637,7 @@ def main() -> None:
         "--profile", help="sample the servers with py-spy into PROFILE.<desk|relay>.txt (collapsed stacks)"
     )
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable")
-    parser.add_argument("--profile-phase", choices=("load", "storm"), default="load")
+    parser.add_argument("--profile-phase", choices=("load", "storm", "operator-storm"), default="load")
     parser.add_argument("--profile-gil", action="store_true", help="sample only the thread holding the GIL (CPU)")
     parser.add_argument("--relay-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -7,8 +7,8 @@ import random
 import time
 from urllib.parse import urlsplit
 
-from channels.auth import get_user
 from django.conf import settings
+from django.contrib.auth import get_user
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 from django.utils.translation import gettext as _
@@ -66,6 +66,18 @@ def desk_origin_allowed(scope) -> bool:
     return bool(domain) and netloc == host and scheme == own_scheme and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
+class _SessionRequest:
+    def __init__(self, session):
+        self.session = session
+
+
+def _session_user(session):
+    """The user of the desk's session cookie (as for a page of the desk), read in one of the database threads:
+    channels' AuthMiddleware read it in the one thread-sensitive thread, so every reconnecting operator of a process
+    waited for the others' session and user reads (bench/chat_load.py, operator storm)."""
+    return get_user(_SessionRequest(session))
+
+
 class AgentConsumer(ProtocolConsumer):
     """An operator's inbox: a staff user with an operator profile, authenticated by the Django session."""
 
@@ -98,7 +110,7 @@ class AgentConsumer(ProtocolConsumer):
         if not desk_origin_allowed(self.scope):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        user = await get_user(self.scope)
+        user = await db(_session_user)(self.scope["session"])
         if not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
