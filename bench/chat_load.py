@@ -605,6 +605,17 @@ def report(result: dict) -> None:
             )
 
 
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL: with thousands of sockets closing, daphne may pass its own 10 s of shutdown, and the
+    figures of the run must still be printed."""
+    server.terminate()
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def start_desk(port: int, env: dict) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "supportdesk.asgi:application"],
@@ -687,8 +698,7 @@ def main() -> None:
         )
     finally:
         for desk in desks:
-            desk.terminate()
-            desk.wait(10)
+            stop(desk)
     desk_result["stored"] = stored_count(inbox_id)
     report(desk_result)
     print(
@@ -707,8 +717,7 @@ def main() -> None:
             drive([f"ws://127.0.0.1:{relay_port}"], "relay", [None] * args.operators, args, [relay.pid], "relay")
         )
     finally:
-        relay.terminate()
-        relay.wait(10)
+        stop(relay)
 
     report(relay_result)
     d, r = desk_result, relay_result
