@@ -2,6 +2,7 @@
 field, and Persian laid out right to left, the scale included."""
 
 import pytest
+from playwright.sync_api import expect
 
 from surveys.links import survey_link_sign
 from surveys.models import SurveyResponse
@@ -71,7 +72,8 @@ def test_a_missing_answer_is_announced_and_shown_beside_the_question(browser_con
     page.click("text=Send my answers")
 
     page.wait_for_selector("#csat-error")
-    assert focused_id(page) == "error-summary"
+    # `autofocus` takes effect at the page's next rendering update, a moment after the element exists.
+    expect(page.locator("#error-summary")).to_be_focused()
     assert page.get_attribute("fieldset:has(#csat-1)", "aria-describedby") == "csat-scale-hint csat-error"
     assert page.inner_text("#csat-error").strip() == "Please choose a score."
     assert page.is_checked("#ces-9")  # what was chosen is kept
