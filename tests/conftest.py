@@ -22,6 +22,7 @@ import pytest
 from django.conf import settings
 
 from supportdesk.celery import app as celery_app
+from tests import browser as playwright_thread
 from tests.processes import AsgiServer, CeleryWorker, Rundesk, StaticSite, require
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -232,16 +233,15 @@ def host_site():
 @pytest.fixture(scope="session")
 def browser():
     require("browser", Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
-    # Playwright's sync API marks its event loop as running in this thread between calls, so Django would take
-    # the tests' own ORM calls around it for async code. This test process only: tests.processes.child_env never
-    # passes it on, so the servers under test refuse an ORM call on their event loop as production does.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
+    # Playwright runs in a thread of its own (tests/browser.py): its event loop never runs in the tests' thread,
+    # so their ORM calls are sync code to Django, as they are.
+    playwright = playwright_thread.start()
+    try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    finally:
+        playwright_thread.stop()
 
 
 # The desk under a name that does not look like loopback: Swagger UI, for one, asks an online validator about any
@@ -275,9 +275,3 @@ def screenshot_dir() -> Path:
     path = Path(settings.BASE_DIR) / "var" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def pytest_collection_modifyitems(config, items):
-    """Browser tests run last: Playwright's sync API keeps an event loop running in the main thread for the
-    session-wide browser, and an async test collected after the first browser test could not start its own."""
-    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))

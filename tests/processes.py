@@ -20,9 +20,9 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# What only the test process may have, never a process it starts (docs/testing.md): Django's switch that lets
-# the browser tests' ORM calls run beside Playwright's event loop, and pytest's and pytest-django's own keys.
-TEST_PROCESS_ONLY = ("DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE")
+# What only the test process may have, never a process it starts (docs/testing.md): pytest's and pytest-django's
+# own keys.
+TEST_PROCESS_ONLY = ("DJANGO_SETTINGS_MODULE",)
 # The environment `make test` was started with, as a user's shell had it, read before any fixture changes it.
 USER_ENV = {k: v for k, v in os.environ.items() if k not in TEST_PROCESS_ONLY and not k.startswith("PYTEST_")}
 # Written by a server that ran the ORM on its event loop: under daphne that is a 500 or a refused frame.

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import expect
 
 from chat.models import CannedReply, Contact, Conversation, Message
 from chat.services.visitors import visitor_token_make
 from surveys.services import survey_invitation_create
+from tests.browser import expect
 from tests.factories import CannedReplyFactory, ConversationFactory, TicketFactory
 from tests.requests_seen import RequestsSeen
 from tickets.models import Ticket

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect
 
 from chat.models import Message
 from chat.services.visitors import visitor_token_make
+from tests.browser import expect
 from tests.factories import CannedReplyFactory, ContactFactory, ConversationFactory, MessageFactory, TicketFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -1,9 +1,9 @@
 """End to end with the real widget: a visitor on a customer's website (another origin), an operator on /inbox/."""
 
 import pytest
-from playwright.sync_api import expect
 
 from chat.models import Conversation, Message
+from tests.browser import expect
 from tests.factories import ContactFactory, ConversationFactory, OperatorFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -7,8 +7,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from django.db import connection
-from playwright.sync_api import expect
 
+from tests.browser import expect
 from tests.conftest import DESK_HOST
 from tests.reports.conftest import PERIOD, build_history, make_manager
 from tests.requests_seen import RequestsSeen

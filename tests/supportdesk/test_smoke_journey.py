@@ -12,9 +12,9 @@ import time
 
 import pytest
 from django.core.cache import cache
-from playwright.sync_api import expect
 
 from supportdesk.demo import MANAGER, OPERATORS
+from tests.browser import expect
 from tests.processes import ROOT, child_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

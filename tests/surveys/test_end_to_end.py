@@ -6,10 +6,10 @@ import time
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import expect
 
 from chat.models import Conversation
 from surveys.models import SurveyResponse
+from tests.browser import expect
 from tests.factories import ConversationFactory, InboxFactory, OperatorFactory, SurveyTemplateFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

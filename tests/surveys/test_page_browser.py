@@ -2,11 +2,11 @@
 field, and Persian laid out right to left, the scale included."""
 
 import pytest
-from playwright.sync_api import expect
 
 from surveys.links import survey_link_sign
 from surveys.models import SurveyResponse
 from surveys.services import survey_invitation_create
+from tests.browser import expect
 from tests.factories import SurveyTemplateFactory
 from tests.requests_seen import RequestsSeen
 
