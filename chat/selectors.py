@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from chat.models import Contact, Conversation, Inbox, InboxEvent, Message, OperatorProfile, Team
 from chat.services.errors import ChatError
-from chat.snapshots import snapshot
+from chat.snapshots import same_row, snapshot
 from tickets.business_hours import schedule_for
 from tickets.payloads import ticket_payload
 
@@ -191,7 +191,9 @@ def inbox_schedule(inbox: Inbox):
 
 def active_inbox(site_key: str) -> Inbox | None:
     """The active inbox of a site key (chat.snapshots: at most a moment old)."""
-    return snapshot(("inbox", site_key), lambda: Inbox.objects.filter(site_key=site_key, is_active=True).first())
+    return snapshot(
+        ("inbox", site_key), lambda: Inbox.objects.filter(site_key=site_key, is_active=True).first(), same=same_row
+    )
 
 
 def _origin_among(allowed_origins, origin: str) -> bool:

@@ -72,22 +72,6 @@ def _trim(times: list[float], before: float) -> None:
     del times[:kept]
 
 
-_inboxes: dict[int, Inbox] = {}
-
-
-def _shared(inbox: Inbox | None) -> Inbox | None:
-    """One instance per inbox for this process's sockets while the row is unchanged (each socket still reads the
-    row when it opens): an idle socket then holds no copy of its own (bench/chat_load.py, memory per visitor)."""
-    if inbox is None:
-        return None
-    known = _inboxes.get(inbox.pk)
-    fields = inbox._meta.concrete_fields
-    if known is not None and all(getattr(known, f.attname) == getattr(inbox, f.attname) for f in fields):
-        return known
-    _inboxes[inbox.pk] = inbox
-    return inbox
-
-
 _beating = SocketSet(_heartbeat_all)
 _slots = SocketSet(_slot_refresh_all)
 
@@ -131,7 +115,7 @@ class WidgetConsumer(ProtocolConsumer):
         if slot.counted:
             _slots.join(self)
         site_key = self.scope["url_route"]["kwargs"]["site_key"]
-        self.inbox = _shared(await db(selectors.active_inbox)(site_key))
+        self.inbox = await db(selectors.active_inbox)(site_key)
         origin = dict(self.scope.get("headers") or []).get(b"origin", b"").decode("latin-1")
         if self.inbox is None or not selectors.origin_allowed(self.inbox, origin):
             await self.close(code=CLOSE_FORBIDDEN)
