@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -281,33 +281,40 @@ def last_public_messages(conversation_ids: list[int]) -> dict[int, Message]:
     return {m.conversation_id: m for m in Message.objects.filter(pk__in=list(last_ids))}
 
 
-def _conversations(qs) -> list[dict]:
-    conversations = list(qs.select_related("contact", "assignee__operator", "team", "ticket"))
+def conversation_payloads(conversations) -> list[dict]:
+    """Frame shape C for many conversations with a fixed number of queries, however many they are: their last
+    public messages, and the queue positions and paces of the waiting ones, are read for all at once."""
+    if isinstance(conversations, QuerySet):
+        conversations = conversations.select_related("contact", "assignee__operator", "team", "ticket")
+    conversations = list(conversations)
     last = last_public_messages([c.pk for c in conversations])
-    return [conversation_payload(c, last=last.get(c.pk)) for c in conversations]
+    queued_inboxes = {c.inbox_id for c in conversations if c.status == Conversation.Status.QUEUED}
+    positions: dict[int, int] = {}
+    paces = {inbox_id: inbox_pace(inbox_id) for inbox_id in queued_inboxes}
+    if queued_inboxes:
+        ahead: dict[int, int] = {}
+        waiting_ids = (
+            Conversation.objects.filter(inbox_id__in=queued_inboxes, status=Conversation.Status.QUEUED)
+            .order_by("requested_at", "pk")
+            .values_list("pk", "inbox_id")
+        )
+        for pk, inbox_id in waiting_ids:
+            positions[pk] = ahead[inbox_id] = ahead.get(inbox_id, 0) + 1
+    payloads = []
+    for conversation in conversations:
+        position = positions.get(conversation.pk) if conversation.status == Conversation.Status.QUEUED else None
+        waiting = (position, _wait_seconds(position, paces[conversation.inbox_id])) if position else (None, None)
+        payloads.append(conversation_payload(conversation, waiting=waiting, last=last.get(conversation.pk)))
+    return payloads
 
 
 def inbox_queue(inbox_ids: list[int]) -> list[dict]:
-    """The waiting conversations, oldest first. Positions follow from the order and each inbox's pace is read
-    once, instead of three queries per waiting conversation."""
-    queued = (
-        Conversation.objects.filter(inbox_id__in=inbox_ids, status=Conversation.Status.QUEUED)
-        .select_related("contact", "assignee__operator", "team", "ticket")
-        .order_by("requested_at", "pk")
+    """The waiting conversations, oldest first, read with a fixed number of queries (conversation_payloads)."""
+    return conversation_payloads(
+        Conversation.objects.filter(inbox_id__in=inbox_ids, status=Conversation.Status.QUEUED).order_by(
+            "requested_at", "pk"
+        )
     )
-    positions: dict[int, int] = {}
-    paces: dict[int, tuple[float, int]] = {}
-    payloads = []
-    queued = list(queued)
-    last = last_public_messages([c.pk for c in queued])
-    for conversation in queued:
-        inbox_id = conversation.inbox_id
-        position = positions[inbox_id] = positions.get(inbox_id, 0) + 1
-        if inbox_id not in paces:
-            paces[inbox_id] = inbox_pace(inbox_id)
-        waiting = (position, _wait_seconds(position, paces[inbox_id]))
-        payloads.append(conversation_payload(conversation, waiting=waiting, last=last.get(conversation.pk)))
-    return payloads
 
 
 def last_inbox_event_id(inbox_ids: list[int]) -> int:
@@ -338,7 +345,7 @@ def operator_welcome(profile: OperatorProfile) -> dict:
         "type": "welcome",
         "operator": operator_payload(profile),
         "queue": inbox_queue(inbox_ids),
-        "conversations": _conversations(mine),
+        "conversations": conversation_payloads(mine),
         "operators": [
             {
                 "id": o.user_id,
@@ -361,7 +368,7 @@ def inbox_events_after(inbox_ids: list[int], last_event_id: int, limit: int) -> 
 
 def contact_history(conversation: Conversation) -> list[dict]:
     """The contact's earlier conversations on the same inbox, newest first."""
-    return _conversations(
+    return conversation_payloads(
         Conversation.objects.filter(contact_id=conversation.contact_id, inbox_id=conversation.inbox_id)
         .exclude(pk=conversation.pk)
         .order_by("-requested_at")[:20]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat import inbox_selectors as selectors
 from chat.models import Conversation, Inbox
-from chat.selectors import conversation_payload, message_payload
+from chat.selectors import conversation_payload, conversation_payloads, message_payload
 from chat.services.contacts import ContactNotesTooLong, contact_update_notes
 from surveys.selectors import survey_results_for_conversation
 from tickets.models import Ticket
@@ -148,7 +148,7 @@ def _js_strings() -> dict:
 def inbox(request):
     operator = request.operator
     inboxes = Inbox.objects.filter(pk__in=selectors.operator_inbox_ids(operator=operator))
-    conversations = [conversation_payload(c) for c in selectors.operator_open_conversations(operator=operator)]
+    conversations = conversation_payloads(selectors.operator_open_conversations(operator=operator))
     context = {
         "operator": operator,
         "inbox_names": {str(inbox.pk): inbox.name for inbox in inboxes},
@@ -175,7 +175,7 @@ def inbox(request):
 def open_conversations(request):
     """All open conversations of my inboxes (the page refreshes its lists with it after a reconnect)."""
     conversations = selectors.operator_open_conversations(operator=request.operator)
-    return JsonResponse({"conversations": [conversation_payload(c) for c in conversations]})
+    return JsonResponse({"conversations": conversation_payloads(conversations)})
 
 
 @require_GET

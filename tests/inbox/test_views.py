@@ -4,6 +4,8 @@ import json
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -159,3 +161,31 @@ def test_the_thread_comes_in_pages_of_the_newest_messages(signed_in, inbox, monk
     assert ([m["body"] for m in newest["messages"]], newest["has_earlier"]) == (["two", "three"], True)
     older = signed_in.get(url, {"before": second.pk}).json()
     assert ([m["body"] for m in older["messages"]], older["has_earlier"]) == (["one"], False)
+
+
+def test_the_page_reads_its_conversations_with_the_same_queries_for_two_or_twelve(signed_in, inbox):
+    """The page built each conversation's frame alone: a last message and, for a waiting one, its position and
+    the inbox's pace, i.e. up to four queries per conversation."""
+
+    def queries_for(count: int) -> int:
+        Conversation.objects.all().delete()
+        for n in range(count):
+            conversation = _conversation(inbox, status="queued" if n % 2 else "active")
+            MessageFactory(conversation=conversation, body=f"message {n}")
+        with CaptureQueriesContext(connection) as queries:
+            page = signed_in.get("/inbox/")
+        assert len(page.context["initial"]["conversations"]) == count
+        return len(queries)
+
+    assert queries_for(12) == queries_for(2)
+
+
+def test_the_waiting_conversations_on_the_page_have_their_queue_positions(signed_in, inbox):
+    first = _conversation(inbox, status="queued")
+    second = _conversation(inbox, status="queued")
+    active = _conversation(inbox, status="active")
+    shown = {c["id"]: c for c in signed_in.get("/inbox/").context["initial"]["conversations"]}
+    assert shown[first.pk]["queue_position"] == 1
+    assert shown[second.pk]["queue_position"] == 2
+    assert shown[active.pk]["queue_position"] is None
+    assert shown[first.pk]["estimated_wait_seconds"] is not None
