@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user, get_user_model
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils.crypto import constant_time_compare
 
@@ -22,6 +22,19 @@ def operator_for_user(*, user) -> OperatorProfile | None:
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return None
     return OperatorProfile.objects.filter(user=user).first()
+
+
+class _SessionRequest:
+    def __init__(self, session):
+        self.session = session
+
+
+def session_user(session):
+    """The user of the desk's session cookie, as Django's `get_user` reads it for a page of the desk. The inbox's
+    socket calls it in one of the database threads: channels' AuthMiddleware read it in the one thread-sensitive
+    thread, so every reconnecting operator of a process waited for the others' reads (bench/chat_load.py,
+    operator storm)."""
+    return get_user(_SessionRequest(session))
 
 
 def operator_session_valid(*, user_id: int, session_key: str | None) -> bool:

@@ -8,7 +8,6 @@ import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 from django.utils.translation import gettext as _
@@ -27,7 +26,7 @@ from chat.consumers.protocol import (
     db,
     field,
 )
-from chat.inbox_selectors import operator_for_user, operator_session_valid
+from chat.inbox_selectors import operator_for_user, operator_session_valid, session_user
 from chat.models import Conversation, OperatorProfile
 from chat.services import assignment, conversations, messages, presence
 from chat.services.access import session_digest
@@ -66,18 +65,6 @@ def desk_origin_allowed(scope) -> bool:
     return bool(domain) and netloc == host and scheme == own_scheme and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
-class _SessionRequest:
-    def __init__(self, session):
-        self.session = session
-
-
-def _session_user(session):
-    """The user of the desk's session cookie (as for a page of the desk), read in one of the database threads:
-    channels' AuthMiddleware read it in the one thread-sensitive thread, so every reconnecting operator of a process
-    waited for the others' session and user reads (bench/chat_load.py, operator storm)."""
-    return get_user(_SessionRequest(session))
-
-
 class AgentConsumer(ProtocolConsumer):
     """An operator's inbox: a staff user with an operator profile, authenticated by the Django session."""
 
@@ -110,7 +97,7 @@ class AgentConsumer(ProtocolConsumer):
         if not desk_origin_allowed(self.scope):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        user = await db(_session_user)(self.scope["session"])
+        user = await db(session_user)(self.scope["session"])
         if not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
