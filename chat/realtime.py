@@ -302,5 +302,13 @@ def send_to_conversation_operators(*, inbox_id: int, assignee_id: int | None, fr
     _on_commit(group, _logged(inbox_id, frame), inbox_id=inbox_id)
 
 
+def push_to_conversation_operators(*, inbox_id: int, assignee_id: int | None, frame: dict) -> None:
+    """As send_to_conversation_operators, for a frame whose InboxEvent its caller wrote (its `event_id` is set)."""
+    if "event_id" not in frame:
+        raise ValueError("an operator frame is logged for sync before it is pushed")
+    group = inbox_operators_group(inbox_id) if assignee_id is None else operator_group(assignee_id)
+    _on_commit(group, frame, inbox_id=inbox_id)
+
+
 def send_to_operator(user_id: int, frame: dict) -> None:
     _on_commit(operator_group(user_id), frame)

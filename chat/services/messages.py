@@ -11,7 +11,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.models import CannedReply, Contact, Conversation, Message, OperatorProfile
+from chat import realtime, selectors
+from chat.models import CannedReply, Contact, Conversation, InboxEvent, Message, OperatorProfile
 from chat.selectors import conversation_for_operator, operator_name
 from chat.services.assignment import _assign
 from chat.services.broadcast import conversation_changed, message_created
@@ -110,14 +111,109 @@ def _earlier(contact: Contact, client_id: str) -> Message | None:
     return found[0] if found else None
 
 
-@transaction.atomic
-def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) -> tuple[Message, bool]:
-    """Stored once per client id; the first message of a visitor with no open conversation requests one.
+def _visitor_message_in_one_statement(contact: Contact, client_id: str | None, body: str, now):
+    """PostgreSQL: a visitor's message into their open conversation as one statement in autocommit, i.e. one round
+    trip instead of five (begin, the conversation's update, the insert, its inbox event, commit). (message,
+    frame with its event id, assignee id), or None when the slow path must decide (no open conversation, a resend).
 
-    A message into an open conversation (every message but the first) is three statements: the conversation's
-    update, the insert, and its inbox event (bench/chat_load.py, docs/performance.md).
+    The conversation's UPDATE comes first in the statement and takes its row lock; the insert and the event read
+    its RETURNING, so they happen only if the conversation was still open once the lock was granted (its WHERE is
+    checked again then). A resend matches NOT EXISTS and updates nothing. Two sends of one client id at the same
+    instant: the second's insert meets the unique constraint and returns nothing, and the slow path answers it
+    with the stored message.
     """
+    at = connection.ops.adapt_datetimefield_value(now)
+    created_at = selectors.iso(now)
+    conversations, messages, contacts = Conversation._meta.db_table, Message._meta.db_table, Contact._meta.db_table
+    events = InboxEvent._meta.db_table
+    ended, visitor = Conversation.Status.ENDED, Message.Sender.VISITOR
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Our own table names; every value is a parameter.
+            f"WITH conv AS (UPDATE {conversations} SET last_message_at = %(at)s, visitor_last_seen_at = %(at)s "  # noqa: S608
+            f"WHERE id = (SELECT id FROM {conversations} WHERE contact_id = %(contact)s AND status <> %(ended)s "
+            f"LIMIT 1) AND status <> %(ended)s AND NOT EXISTS (SELECT 1 FROM {messages} m "
+            f"JOIN {conversations} c ON c.id = m.conversation_id "
+            "WHERE c.contact_id = %(contact)s AND m.client_id = %(client_id)s) "
+            "RETURNING id, inbox_id, assignee_id, status, "
+            f"(SELECT name FROM {contacts} WHERE id = %(contact)s) AS name), "
+            f"msg AS (INSERT INTO {messages} (conversation_id, sender, author_name, body, private, client_id, "
+            "created_at) SELECT id, %(visitor)s, name, %(body)s, false, %(client_id)s, %(at)s FROM conv "
+            "ON CONFLICT DO NOTHING RETURNING id, conversation_id), "
+            f"ev AS (INSERT INTO {events} (inbox_id, conversation_id, type, payload, created_at) "
+            "SELECT conv.inbox_id, conv.id, %(type)s, jsonb_build_object('type', %(type)s::text, 'message', "
+            "jsonb_build_object('id', msg.id, 'conversation_id', conv.id, 'sender', %(visitor)s::text, "
+            "'author_name', conv.name, 'body', %(body)s::text, 'private', false, 'created_at', %(created_at)s::text, "
+            "'client_id', %(client_id)s::text, 'canned_reply_id', null)), %(at)s "
+            "FROM conv JOIN msg ON msg.conversation_id = conv.id RETURNING id) "
+            "SELECT conv.id, conv.inbox_id, conv.assignee_id, conv.status, conv.name, msg.id, ev.id "
+            "FROM conv LEFT JOIN msg ON true LEFT JOIN ev ON true",
+            {
+                "at": at,
+                "contact": contact.pk,
+                "ended": ended,
+                "client_id": client_id,
+                "visitor": visitor,
+                "body": body,
+                "type": realtime.MESSAGE_NEW,
+                "created_at": created_at,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None or row[5] is None:
+        return None
+    conversation_id, inbox_id, assignee_id, status, author_name, message_id, event_id = row
+    conversation = _partial(
+        Conversation,
+        id=conversation_id,
+        inbox_id=inbox_id,
+        assignee_id=assignee_id,
+        status=status,
+        contact_id=contact.pk,
+    )
+    message = Message(
+        id=message_id,
+        conversation=conversation,
+        sender=visitor,
+        client_id=client_id,
+        author_name=author_name,
+        body=body,
+        created_at=now,
+    )
+    message._state.adding, message._state.db = False, connection.alias
+    return message, event_id
+
+
+def _visitor_message_announce(message: Message, event_id: int) -> None:
+    """The new message's frames, its inbox event already written by the statement that stored it."""
+    frame = {"type": realtime.MESSAGE_NEW, "message": selectors.message_payload(message)}
+    conversation = message.conversation
+    realtime.push_to_conversation_operators(
+        inbox_id=conversation.inbox_id, assignee_id=conversation.assignee_id, frame={**frame, "event_id": event_id}
+    )
+    realtime.send_to_conversation_visitor(conversation.pk, frame)
+
+
+def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) -> tuple[Message, bool]:
+    """Stored once per client id; the first message of a visitor with no open conversation requests one."""
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        stored = _visitor_message_in_one_statement(contact, client_id, body, now)
+        if stored is not None:
+            message, event_id = stored
+            # In autocommit the statement has committed; inside a caller's transaction the frames wait for it.
+            _visitor_message_announce(message, event_id)
+            return message, True
+    return _visitor_message_send_in_transaction(contact=contact, client_id=client_id, body=body, now=now)
+
+
+@transaction.atomic
+def _visitor_message_send_in_transaction(
+    *, contact: Contact, client_id: str | None, body: str, now
+) -> tuple[Message, bool]:
+    """The same in a transaction of its own, for the first message, a resend, and SQLite (which has no writable
+    common table expressions): a message into an open conversation is three statements there, the conversation's
+    update, the insert, and its inbox event (bench/chat_load.py, docs/performance.md)."""
     touched = _open_conversation_touch(contact, now)
     if touched is not None:
         conversation, author_name = touched
