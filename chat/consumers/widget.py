@@ -261,14 +261,20 @@ class WidgetConsumer(ProtocolConsumer):
 
     def _shared_refusal(self) -> str | None:
         """Why one more message may not go now, counted where every server process sees it: the visitor's pace
-        (all their sockets), their address's or their site's."""
-        if not visitors.visitor_send_allowed(visitor_id=self.visitor_id):
+        (all their sockets), their address's or their site's; one round trip to the shared cache for all three."""
+        # A new visitor for every message must not escape the visitor's pace: the address and site bound it too.
+        counters = [
+            visitors.visitor_pace_counter(visitor_id=self.visitor_id),
+            *ratelimits.rate_limit_counters(
+                action=ratelimits.MESSAGE, address=self.address, site_key=self.inbox.site_key
+            ),
+        ]
+        over = ratelimits.first_over(counters)
+        if over is None:
+            return None
+        if over == 0:
             return self._pace_refusal()
-        # A new visitor for every message must not escape the limit above.
-        retry_after = ratelimits.rate_limit_hit(
-            action=ratelimits.MESSAGE, address=self.address, site_key=self.inbox.site_key
-        )
-        return ratelimits.rate_limited_detail(retry_after) if retry_after is not None else None
+        return ratelimits.rate_limited_detail(ratelimits.retry_after_for(ratelimits.MESSAGE))
 
     @staticmethod
     def _pace_refusal() -> str:

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import math
 import time
+import weakref
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -67,31 +68,96 @@ def client_address_of_scope(scope) -> str:
     )
 
 
-def count_in_window(key: str, timeout: int) -> int:
-    """Adds one to the shared counter `key` (kept `timeout` seconds) and returns it.
+@dataclass(frozen=True)
+class Counter:
+    """One shared fixed-window counter: its cache key, how long it lives, and its bound (0: counted, unbounded)."""
 
-    When the shared cache is unreachable (Redis restarting) the count is 0: the limits fail open, so that an outage
-    of the cache does not stop every visitor from chatting; each socket's own pace still holds (the consumer's).
+    key: str
+    timeout: int
+    limit: int = 0
+
+
+# INCR each counter in order and set its expiry with the first hit (EXPIRE NX); stop after the first one past its
+# bound, so that what was refused does not use up the counters after it. Returns the counts made.
+_COUNT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[2 * i - 1], 'NX')
+  counts[i] = n
+  local limit = tonumber(ARGV[2 * i])
+  if limit > 0 and n > limit then
+    break
+  end
+end
+return counts
+"""
+
+
+def count_in_window(key: str, timeout: int) -> int:
+    """Adds one to the shared counter `key` (kept `timeout` seconds) and returns it."""
+    return count_until_over([Counter(key, timeout)])[0]
+
+
+def first_over(counters: list[Counter]) -> int | None:
+    """Counts one hit on each of `counters` in order, in one round trip to Redis; the index of the first one past
+    its bound (the later ones are then not counted), or None."""
+    for index, (counter, count) in enumerate(zip(counters, count_until_over(counters), strict=False)):
+        if counter.limit > 0 and count > counter.limit:
+            return index
+    return None
+
+
+def count_until_over(counters: list[Counter]) -> list[int]:
+    """The counts after one more hit on each counter, up to and including the first one past its bound.
+
+    When the shared cache is unreachable (Redis restarting) every count is 0: the limits fail open, so that an
+    outage of the cache does not stop every visitor from chatting; each socket's own pace still holds (the
+    consumer's).
     """
+    if not counters:
+        return []
     try:
         backend = caches["default"]
-        client = _redis_client(backend)
-        if client is not None:
-            # One round trip instead of the cache API's three (add, exists, incrby); the expiry is set by the first.
-            full_key = backend.make_and_validate_key(key)
-            pipe = client.pipeline(transaction=False)
-            pipe.incr(full_key)
-            pipe.expire(full_key, timeout, nx=True)
-            return int(pipe.execute()[0])
-        cache.add(key, 0, timeout=timeout)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=timeout)
-            return 1
+        script = _count_script(backend)
+        if script is not None:
+            keys = [backend.make_and_validate_key(c.key) for c in counters]
+            args = [value for c in counters for value in (c.timeout, c.limit)]
+            return [int(n) for n in script(keys=keys, args=args)]
+        counts = []
+        for counter in counters:
+            counts.append(_cache_api_count(counter))
+            if 0 < counter.limit < counts[-1]:
+                break
+        return counts
     except Exception:
         _cache_unreachable()
-        return 0
+        return [0] * len(counters)
+
+
+def _cache_api_count(counter: Counter) -> int:
+    cache.add(counter.key, 0, timeout=counter.timeout)
+    try:
+        return cache.incr(counter.key)
+    except ValueError:  # expired between add and incr
+        cache.set(counter.key, 1, timeout=counter.timeout)
+        return 1
+
+
+# Per Redis cache client (Django keeps one per thread): a client made once, and the counting script registered on
+# it. Django's cache makes a new client object for each call (`get_client`), whose construction cost a visitor's
+# message more CPU than the count itself (bench/chat_load.py, profile).
+_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _count_script(backend):
+    if not isinstance(backend, RedisCache):
+        return None
+    holder = backend._cache
+    script = _scripts.get(holder)
+    if script is None:
+        script = _scripts[holder] = holder.get_client(write=True).register_script(_COUNT_SCRIPT)
+    return script
 
 
 def _redis_client(backend):
@@ -117,21 +183,34 @@ def _key(action: Action, scope: str, value: str, window_index: int) -> str:
     return f"chat:limit:{action.name}:{scope}:{digest}:{window_index}"
 
 
-def rate_limit_hit(*, action: Action, address: str, site_key: str) -> int | None:
-    """Counts one `action` from `address` on `site_key`; None if it is allowed, else the seconds until it is."""
-    now = time.time()
-    window = action.window_seconds
-    index = int(now // window)
-    timeout = window + 1
-    # The address first: one address past its own limit must not use up the site's.
+def rate_limit_counters(*, action: Action, address: str, site_key: str) -> list[Counter]:
+    """The bounded counters one `action` from `address` on `site_key` counts on, the address's first: one address
+    past its own limit must not use up the site's."""
+    index = int(time.time() // action.window_seconds)
+    timeout = action.window_seconds + 1
+    counters = []
     for scope, value, setting in (
         ("address", address, action.per_address_setting),
         ("site", site_key, action.per_site_setting),
     ):
         limit = getattr(settings, setting)
-        if limit > 0 and count_in_window(_key(action, scope, value, index), timeout) > limit:
-            return max(1, math.ceil((index + 1) * window - now))
-    return None
+        if limit > 0:
+            counters.append(Counter(_key(action, scope, value, index), timeout, limit))
+    return counters
+
+
+def retry_after_for(action: Action) -> int:
+    """Seconds until the current window of `action` ends."""
+    now = time.time()
+    window = action.window_seconds
+    return max(1, math.ceil((int(now // window) + 1) * window - now))
+
+
+def rate_limit_hit(*, action: Action, address: str, site_key: str) -> int | None:
+    """Counts one `action` from `address` on `site_key`; None if it is allowed, else the seconds until it is."""
+    if first_over(rate_limit_counters(action=action, address=address, site_key=site_key)) is None:
+        return None
+    return retry_after_for(action)
 
 
 class RateLimitedError(Exception):

@@ -219,8 +219,8 @@ def visitors_heartbeat(*, conversation_ids: list[int], batch: int = 1000) -> Non
         Conversation.objects.filter(pk__in=conversation_ids[start : start + batch]).update(visitor_last_seen_at=now)
 
 
-def visitor_send_allowed(*, visitor_id: uuid.UUID) -> bool:
-    """One more message from this visitor fits the rate shared by all their sockets, in every server process.
+def visitor_pace_counter(*, visitor_id: uuid.UUID) -> ratelimits.Counter:
+    """The counter of this visitor's messages shared by all their sockets, in every server process.
 
     Tabs opened side by side do not multiply the allowance: VISITOR_RATE_LIMIT_MESSAGES per window are counted per
     visitor in the cache (Redis in production, where the increment is atomic). The window is fixed; each socket's
@@ -228,7 +228,7 @@ def visitor_send_allowed(*, visitor_id: uuid.UUID) -> bool:
     """
     window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
     key = f"chat:rate:{visitor_id.hex}:{int(time.time() // window)}"
-    return ratelimits.count_in_window(key, math.ceil(window) + 1) <= settings.VISITOR_RATE_LIMIT_MESSAGES
+    return ratelimits.Counter(key, math.ceil(window) + 1, settings.VISITOR_RATE_LIMIT_MESSAGES)
 
 
 def visitor_purge_unreachable(*, now=None, batch: int = 5000) -> int:
