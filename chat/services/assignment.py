@@ -23,9 +23,11 @@ from tickets.services import ticket_set_assignee
 
 
 def _ticket_follows(conversation: Conversation) -> None:
-    """The ticket's assignee follows the conversation's, in the same transaction."""
+    """The ticket's assignee and team follow the conversation's, in the same transaction."""
     if conversation.ticket_id:
-        conversation.ticket = ticket_set_assignee(ticket=conversation.ticket, assignee=conversation.assignee)
+        conversation.ticket = ticket_set_assignee(
+            ticket=conversation.ticket, assignee=conversation.assignee, team_id=conversation.team_id
+        )
 
 
 def _assign(conversation: Conversation, profile: OperatorProfile, at: datetime) -> None:

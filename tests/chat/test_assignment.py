@@ -182,6 +182,8 @@ def test_a_transfer_to_a_team_unassigns_the_ticket_until_an_operator_of_the_team
     conversation_transfer(profile=first, conversation_id=conversation.pk, to_team_id=billing.pk)
     conversation.refresh_from_db()
     assert (conversation.status, conversation.ticket.assignee_id) == ("queued", None)
+    # The ticket goes with its conversation to the team: the team's figures and queue count it from now on.
+    assert conversation.ticket.team_id == billing.pk
 
     conversation_claim(profile=biller, conversation_id=conversation.pk)
     conversation.refresh_from_db()

@@ -113,14 +113,21 @@ def ticket_attach_conversation(*, ticket: Ticket, conversation) -> None:
 
 
 @transaction.atomic
-def ticket_set_assignee(*, ticket: Ticket, assignee) -> Ticket:
-    """The ticket's assignee follows its conversation's (metrics.md, per-operator attribution): set whenever the
-    conversation is assigned or transferred, None while it waits for a team. The conversation's
-    `conversation_assigned` / `conversation_transferred` events, which carry the ticket, record the change."""
+def ticket_set_assignee(*, ticket: Ticket, assignee, team_id: int | None = None) -> Ticket:
+    """The ticket's assignee and team follow its conversation's (metrics.md, per-operator attribution): set whenever
+    the conversation is assigned or transferred, the assignee None while it waits for a team. A `team_id` of None
+    leaves the ticket's team as it is. The conversation's `conversation_assigned` / `conversation_transferred`
+    events, which carry the ticket, record the change."""
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    changed = []
     if locked.assignee_id != (assignee.pk if assignee else None):
         locked.assignee = assignee
-        locked.save(update_fields=["assignee", "updated_at"])
+        changed.append("assignee")
+    if team_id is not None and locked.team_id != team_id:
+        locked.team_id = team_id
+        changed.append("team")
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
         announce_ticket(locked)
     return locked
 
