@@ -43,6 +43,7 @@ def test_a_visitor_chats_an_operator_answers_and_the_manager_reads_the_report(
     cache.clear()
     desk = rundesk()
     contexts = []
+    page_errors = {}
 
     def new_page(**kwargs):
         context = browser.new_context(viewport={"width": 1280, "height": 800}, **kwargs)
@@ -51,7 +52,7 @@ def test_a_visitor_chats_an_operator_answers_and_the_manager_reads_the_report(
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.errors = errors
+        page_errors[page] = errors
         return page
 
     try:
@@ -127,7 +128,7 @@ def test_a_visitor_chats_an_operator_answers_and_the_manager_reads_the_report(
             rows = list(csv.DictReader(io.StringIO(exported.read())))
         assert [(row["operator"], row["csat"]) for row in rows] == [(SARA.username, "5")]
 
-        assert (inbox.errors, site.errors, admin.errors) == ([], [], [])
+        assert (page_errors[inbox], page_errors[site], page_errors[admin]) == ([], [], [])
     finally:
         for context in contexts:
             context.close()
