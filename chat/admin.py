@@ -90,6 +90,12 @@ class ConversationAdmin(admin.ModelAdmin):
     list_filter = ["status", "end_reason", "channel_kind", "inbox", "team", "assignee", "requested_at"]
     search_fields = ["id", "contact__name", "contact__email", "messages__body"]
     date_hierarchy = "requested_at"
+    # The reports' link behind an operator's transfers (supportdesk.reports.links): what she transferred away.
+    REPORT_LOOKUPS = frozenset({"reporting_events__name__exact", "reporting_events__operator__in"})
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in self.REPORT_LOOKUPS or super().lookup_allowed(lookup, value, request)
+
     list_select_related = ["contact", "inbox", "assignee", "team"]
     raw_id_fields = ["contact", "ticket", "assignee"]
     readonly_fields = [

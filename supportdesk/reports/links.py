@@ -71,6 +71,13 @@ def changelist_url(source: str, query: ReportQuery, *, by: str | None = None, ke
     if admin_list == "chat_presenceinterval":
         # Presence belongs to an operator, not to an inbox or a team: the log is narrowed by operator only.
         inbox_ids = kinds = team_ids = []
+    if source == "transferred" and by == "operator":
+        # An operator's row counts what she transferred away, whoever holds it now (metrics.md): the conversations
+        # with a transfer event of hers.
+        params.pop("transfer_count__gt")
+        params.pop("first_response_at__isnull")
+        params["reporting_events__name__exact"] = "conversation_transferred"
+        operator_field = "reporting_events__operator"
     _add(params, "inbox__in", inbox_ids)
     _add(params, "channel_kind__in", kinds)
     _add(params, "team__in", team_ids)

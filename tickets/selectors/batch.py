@@ -16,6 +16,7 @@ Each returns {key: {part: shape}} (key None when `by` is None; always holds None
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -191,7 +192,7 @@ def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: 
     "canned" counts the public operator messages of these conversations, whoever wrote them: per operator (the
     message's author) or for selected operators, read canned_reply_share instead.
     """
-    from tickets.selectors.conversations import ABANDONED, live_conversations, outcome_aggregates, outcome_figures
+    from tickets.selectors.conversations import ABANDONED, live_conversations, outcome_aggregates
 
     answered = Q(first_response_at__isnull=False)
     abandoned = Q(end_reason=ABANDONED)
@@ -207,16 +208,56 @@ def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: 
     qs = live_conversations(filters)
     out = {}
     for row, stats in _timed(qs, aggregates, measures, by, CONVERSATION, "requested_at"):
-        out[row["_key"]] = {
-            "outcomes": outcome_figures(row),
-            "wait": {"count": row.get("_n_wall") or 0, "wall": stats.get("wall", dict(EMPTY_STATS))},
-            "canned": {
-                "operator_messages": row["operator_messages"] or 0,
-                "canned_messages": row["canned_messages"] or 0,
-                "share": ratio(row["canned_messages"] or 0, row["operator_messages"] or 0),
-            },
-        }
+        out[row["_key"]] = _conversation_parts(row, stats)
+    if by == "operator":
+        _transferred_away(out, filters)
     return out
+
+
+def _conversation_parts(row: dict, stats: dict) -> dict:
+    from tickets.selectors.conversations import outcome_figures
+
+    return {
+        "outcomes": outcome_figures(row),
+        "wait": {"count": row.get("_n_wall") or 0, "wall": stats.get("wall", dict(EMPTY_STATS))},
+        "canned": {
+            "operator_messages": row["operator_messages"] or 0,
+            "canned_messages": row["canned_messages"] or 0,
+            "share": ratio(row["canned_messages"] or 0, row["operator_messages"] or 0),
+        },
+    }
+
+
+def _transferred_away(out: dict, filters: MetricFilter) -> None:
+    """Per operator, `transferred` is what the operator transferred away (metrics.md: transfer rate per operator =
+    conversations the operator transferred away ÷ conversations the operator answered), whoever holds them now:
+    the conversations of the period and selection but the operator's, each counted once per operator who handed
+    it on (the conversation_transferred events carry who did)."""
+    from tickets.models import ReportingEvent
+    from tickets.selectors.conversations import live_conversations
+
+    conversations = live_conversations(replace(filters, operator_ids=()))
+    events = ReportingEvent.objects.filter(
+        name=ReportingEvent.Name.CONVERSATION_TRANSFERRED,
+        conversation_id__in=conversations.values("pk"),
+        operator_id__isnull=False,
+    )
+    if filters.operator_ids:
+        events = events.filter(operator_id__in=filters.operator_ids)
+    away = dict(
+        events.values("operator_id")
+        .annotate(n=Count("conversation_id", distinct=True))
+        .order_by()
+        .values_list("operator_id", "n")
+    )
+    zero = {name: 0 for name in ("requested", "answered", "abandoned", "missed", "transferred")}
+    for operator_id in away.keys() - out.keys():
+        empty = {**zero, "mean_wait_before_abandonment": None, "operator_messages": 0, "canned_messages": 0}
+        out[operator_id] = _conversation_parts(empty, {})
+    for key, parts in out.items():
+        outcomes = parts["outcomes"]
+        outcomes["transferred"] = away.get(key, 0) if key is not None else 0
+        outcomes["transfer_rate"] = ratio(outcomes["transferred"], outcomes["answered"])
 
 
 def _share(total: int, met: int) -> dict:
