@@ -1,9 +1,10 @@
 """The browser tests run beside Django as any sync code does: no switch lets an ORM call pass on an event loop."""
 
 import asyncio
-import os
 
+import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import SynchronousOnlyOperation
 
 from tests.browser import expect
 
@@ -13,7 +14,12 @@ def test_a_browser_test_uses_the_orm_between_page_calls_without_djangos_async_sw
     page.set_content("<p id=greeting>Hello</p>")
     expect(page.locator("#greeting")).to_have_text("Hello")
 
-    assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ
+    # Django's guard is on: an ORM call from async code is refused here as on a server's event loop.
+    async def from_async_code():
+        get_user_model().objects.count()
+
+    with pytest.raises(SynchronousOnlyOperation):
+        asyncio.run(from_async_code())
     try:
         asyncio.get_running_loop()
     except RuntimeError:
