@@ -291,23 +291,19 @@ def send_to_inbox_operators(inbox_id: int, frame: dict) -> None:
     _on_commit(inbox_operators_group(inbox_id), _logged(inbox_id, frame), inbox_id=inbox_id)
 
 
-def send_to_conversation_operators(*, inbox_id: int, assignee_id: int | None, frame: dict) -> None:
+def send_to_conversation_operators(
+    *, inbox_id: int, assignee_id: int | None, frame: dict, event_id: int | None = None
+) -> None:
     """A conversation's traffic: to its assignee's sockets, or to the whole inbox while nobody has it.
 
-    Logged for the inbox like every operator frame, so `sync` replays it to whoever reconnects. Sending
-    every message to every operator of a busy inbox would multiply the channel layer's work by the number
-    of operators for frames that only the assignee shows.
+    Logged for the inbox like every operator frame, so `sync` replays it to whoever reconnects; `event_id` names
+    the InboxEvent when the caller's own statement wrote it (a visitor's message on PostgreSQL). Sending every
+    message to every operator of a busy inbox would multiply the channel layer's work by the number of operators
+    for frames that only the assignee shows.
     """
     group = inbox_operators_group(inbox_id) if assignee_id is None else operator_group(assignee_id)
-    _on_commit(group, _logged(inbox_id, frame), inbox_id=inbox_id)
-
-
-def push_to_conversation_operators(*, inbox_id: int, assignee_id: int | None, frame: dict) -> None:
-    """As send_to_conversation_operators, for a frame whose InboxEvent its caller wrote (its `event_id` is set)."""
-    if "event_id" not in frame:
-        raise ValueError("an operator frame is logged for sync before it is pushed")
-    group = inbox_operators_group(inbox_id) if assignee_id is None else operator_group(assignee_id)
-    _on_commit(group, frame, inbox_id=inbox_id)
+    logged = _logged(inbox_id, frame) if event_id is None else {**frame, "event_id": event_id}
+    _on_commit(group, logged, inbox_id=inbox_id)
 
 
 def send_to_operator(user_id: int, frame: dict) -> None:

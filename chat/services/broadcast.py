@@ -29,12 +29,14 @@ def queue_moved(inbox_id: int) -> None:
         )
 
 
-def message_created(message: Message) -> dict:
+def message_created(message: Message, *, event_id: int | None = None) -> dict:
+    """The new message to its conversation's operators and visitor; `event_id`: its InboxEvent, when the statement
+    that stored the message wrote it too."""
     payload = message_payload(message)
     frame = {"type": realtime.MESSAGE_NEW, "message": payload}
     conversation = message.conversation
     realtime.send_to_conversation_operators(
-        inbox_id=conversation.inbox_id, assignee_id=conversation.assignee_id, frame=frame
+        inbox_id=conversation.inbox_id, assignee_id=conversation.assignee_id, frame=frame, event_id=event_id
     )
     if not message.private:
         realtime.send_to_conversation_visitor(conversation.pk, frame)

@@ -113,8 +113,8 @@ def _earlier(contact: Contact, client_id: str) -> Message | None:
 
 def _visitor_message_in_one_statement(contact: Contact, client_id: str | None, body: str, now):
     """PostgreSQL: a visitor's message into their open conversation as one statement in autocommit, i.e. one round
-    trip instead of five (begin, the conversation's update, the insert, its inbox event, commit). (message,
-    frame with its event id, assignee id), or None when the slow path must decide (no open conversation, a resend).
+    trip instead of five (begin, the conversation's update, the insert, its inbox event, commit). (message, the id
+    of its inbox event), or None when the transaction path must decide (no open conversation, a resend).
 
     The conversation's UPDATE comes first in the statement and takes its row lock; the insert and the event read
     its RETURNING, so they happen only if the conversation was still open once the lock was granted (its WHERE is
@@ -184,16 +184,6 @@ def _visitor_message_in_one_statement(contact: Contact, client_id: str | None, b
     return message, event_id
 
 
-def _visitor_message_announce(message: Message, event_id: int) -> None:
-    """The new message's frames, its inbox event already written by the statement that stored it."""
-    frame = {"type": realtime.MESSAGE_NEW, "message": selectors.message_payload(message)}
-    conversation = message.conversation
-    realtime.push_to_conversation_operators(
-        inbox_id=conversation.inbox_id, assignee_id=conversation.assignee_id, frame={**frame, "event_id": event_id}
-    )
-    realtime.send_to_conversation_visitor(conversation.pk, frame)
-
-
 def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) -> tuple[Message, bool]:
     """Stored once per client id; the first message of a visitor with no open conversation requests one."""
     now = timezone.now()
@@ -202,7 +192,7 @@ def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) 
         if stored is not None:
             message, event_id = stored
             # In autocommit the statement has committed; inside a caller's transaction the frames wait for it.
-            _visitor_message_announce(message, event_id)
+            message_created(message, event_id=event_id)
             return message, True
     return _visitor_message_send_in_transaction(contact=contact, client_id=client_id, body=body, now=now)
 
