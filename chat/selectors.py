@@ -284,37 +284,49 @@ def last_public_messages(conversation_ids: list[int]) -> dict[int, Message]:
 def conversation_payloads(conversations) -> list[dict]:
     """Frame shape C for many conversations with a fixed number of queries, however many they are: their last
     public messages, and the queue positions and paces of the waiting ones, are read for all at once."""
+    conversations = _with_related(conversations)
+    queued_inboxes = {c.inbox_id for c in conversations if c.status == Conversation.Status.QUEUED}
+    waiting = Conversation.objects.filter(inbox_id__in=queued_inboxes, status=Conversation.Status.QUEUED)
+    positions = (
+        _queue_positions(waiting.order_by("requested_at", "pk").values_list("pk", "inbox_id")) if queued_inboxes else {}
+    )
+    return _payloads(conversations, positions)
+
+
+def inbox_queue(inbox_ids: list[int]) -> list[dict]:
+    """The waiting conversations, oldest first: the list is the queue, so it gives the positions itself."""
+    queued = _with_related(
+        Conversation.objects.filter(inbox_id__in=inbox_ids, status=Conversation.Status.QUEUED).order_by(
+            "requested_at", "pk"
+        )
+    )
+    return _payloads(queued, _queue_positions((c.pk, c.inbox_id) for c in queued))
+
+
+def _with_related(conversations) -> list[Conversation]:
     if isinstance(conversations, QuerySet):
         conversations = conversations.select_related("contact", "assignee__operator", "team", "ticket")
-    conversations = list(conversations)
-    last = last_public_messages([c.pk for c in conversations])
-    queued_inboxes = {c.inbox_id for c in conversations if c.status == Conversation.Status.QUEUED}
+    return list(conversations)
+
+
+def _queue_positions(waiting_in_order) -> dict[int, int]:
+    """{conversation id: its place in its inbox's queue} from (id, inbox id) pairs, oldest first."""
     positions: dict[int, int] = {}
-    paces = {inbox_id: inbox_pace(inbox_id) for inbox_id in queued_inboxes}
-    if queued_inboxes:
-        ahead: dict[int, int] = {}
-        waiting_ids = (
-            Conversation.objects.filter(inbox_id__in=queued_inboxes, status=Conversation.Status.QUEUED)
-            .order_by("requested_at", "pk")
-            .values_list("pk", "inbox_id")
-        )
-        for pk, inbox_id in waiting_ids:
-            positions[pk] = ahead[inbox_id] = ahead.get(inbox_id, 0) + 1
+    ahead: dict[int, int] = {}
+    for pk, inbox_id in waiting_in_order:
+        positions[pk] = ahead[inbox_id] = ahead.get(inbox_id, 0) + 1
+    return positions
+
+
+def _payloads(conversations: list[Conversation], positions: dict[int, int]) -> list[dict]:
+    last = last_public_messages([c.pk for c in conversations])
+    paces = {inbox_id: inbox_pace(inbox_id) for inbox_id in {c.inbox_id for c in conversations if c.pk in positions}}
     payloads = []
     for conversation in conversations:
         position = positions.get(conversation.pk) if conversation.status == Conversation.Status.QUEUED else None
         waiting = (position, _wait_seconds(position, paces[conversation.inbox_id])) if position else (None, None)
         payloads.append(conversation_payload(conversation, waiting=waiting, last=last.get(conversation.pk)))
     return payloads
-
-
-def inbox_queue(inbox_ids: list[int]) -> list[dict]:
-    """The waiting conversations, oldest first, read with a fixed number of queries (conversation_payloads)."""
-    return conversation_payloads(
-        Conversation.objects.filter(inbox_id__in=inbox_ids, status=Conversation.Status.QUEUED).order_by(
-            "requested_at", "pk"
-        )
-    )
 
 
 def last_inbox_event_id(inbox_ids: list[int]) -> int:
