@@ -160,13 +160,6 @@ def _count_script(backend):
     return script
 
 
-def _redis_client(backend):
-    """The Redis client under Django's Redis cache, or None for another backend (the embedded file cache)."""
-    if isinstance(backend, RedisCache):
-        return backend._cache.get_client(write=True)
-    return None
-
-
 _warned_at = 0.0
 
 
