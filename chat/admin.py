@@ -9,7 +9,7 @@ from tickets.admin import BusinessHoursInline, HolidayInline, SlaTargetInline
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "hourly_cost", "created_at"]
     search_fields = ["name"]
     readonly_fields = ["created_at"]
 
@@ -34,7 +34,7 @@ class InboxAdmin(admin.ModelAdmin):
 
 @admin.register(OperatorProfile)
 class OperatorProfileAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "user", "status", "max_chats", "last_assigned_at"]
+    list_display = ["display_name", "user", "status", "max_chats", "hourly_cost", "last_assigned_at"]
     list_filter = ["status", "teams", "inboxes"]
     search_fields = ["display_name", "user__username", "user__email"]
     filter_horizontal = ["teams", "inboxes"]

@@ -27,8 +27,18 @@ class ChannelKind(models.TextChoices):
     API = "api", _("API")
 
 
+def hourly_cost_field(help_text) -> models.DecimalField:
+    """What an hour online costs: the reports' cost per conversation (metrics.md, operators' time and cost)."""
+    return models.DecimalField(
+        _("hourly cost"), max_digits=10, decimal_places=2, null=True, blank=True, help_text=help_text
+    )
+
+
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    hourly_cost = hourly_cost_field(
+        _("What an hour online of one of its operators costs, for the cost per conversation in the reports.")
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -135,6 +145,7 @@ class OperatorProfile(models.Model):
     disconnected_at = models.DateTimeField(_("disconnected at"), null=True, blank=True)
     # Refreshed by every open inbox socket: a count that stops being refreshed belongs to a server that died.
     last_seen_at = models.DateTimeField(_("last seen with the inbox open"), null=True, blank=True)
+    hourly_cost = hourly_cost_field(_("What an hour online costs, for the cost per conversation; empty: the team's."))
 
     class Meta:
         ordering = ["display_name"]
@@ -148,6 +159,13 @@ class OperatorProfile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def effective_hourly_cost(self):
+        """The operator's own hourly cost, else the highest of their teams' (None when neither is set). Reads
+        `teams`: prefetch it for many operators."""
+        if self.hourly_cost is not None:
+            return self.hourly_cost
+        return max((t.hourly_cost for t in self.teams.all() if t.hourly_cost is not None), default=None)
 
 
 class PresenceInterval(models.Model):
@@ -256,6 +274,9 @@ class Conversation(models.Model):
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # When the visitor of an abandoned chat left: they closed it, or the disconnect that began the grace period
+    # (the sweep ends it later). Its wait before abandonment runs until then (metrics.md).
+    visitor_left_at = models.DateTimeField(_("visitor left at"), null=True, blank=True)
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
     # Visitor presence across all server processes: open sockets and when the last one closed.
     visitor_connection_count = models.IntegerField(_("visitor connections"), default=0)

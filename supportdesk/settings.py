@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "chat",
     "tickets",
     "surveys",
+    "rollups",
     "supportdesk",
 ]
 
@@ -174,18 +175,21 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Beat periods of the sweeps (seconds).
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=15.0)
+# Report rollups are refreshed this often (and before a report reads older ones): metrics.md allows 60 s behind.
+ROLLUPS_REFRESH_SECONDS = env.float("ROLLUPS_REFRESH_SECONDS", default=20.0)
 CELERY_BEAT_SCHEDULE = {
     # Abandoned, missed and visitor-left conversations; operators offline after the presence grace.
     "chat-sweep": {"task": "chat.sweep", "schedule": SWEEP_INTERVAL_SECONDS},
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": SWEEP_INTERVAL_SECONDS},
     "surveys-sweep-invitations": {"task": "surveys.sweep_invitations", "schedule": SWEEP_INTERVAL_SECONDS},
-    "reports-warm-cache": {"task": "reports.warm_cache", "schedule": env.float("REPORTS_WARM_SECONDS", default=45.0)},
+    # Report rollups: the days that changes marked (metrics.md: figures at most 60 s behind).
+    "rollups-refresh": {"task": "rollups.refresh", "schedule": ROLLUPS_REFRESH_SECONDS},
     # Visitors who never wrote and whose tokens have all expired (hourly; each run deletes what is due).
     "chat-purge-unreachable-visitors": {"task": "chat.purge_unreachable_visitors", "schedule": 3600.0},
 }
-CELERY_IMPORTS = ["supportdesk.reports.tasks"]
+CELERY_IMPORTS = ["rollups.tasks"]
 
-# --- Cache (report figures; shared by web and worker processes) ---------------------------------
+# --- Cache (rate limits; shared by web and worker processes) ---------------------------------------
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -196,9 +200,6 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=50000)},
     }
 }
-# Report figures are kept this long (seconds; 0 computes them on every view); beat refreshes the presets before they
-# expire. metrics.md: figures are at most 60 s behind the events that make them.
-REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=60)
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 

@@ -67,18 +67,20 @@ def _end(
     at: datetime,
     operator=None,
     survey: bool = False,
+    visitor_left_at: datetime | None = None,
 ) -> None:
     was_queued = conversation.status == Conversation.Status.QUEUED
     previous_assignee_id = conversation.assignee_id
     conversation.status = Conversation.Status.ENDED
     conversation.end_reason = reason
     conversation.ended_at = at
-    conversation.save(update_fields=["status", "end_reason", "ended_at", "updated_at"])
+    conversation.visitor_left_at = visitor_left_at
+    conversation.save(update_fields=["status", "end_reason", "ended_at", "visitor_left_at", "updated_at"])
     conversation_event_record(
         conversation=conversation,
         name=event,
         start=conversation.requested_at,
-        end=at,
+        end=visitor_left_at or at,
         operator=operator or conversation.assignee,
     )
     if survey:
@@ -136,6 +138,7 @@ def conversation_close_by_visitor(*, contact: Contact) -> Conversation:
             reason=Conversation.EndReason.ABANDONED,
             event=ReportingEvent.Name.CONVERSATION_ABANDONED,
             at=at,
+            visitor_left_at=at,
         )
     return conversation
 
@@ -164,8 +167,15 @@ def conversation_abandon_if_gone(*, conversation_id: int, now: datetime | None =
     conversation = conversation_for_update(conversation_id, _abandoned_q(now))
     if conversation is None:
         return False
+    # Gone since their last sign: the disconnect that began the grace period, or the last heartbeat of a socket
+    # whose server died.
+    left = min(conversation.visitor_last_seen_at, now)
     _end(
-        conversation, reason=Conversation.EndReason.ABANDONED, event=ReportingEvent.Name.CONVERSATION_ABANDONED, at=now
+        conversation,
+        reason=Conversation.EndReason.ABANDONED,
+        event=ReportingEvent.Name.CONVERSATION_ABANDONED,
+        at=now,
+        visitor_left_at=max(left, conversation.requested_at),
     )
     return True
 

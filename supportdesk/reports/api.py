@@ -69,6 +69,9 @@ FIGURE_KEYS = [
     "survey_responses",
     "surveys_sent",
     "online_seconds",
+    "occupancy",
+    "concurrency",
+    "cost_per_conversation",
 ]
 
 
@@ -114,8 +117,18 @@ RatesSerializer = type(
 )
 
 
+class BandSerializer(serializers.Serializer):
+    band = serializers.CharField()
+    count = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True, help_text="percent of the first responses")
+
+
 def _figure_fields_with_rates() -> dict:
-    return {**_figure_fields(), "rates": RatesSerializer(help_text="numerator and denominator of every rate")}
+    return {
+        **_figure_fields(),
+        "rates": RatesSerializer(help_text="numerator and denominator of every rate"),
+        "frt_distribution": BandSerializer(many=True, help_text="first responses per band of FRT"),
+    }
 
 
 FiguresSerializer = type("FiguresSerializer", (serializers.Serializer,), _figure_fields_with_rates())
@@ -137,7 +150,11 @@ class TargetsSerializer(serializers.Serializer):
     resolution = serializers.FloatField(allow_null=True, help_text="business seconds")
 
 
-class SummarySerializer(serializers.Serializer):
+class AnswerSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(help_text="every change committed before this instant is in the figures")
+
+
+class SummarySerializer(AnswerSerializer):
     period = PeriodSerializer()
     previous_period = PeriodSerializer()
     figures = FiguresSerializer()
@@ -157,13 +174,13 @@ RowSerializer = type(
 )
 
 
-class ByChannelSerializer(serializers.Serializer):
+class ByChannelSerializer(AnswerSerializer):
     period = PeriodSerializer()
     inboxes = RowSerializer(many=True)
     channel_kinds = RowSerializer(many=True)
 
 
-class ByOperatorSerializer(serializers.Serializer):
+class ByOperatorSerializer(AnswerSerializer):
     period = PeriodSerializer()
     operators = RowSerializer(many=True)
     teams = RowSerializer(many=True)
@@ -177,7 +194,7 @@ class DaySerializer(serializers.Serializer):
     abandonment = serializers.FloatField(allow_null=True, help_text="percent")
 
 
-class TimeseriesSerializer(serializers.Serializer):
+class TimeseriesSerializer(AnswerSerializer):
     period = PeriodSerializer()
     days = DaySerializer(many=True)
     heatmap = serializers.ListField(
@@ -212,6 +229,7 @@ def _row(row: dict) -> dict:
         "targets": row["targets"],
         "rates": row["rates"],
         **{k: row[k] for k in FIGURE_KEYS},
+        "frt_distribution": row["frt_distribution"],
     }
 
 
@@ -222,8 +240,8 @@ class ReportView(APIView):
         form = ReportForm(request.query_params)
         if not form.is_valid():
             return Response({"errors": form.errors.get_json_data()}, status=400)
-        with figures.report_session():
-            data = self.compose(form.report_query())
+        with figures.report_session() as reading:
+            data = {**self.compose(form.report_query()), "as_of": reading.as_of}
         return Response(self.serializer_class(data).data)
 
 

@@ -36,7 +36,9 @@ def _anchor(edge: str) -> str:
     return "end" if (edge == "left") == get_language_bidi() else "start"
 
 
-def _frame(title: str, max_value: float, fmt: Callable[[float], str], labels: list[str]) -> tuple[list[str], float]:
+def _frame(
+    title: str, max_value: float, fmt: Callable[[float], str], labels: list[str], *, every_label: bool = False
+) -> tuple[list[str], float]:
     """The chart's outline and scales, and the x where its plot starts (right of the longest scale label)."""
     parts = [
         f'<svg class="report-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
@@ -54,19 +56,22 @@ def _frame(title: str, max_value: float, fmt: Callable[[float], str], labels: li
             f"{escape(tick)}</text>"
         )
     if labels:
-        for index in sorted({0, len(labels) // 2, len(labels) - 1}):
-            x = _x(index, len(labels), left)
-            anchor = _anchor("left" if index == 0 else ("right" if index == len(labels) - 1 else "middle"))
+        for index in range(len(labels)) if every_label else sorted({0, len(labels) // 2, len(labels) - 1}):
+            x = _x(index, len(labels), left, inset=every_label)
+            edge = "left" if index == 0 else ("right" if index == len(labels) - 1 else "middle")
+            anchor = _anchor("middle" if every_label else edge)
             parts.append(
                 f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">{escape(labels[index])}</text>'
             )
     return parts, left
 
 
-def _x(index: int, count: int, left: float) -> float:
+def _x(index: int, count: int, left: float, *, inset: bool = False) -> float:
     plot_w = WIDTH - left - RIGHT
     if count <= 1:
         return left + plot_w / 2
+    if inset:
+        return left + plot_w * (index + 0.5) / count
     return left + plot_w * index / (count - 1)
 
 
@@ -75,15 +80,25 @@ def _y(value: float, max_value: float) -> float:
     return TOP + plot_h - plot_h * min(value, max_value) / max_value
 
 
-def bar_chart(title: str, labels: list[str], values: list[float], fmt: Callable[[float], str]) -> SafeString:
-    """Counts per day: the scale's ticks are whole numbers."""
+def bar_chart(
+    title: str,
+    labels: list[str],
+    values: list[float],
+    fmt: Callable[[float], str],
+    *,
+    every_label: bool = False,
+    max_value: float | None = None,
+) -> SafeString:
+    """Counts per day (the scale's ticks are whole numbers), or a few labelled bars (every_label: each bar named, the
+    bars inset from the edges so that their names fit)."""
     peak = max(values, default=0)
-    max_value = 3 * math.ceil(_nice_max(peak) / 3) if peak >= 3 else 3
-    parts, left = _frame(title, max_value, fmt, labels)
+    if max_value is None:
+        max_value = 3 * math.ceil(_nice_max(peak) / 3) if peak >= 3 else 3
+    parts, left = _frame(title, max_value, fmt, labels, every_label=every_label)
     plot_w = WIDTH - left - RIGHT
     width = max(plot_w / max(len(values), 1) * 0.7, 1)
     for index, value in enumerate(values):
-        x = _x(index, len(values), left) - width / 2
+        x = _x(index, len(values), left, inset=every_label) - width / 2
         y = _y(value, max_value)
         parts.append(
             f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{HEIGHT - BOTTOM - y:.1f}">'

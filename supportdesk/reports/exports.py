@@ -17,7 +17,7 @@ from supportdesk.reports.query import ReportQuery
 from tickets.selectors.filters import CONVERSATION, apply_filter
 
 CHUNK_SIZE = 2000
-UNIT_SUFFIX = {"seconds": "_s", "percent": "_pct", "count": "", "score": ""}
+UNIT_SUFFIX = {"seconds": "_s", "percent": "_pct", "count": "", "score": "", "cost": ""}
 FIGURE_COLUMNS = [(f.key, f"{f.key}{UNIT_SUFFIX[f.unit]}") for f in figures.FIGURES]
 COUNT_COLUMNS = [(k, k) for k in figures.COUNTS]
 

@@ -7,26 +7,18 @@ The dashboard, the CSV exports and the API all read these rows.
 
 from __future__ import annotations
 
-import hashlib
-import logging
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import ChannelKind, Inbox
+from rollups import selectors as rollups
 from supportdesk.reports.query import ReportQuery
-from supportdesk.reports.selectors import operator_online_seconds, requests_by_weekday_hour, team_online_seconds
-from surveys import selectors as survey_selectors
 from tickets import selectors as ticket_selectors
 from tickets.services import sla_targets_for
-
-logger = logging.getLogger(__name__)
 
 ALL = "__all__"
 
@@ -82,6 +74,28 @@ FIGURES: list[Figure] = [
         source="presence",
         help=_("Time operators were online, from the presence log; per operator and per team only."),
     ),
+    Figure(
+        "occupancy",
+        _("Occupancy"),
+        "percent",
+        source="presence",
+        help=_("Share of the online time in which the operator held at least one active chat."),
+    ),
+    Figure(
+        "concurrency",
+        _("Concurrency"),
+        "score",
+        source="presence",
+        help=_("Mean number of active chats held while online."),
+    ),
+    Figure(
+        "cost_per_conversation",
+        _("Cost per conversation"),
+        "cost",
+        "lower",
+        source="presence",
+        help=_("The operators' hourly cost for their online time, divided by the chats answered."),
+    ),
 ]
 FIGURES_BY_KEY = {f.key: f for f in FIGURES}
 # Counts that sit beside a rate (the denominators), shown in tables and exports.
@@ -114,56 +128,13 @@ def ticket_filter(query: ReportQuery) -> ticket_selectors.MetricFilter:
     )
 
 
-def cache_seconds() -> int:
-    return int(getattr(settings, "REPORTS_CACHE_SECONDS", 60))
-
-
-# One read transaction for a dashboard; on PostgreSQL without JIT and with work_mem for the percentile sorts.
-report_session = ticket_selectors.report_session
-
-
-_refreshing: ContextVar[bool] = ContextVar("reports_refreshing", default=False)
-
-
-@contextmanager
-def refreshing():
-    """Inside, figures are recomputed and stored in the cache even when a stored copy is still fresh."""
-    token = _refreshing.set(True)
-    try:
-        yield
-    finally:
-        _refreshing.reset(token)
-
-
-def _cached(name: str, query: ReportQuery, compute, **key):
-    """Figures are cached for REPORTS_CACHE_SECONDS (default 60 s; 0 turns it off), per selection."""
-    seconds = cache_seconds()
-    if seconds <= 0:
-        return compute()
-    raw = repr((name, query.start, query.end, query.inbox_ids, query.channel_kinds, query.team_ids,
-                query.operator_ids, sorted(key.items())))  # fmt: skip
-    cache_key = "reports:" + hashlib.sha256(raw.encode()).hexdigest()
-    value = None if _refreshing.get() else _cache_call(cache.get, cache_key)
-    if value is None:
-        value = compute()
-        _cache_call(cache.set, cache_key, value, seconds)
-    return value
-
-
-def _cache_call(method, *args):
-    """The cache only saves work: while it is unreachable (Redis restarting) figures are computed each time."""
-    try:
-        return method(*args)
-    except Exception:
-        logger.warning("reports: cache unreachable, computing figures directly", exc_info=True)
-        return None
+# Around a page's reads: the marked days brought up to date, then one read transaction; `.as_of` for the page.
+report_session = rollups.reading
 
 
 def figure_rows(query: ReportQuery, *, by: str | None = None, now: datetime | None = None) -> dict:
-    """{key: {figure: value, ...}} for the selection (key ALL) or per breakdown key, from the selectors."""
-    if now is None:
-        return _cached("rows", query, lambda: _figure_rows(query, by=by, now=timezone.now()), by=by)
-    return _figure_rows(query, by=by, now=now)
+    """{key: {figure: value, ...}} for the selection (key ALL) or per breakdown key, from the rollups."""
+    return _figure_rows(query, by=by, now=now or timezone.now())
 
 
 def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
@@ -171,15 +142,16 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
     survey responses, survey invitations), each grouped by the breakdown key; per operator a sixth reads the
     operator messages (their author)."""
     filters = ticket_filter(query)
-    created = _batch_key(ticket_selectors.ticket_created_metrics(filters=filters, by=by, now=now), by)
-    resolved = _batch_key(ticket_selectors.ticket_resolved_metrics(filters=filters, by=by, now=now), by)
-    conversations = _batch_key(ticket_selectors.conversation_metrics(filters=filters, by=by), by)
+    created = _batch_key(rollups.ticket_created_metrics(filters=filters, by=by, now=now), by)
+    resolved = _batch_key(rollups.ticket_resolved_metrics(filters=filters, by=by, now=now), by)
+    conversations = _batch_key(rollups.conversation_metrics(filters=filters, by=by), by)
     canned_by_author = None
     if by == "operator" or filters.operator_ids:
         # Per operator, a message counts for its author, not for the conversation's assignee.
-        canned_by_author = _by_key(ticket_selectors.canned_reply_share(filters=filters, by=by), by)
-    surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by=by), by)
-    online = _online_seconds(query, by=by, now=now)
+        canned_by_author = _batch_key(rollups.canned_by_author(filters=filters, by=by), by)
+    surveys = _batch_key(rollups.survey_metrics(filters=filters, by=by), by)
+    time = rollups.operator_time(filters=filters, by=by) if by in ONLINE_BREAKDOWNS else {}
+    online = ({ALL: time[None]} if None in time else {}) if by is None else time
     keys = set(created) | set(resolved) | set(conversations) | set(surveys) | set(canned_by_author or ()) | set(online)
     empty_stats = {"mean": None, "median": None, "p90": None}
     rows = {}
@@ -235,32 +207,41 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
             "response_rate": _pct(rate.get("rate")),
             "survey_responses": sm.get("responses", 0),
             "surveys_sent": rate.get("sent", 0),
-            "online_seconds": online.get(key) if by in ONLINE_BREAKDOWNS else None,
+            **_operator_figures(online.get(key), out.get("answered", 0)),
+            "frt_distribution": _distribution(c.get("frt_bands")),
             "rates": _rate_parts(c, r, out, canned, csat, ces, nps, rate),
         }
     return rows
 
 
-# Online time belongs to operators: the whole selection, per operator, per team (its members' time).
+# Operators' time belongs to operators: the whole selection, per operator, per team (its members' time).
 ONLINE_BREAKDOWNS = (None, "operator", "team")
+FRT_BANDS = [_("< 1 min"), _("1–5 min"), _("5–15 min"), _("15–60 min"), _("1–4 h"), _("4–24 h"), _("> 24 h")]
 
 
-def _online_seconds(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
-    if by not in ONLINE_BREAKDOWNS:
-        return {}
-    per_operator = operator_online_seconds(
-        start=query.start,
-        end=query.end,
-        inbox_ids=query.inbox_ids,
-        team_ids=query.team_ids,
-        operator_ids=query.operator_ids,
-        now=now,
-    )
-    if by is None:
-        return {ALL: sum(per_operator.values())} if per_operator else {}
-    if by == "operator":
-        return per_operator
-    return team_online_seconds(per_operator, team_ids=query.team_ids)
+def _operator_figures(time: dict | None, answered: int) -> dict:
+    """Online time, occupancy, concurrency and cost per conversation (metrics.md, operators' time and cost); None
+    where nothing was logged, and the cost also where no hourly cost is set or nothing was answered."""
+    if not time or not time["online_s"]:
+        return {"online_seconds": None, "occupancy": None, "concurrency": None, "cost_per_conversation": None}
+    online = time["online_s"]
+    cost = time["cost"]
+    return {
+        "online_seconds": online,
+        "occupancy": _pct(time["occupied_s"] / online),
+        "concurrency": round(time["held_s"] / online, 2),
+        "cost_per_conversation": round(cost / answered, 2) if cost is not None and answered else None,
+    }
+
+
+def _distribution(bands: list[int] | None) -> list[dict]:
+    """First responses per band of FRT (metrics.md): [{"band", "count", "share" (percent)}]."""
+    counts = bands or [0] * len(FRT_BANDS)
+    total = sum(counts)
+    return [
+        {"band": str(label), "count": n, "share": _pct(n / total) if total else None}
+        for label, n in zip(FRT_BANDS, counts, strict=True)
+    ]
 
 
 def _rate_parts(created, resolved, outcomes, canned, csat, ces, nps, rate) -> dict:
@@ -323,18 +304,12 @@ def breakdown(query: ReportQuery, *, by: str, now: datetime | None = None) -> li
 
 def timeseries(query: ReportQuery) -> list[dict]:
     """Per day of the period: volume, FRT median, CSAT %, abandonment rate (None where nothing happened)."""
-    return _cached("timeseries", query, lambda: _timeseries(query))
-
-
-def _timeseries(query: ReportQuery) -> list[dict]:
     filters = ticket_filter(query)
-    conversations = ticket_selectors.conversation_metrics(filters=filters, by="day", wait=False)
+    conversations = rollups.conversation_metrics(filters=filters, by="day", wait=False)
     outcomes = {day: row["outcomes"] for day, row in conversations.items()}
-    frt = {
-        day: row["frt"]
-        for day, row in ticket_selectors.ticket_created_metrics(filters=filters, by="day", business=False).items()
-    }
-    surveys = _by_key(survey_selectors.survey_metrics(filters=filters, by="day"), "day")
+    created = rollups.ticket_created_metrics(filters=filters, by="day", business=False)
+    frt = {day: row["frt"] for day, row in created.items()}
+    surveys = rollups.survey_metrics(filters=filters, by="day")
     series = []
     for day in query.days:
         out = outcomes.get(day) or {}
@@ -352,7 +327,7 @@ def _timeseries(query: ReportQuery) -> list[dict]:
 
 def heatmap(query: ReportQuery) -> list[list[int]]:
     """Requested live conversations by weekday (Monday first) × hour of the day."""
-    return _cached("heatmap", query, lambda: requests_by_weekday_hour(filters=ticket_filter(query)))
+    return rollups.requests_by_weekday_hour(filters=ticket_filter(query))
 
 
 # --- Targets ----------------------------------------------------------------------------------------

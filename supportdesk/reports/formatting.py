@@ -51,6 +51,8 @@ def _value(unit: str, number, *, key: str = "") -> str:
         if key == "nps":
             return f"{number:+.0f}"
         return number_format(round(number, 2), decimal_pos=2)
+    if unit == "cost":
+        return number_format(round(number, 2), decimal_pos=2, force_grouping=True)
     return number_format(number, force_grouping=True)
 
 
@@ -63,6 +65,6 @@ def _delta(unit: str, current, previous) -> str:
         return f"{sign}{_duration(abs(diff))}"
     if unit == "percent":
         return _("%(d)s pts") % {"d": f"{diff:+.1f}"}
-    if unit == "score":
+    if unit in ("score", "cost"):
         return f"{diff:+.2f}" if abs(diff) < 10 else f"{diff:+.0f}"
     return f"{diff:+,}"

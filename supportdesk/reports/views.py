@@ -94,7 +94,19 @@ def dashboard_context(query: ReportQuery) -> dict:
     weekdays = [str(WEEKDAYS_ABBR[i]) for i in range(7)]
     percent = lambda v: formatting.value("percent", v)  # noqa: E731
     count = lambda v: formatting.value("count", round(v))  # noqa: E731
+    bands = current["frt_distribution"]
     chart_svgs = [
+        (
+            _("First responses by time to answer"),
+            charts.bar_chart(
+                _("First responses by time to answer"),
+                [row["band"] for row in bands],
+                [row["share"] or 0 for row in bands],
+                percent,
+                every_label=True,
+                max_value=100,
+            ),
+        ),
         (
             _("Requests per day"),
             charts.bar_chart(_("Requests per day"), labels, [row["requested"] for row in series], count),
@@ -193,12 +205,12 @@ def _card_extra(key: str, row: dict) -> str:
 
 def dashboard(request, site):
     form, query = read_query(request)
-    with figures.report_session():
+    with figures.report_session() as reading:
         context = {
             **site.each_context(request),
             "title": _("Reports"),
             "form": form,
-            "cache_minutes": figures.cache_seconds() // 60,
+            "as_of": reading.as_of,
             **dashboard_context(query),
         }
     return TemplateResponse(request, "admin/reports/dashboard.html", context)

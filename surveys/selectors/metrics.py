@@ -33,7 +33,8 @@ def _good_q(question: str, scales: dict[str, Scale]) -> Q:
     return q
 
 
-def _response_aggregates() -> dict:
+def response_counts() -> dict:
+    """The counts behind the survey figures: answers, the satisfied / easy / NPS groups, answers per scale."""
     aggregates = {
         "responses": Count("pk"),
         "csat_responses": Count("pk", filter=Q(csat__isnull=False)),
@@ -49,6 +50,14 @@ def _response_aggregates() -> dict:
         for key in scales:
             on_scale = Q(**{f"{question}_scale": key, f"{question}__isnull": False})
             aggregates[f"{question}_n_{_alias(key)}"] = Count("pk", filter=on_scale)
+    return aggregates
+
+
+def _response_aggregates() -> dict:
+    aggregates = response_counts()
+    for question, scales in (("csat", CSAT_SCALES), ("ces", CES_SCALES)):
+        for key in scales:
+            on_scale = Q(**{f"{question}_scale": key, f"{question}__isnull": False})
             aggregates[f"{question}_mean_{_alias(key)}"] = Avg(question, filter=on_scale)
     return aggregates
 
@@ -69,7 +78,7 @@ def _means(row: dict, question: str, scales: dict[str, Scale]) -> tuple[float | 
     return (next(iter(by_scale.values())) if len(by_scale) == 1 else None), by_scale
 
 
-def _shape(responses: dict, invitations: dict) -> dict:
+def shape(responses: dict, invitations: dict) -> dict:
     csat_mean, csat_by_scale = _means(responses, "csat", CSAT_SCALES)
     ces_mean, ces_by_scale = _means(responses, "ces", CES_SCALES)
     nps_n = responses.get("nps_responses", 0)
@@ -122,7 +131,7 @@ def survey_metrics(*, filters: MetricFilter | None = None, by: str | None = None
     """
     filters = filters or MetricFilter()
     if by is None:
-        return _shape(
+        return shape(
             _responses(filters).aggregate(**_response_aggregates()),
             _invitations(filters).aggregate(**_invitation_aggregates()),
         )
@@ -141,4 +150,4 @@ def survey_metrics(*, filters: MetricFilter | None = None, by: str | None = None
         .order_by()
     }
     keys = sorted(set(response_rows) | set(invitation_rows), key=lambda k: (k is None, k if k is not None else 0))
-    return [{"key": key, **_shape(response_rows.get(key, {}), invitation_rows.get(key, {}))} for key in keys]
+    return [{"key": key, **shape(response_rows.get(key, {}), invitation_rows.get(key, {}))} for key in keys]

@@ -7,8 +7,9 @@ import time_machine
 
 from chat.models import PresenceInterval
 from chat.services.presence import operator_status_set
-from supportdesk.reports.selectors import operator_online_seconds
+from rollups import selectors as rollups
 from tests.factories import OperatorFactory
+from tickets.selectors.filters import MetricFilter
 
 pytestmark = pytest.mark.django_db
 
@@ -22,21 +23,33 @@ def _set(profile, status, when):
         operator_status_set(profile=profile, status=status)
 
 
-def test_online_and_away_stretches_are_logged_and_online_time_is_read_within_the_period():
+def _online(day: dt.date, *, now: dt.datetime, **selection) -> dict:
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    filters = MetricFilter(start=start, end=start + dt.timedelta(days=1), **selection)
+    with time_machine.travel(now, tick=False):
+        return {k: v["online_s"] for k, v in rollups.operator_time(filters=filters, by="operator").items()}
+
+
+def test_online_and_away_stretches_are_logged_and_online_time_is_read_per_day():
     sara = OperatorFactory(status="offline")
     _set(sara, "online", at(9))
     _set(sara, "away", at(9, 30))
     _set(sara, "online", at(9, 40))
     _set(sara, "offline", at(10))
+    _set(sara, "online", at(23))
+    _set(sara, "offline", at(23) + dt.timedelta(hours=2))
     stretches = list(PresenceInterval.objects.order_by("started_at").values_list("status", "started_at", "ended_at"))
-    assert stretches == [("online", at(9), at(9, 30)), ("away", at(9, 30), at(9, 40)), ("online", at(9, 40), at(10))]
+    assert stretches[:3] == [
+        ("online", at(9), at(9, 30)),
+        ("away", at(9, 30), at(9, 40)),
+        ("online", at(9, 40), at(10)),
+    ]
 
-    def online(start, end):
-        return operator_online_seconds(start=start, end=end, now=at(12)).get(sara.user_id)
-
-    assert online(at(9), at(10)) == 50 * 60
-    assert online(at(9, 15), at(9, 50)) == 25 * 60  # clipped to the period at both ends
-    assert online(at(10), at(11)) is None
+    later = at(12) + dt.timedelta(days=2)
+    assert _online(at(0).date(), now=later) == {sara.user_id: 50 * 60 + 3600}
+    # A stretch across midnight counts in each day for its part.
+    assert _online(at(0).date() + dt.timedelta(days=1), now=later) == {sara.user_id: 3600}
+    assert _online(at(0).date() + dt.timedelta(days=2), now=later) == {}
 
 
 def test_an_open_stretch_counts_until_now_and_setting_the_same_status_logs_nothing():
@@ -44,7 +57,8 @@ def test_an_open_stretch_counts_until_now_and_setting_the_same_status_logs_nothi
     _set(omar, "online", at(8))
     _set(omar, "online", at(8, 30))
     assert PresenceInterval.objects.filter(operator=omar.user).count() == 1
-    assert operator_online_seconds(start=at(0), end=at(23), now=at(9))[omar.user_id] == 3600
+    assert _online(at(0).date(), now=at(9)) == {omar.user_id: 3600}
+    assert _online(at(0).date(), now=at(9, 30)) == {omar.user_id: 5400}
 
 
 def test_the_selection_narrows_whose_time_is_read():
@@ -52,18 +66,14 @@ def test_the_selection_narrows_whose_time_is_read():
     for operator in (sara, omar):
         _set(operator, "online", at(9))
         _set(operator, "offline", at(10))
-    both = operator_online_seconds(start=at(0), end=at(23), now=at(12))
-    assert both == {sara.user_id: 3600, omar.user_id: 3600}
-    assert operator_online_seconds(start=at(0), end=at(23), operator_ids=[omar.user_id], now=at(12)) == {
-        omar.user_id: 3600
-    }
+    assert _online(at(0).date(), now=at(12)) == {sara.user_id: 3600, omar.user_id: 3600}
+    assert _online(at(0).date(), now=at(12), operator_ids=(omar.user_id,)) == {omar.user_id: 3600}
 
 
 def test_the_reports_api_gives_online_time_per_operator_per_team_and_in_all(client, settings):
     from tests.factories import TeamFactory
     from tests.reports.conftest import make_manager
 
-    settings.REPORTS_CACHE_SECONDS = 0
     front = TeamFactory(name="Front")
     sara = OperatorFactory(display_name="Sara", status="offline", teams=[front])
     omar = OperatorFactory(display_name="Omar", status="offline")

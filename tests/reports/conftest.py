@@ -221,12 +221,6 @@ def build_history() -> History:
     return History(web, mail, front, back, olga, omar, c, t)
 
 
-@pytest.fixture(autouse=True)
-def _no_report_cache(settings):
-    """Each test computes its figures (the cache has its own test)."""
-    settings.REPORTS_CACHE_SECONDS = 0
-
-
 @pytest.fixture
 def frozen_now():
     with time_machine.travel(NOW, tick=False):

@@ -53,7 +53,7 @@ def test_manager_changes_the_period_and_downloads_the_conversations(
 ):
     history = committed_history
     # Fresh figures: the server must not serve a report cached by an earlier run on another database.
-    asgi_server = asgi_server_factory(REPORTS_CACHE_SECONDS="0")
+    asgi_server = asgi_server_factory()
     page = browser_context.new_page()
     page.goto(f"{asgi_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", "manager")
@@ -73,7 +73,11 @@ def test_manager_changes_the_period_and_downloads_the_conversations(
     assert page.inner_text("[data-figure=requested] .card-value") == "7"
     csat = page.inner_text("[data-figure=csat]")
     assert "50.0 %" in csat and "Off target (80.0 %)" in csat
-    assert page.locator(".report-chart").count() == 4
+    assert page.locator(".report-chart").count() == 5
+    # The first responses by time to answer: 1 of the 5 under a minute, 3 within 1–5 min, 1 within 4–24 h.
+    bars = page.locator(".report-chart").first.locator("rect.bar title").all_text_contents()
+    assert bars[:2] == ["< 1 min: 20.0 %", "1–5 min: 60.0 %"] and bars[5] == "4–24 h: 20.0 %"
+    assert "as of" in page.inner_text("#report-as-of")
     page.wait_for_selector("#table-operator tbody th")
     # Olga, Omar, and "(none)" for the abandoned and the missed chat that no operator held.
     assert page.locator("#table-operator tbody th").all_inner_texts() == ["Olga", "Omar", "(none)"]
@@ -110,7 +114,7 @@ CHARACTER_POSITIONS = """(element) => {
 def test_a_persian_manager_reads_persian_digits_jalali_dates_and_signs_before_their_numbers(
     committed_history, asgi_server_factory, browser_context, screenshot_dir
 ):
-    asgi_server = asgi_server_factory(REPORTS_CACHE_SECONDS="0")
+    asgi_server = asgi_server_factory()
     browser_context.add_cookies([{"name": "django_language", "value": "fa", "url": asgi_server.url}])
     page = browser_context.new_page()
     # Thursday 5 – Sunday 8 March, compared with 1–4 March, when one of four chats was abandoned (now none of three).
@@ -136,7 +140,7 @@ def test_a_persian_manager_reads_persian_digits_jalali_dates_and_signs_before_th
 def test_the_api_docs_and_the_dashboard_load_nothing_from_outside_the_desk(
     committed_history, asgi_server_factory, named_desk_browser
 ):
-    server = asgi_server_factory(ALLOWED_HOSTS=f"{DESK_HOST},127.0.0.1", REPORTS_CACHE_SECONDS="0")
+    server = asgi_server_factory(ALLOWED_HOSTS=f"{DESK_HOST},127.0.0.1")
     desk = f"http://{DESK_HOST}:{server.port}"
     seen = RequestsSeen()
     context = named_desk_browser.new_context()

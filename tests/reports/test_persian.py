@@ -46,6 +46,7 @@ def test_the_persian_dashboard_shows_persian_digits_jalali_dates_and_signs_left_
 
     period = _text(html, 'id="report-period">', '<span class="report-exports">')
     assert period == "۱۱ اسفند ۱۴۰۴ – ۱۷ اسفند ۱۴۰۴، در مقایسه با ۴ اسفند ۱۴۰۴ – ۱۰ اسفند ۱۴۰۴"
+    assert _text(html, 'id="report-as-of">', "</span>") == "به‌روز تا ساعت ۱۲:۰۰:۰۰"
     assert _card(html, "requested").startswith("درخواست‌شده ۷ ")
     assert "۵۰٫۰٪" in _card(html, "csat") and "(۸۰٫۰٪)" in _card(html, "csat")
     assert "۱ دقیقه ۳۰ ثانیه" in _card(html, "frt_median")
@@ -77,6 +78,7 @@ def test_the_english_dashboard_reads_as_before(client, history, manager, frozen_
 
     period = _text(html, 'id="report-period">', '<span class="report-exports">')
     assert period == "2 Mar 2026 – 8 Mar 2026, compared with 23 Feb 2026 – 1 Mar 2026"
+    assert _text(html, 'id="report-as-of">', "</span>") == "as of 12:00:00"
     assert "(<bdi>+7</bdi>" in html and LTR_ISOLATE not in html
     charts = _text(html, 'class="report-charts"', "</section>")
     assert "03-02" in charts and "03-08" in charts and "Mon" in charts

@@ -139,6 +139,19 @@ def ticket_created_metrics(
     return out
 
 
+def first_contact_q(window: timedelta) -> Q:
+    """FCR rules 1–3 (tickets.selectors.tickets.fcr) of a resolved ticket, whether or not its window has closed."""
+    return (
+        Q(conversation_count__lte=1)
+        & (Q(min_reopen_gap_seconds__isnull=True) | Q(min_reopen_gap_seconds__gt=window.total_seconds()))
+        & (
+            Q(next_ticket_at__isnull=True)
+            | Q(next_ticket_at__lte=F("resolved_at"))
+            | Q(next_ticket_at__gt=F("resolved_at") + window)
+        )
+    )
+
+
 def ticket_resolved_metrics(*, filters: MetricFilter, by: str | None = None, now: datetime | None = None) -> dict:
     """{key: {"resolution": {"count", "wall", "business"}, "sla_resolution": Share, "fcr": {...}}}.
 
@@ -148,15 +161,7 @@ def ticket_resolved_metrics(*, filters: MetricFilter, by: str | None = None, now
     now = now or timezone.now()
     window = timedelta(seconds=settings.FCR_WINDOW_SECONDS)
     closed = Q(resolved_at__lte=now - window)
-    first_contact = (
-        Q(conversation_count__lte=1)
-        & (Q(min_reopen_gap_seconds__isnull=True) | Q(min_reopen_gap_seconds__gt=window.total_seconds()))
-        & (
-            Q(next_ticket_at__isnull=True)
-            | Q(next_ticket_at__lte=F("resolved_at"))
-            | Q(next_ticket_at__gt=F("resolved_at") + window)
-        )
-    )
+    first_contact = first_contact_q(window)
     has_due = Q(resolution_due_at__isnull=False)
     aggregates = {
         "resolved": Count("*"),
@@ -192,7 +197,7 @@ def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: 
     "canned" counts the public operator messages of these conversations, whoever wrote them: per operator (the
     message's author) or for selected operators, read canned_reply_share instead.
     """
-    from tickets.selectors.conversations import ABANDONED, live_conversations, outcome_aggregates
+    from tickets.selectors.conversations import ABANDONED, departure, live_conversations, outcome_aggregates
 
     answered = Q(first_response_at__isnull=False)
     abandoned = Q(end_reason=ABANDONED)
@@ -203,7 +208,7 @@ def conversation_metrics(*, filters: MetricFilter, by: str | None = None, wait: 
     }
     measures = {}
     if wait:
-        waited_until = Case(When(answered, then=F("first_response_at")), When(abandoned, then=F("ended_at")))
+        waited_until = Case(When(answered, then=F("first_response_at")), When(abandoned, then=departure()))
         measures["wall"] = (SecondsBetween(waited_until, F("requested_at")), answered | abandoned)
     qs = live_conversations(filters)
     out = {}

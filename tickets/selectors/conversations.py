@@ -5,6 +5,7 @@ count, because an offline message or e-mail is not a live chat."""
 from __future__ import annotations
 
 from django.db.models import Avg, Count, F, FloatField, Q
+from django.db.models.functions import Coalesce
 
 from chat.models import ChannelKind, Conversation, Message
 from tickets.selectors.batch import conversation_metrics, part_view
@@ -14,6 +15,12 @@ from tickets.selectors.stats import SecondsBetween, ratio
 LIVE_KINDS = (ChannelKind.WEB_WIDGET, ChannelKind.API)
 ABANDONED = Conversation.EndReason.ABANDONED
 MISSED = Conversation.EndReason.MISSED
+
+
+def departure():
+    """When the visitor of an abandoned chat left: the moment they closed it or the disconnect that began the grace
+    period (metrics.md, abandonment), not the moment the sweep noticed; chats ended before it was kept: their end."""
+    return Coalesce("visitor_left_at", "ended_at")
 
 
 def live_conversations(filters: MetricFilter):
@@ -36,7 +43,7 @@ def outcome_aggregates() -> dict:
         "missed": Count("requested_at", filter=Q(end_reason=MISSED)),
         "transferred": Count("requested_at", filter=answered & Q(transfer_count__gt=0)),
         "mean_wait_before_abandonment": Avg(
-            SecondsBetween(F("ended_at"), F("requested_at")), filter=abandoned, output_field=FloatField()
+            SecondsBetween(departure(), F("requested_at")), filter=abandoned, output_field=FloatField()
         ),
     }
 
