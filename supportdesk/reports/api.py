@@ -105,9 +105,16 @@ COUNT_KEYS = {
 }
 
 
+class PartField(serializers.FloatField):
+    """A count stays a whole number; seconds and costs (operators' time) keep their fraction."""
+
+    def to_representation(self, value):
+        return value if isinstance(value, int) else float(value)
+
+
 class RatePartsSerializer(serializers.Serializer):
-    numerator = serializers.IntegerField()
-    denominator = serializers.IntegerField()
+    numerator = PartField()
+    denominator = PartField()
 
 
 RatesSerializer = type(

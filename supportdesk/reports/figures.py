@@ -209,7 +209,7 @@ def _figure_rows(query: ReportQuery, *, by: str | None, now: datetime) -> dict:
             "surveys_sent": rate.get("sent", 0),
             **_operator_figures(online.get(key), out.get("answered", 0)),
             "frt_distribution": _distribution(c.get("frt_bands")),
-            "rates": _rate_parts(c, r, out, canned, csat, ces, nps, rate),
+            "rates": _rate_parts(c, r, out, canned, csat, ces, nps, rate, online.get(key)),
         }
     return rows
 
@@ -244,7 +244,7 @@ def _distribution(bands: list[int] | None) -> list[dict]:
     ]
 
 
-def _rate_parts(created, resolved, outcomes, canned, csat, ces, nps, rate) -> dict:
+def _rate_parts(created, resolved, outcomes, canned, csat, ces, nps, rate, time=None) -> dict:
     """{rate: {"numerator", "denominator"}} of every rate of a row, so that a reader can add rates across rows
     (metrics.md). NPS is 100 × (promoters − detractors) ÷ answers."""
     first, last = created.get("sla_first_response") or {}, resolved.get("sla_resolution") or {}
@@ -260,12 +260,18 @@ def _rate_parts(created, resolved, outcomes, canned, csat, ces, nps, rate) -> di
         "ces_easy": (ces.get("easy", 0), ces.get("responses", 0)),
         "nps": (nps.get("promoters", 0) - nps.get("detractors", 0), nps.get("responses", 0)),
         "response_rate": (rate.get("answered", 0), rate.get("sent", 0)),
+        # Seconds online holding a chat ÷ seconds online; chats × seconds ÷ seconds online; cost ÷ chats answered.
+        "occupancy": ((time or {}).get("occupied_s", 0), (time or {}).get("online_s", 0)),
+        "concurrency": ((time or {}).get("held_s", 0), (time or {}).get("online_s", 0)),
+        "cost_per_conversation": (time["cost"], outcomes.get("answered", 0))
+        if time and time["cost"] is not None
+        else (0, 0),
     }
     return {key: {"numerator": n, "denominator": d} for key, (n, d) in parts.items()}
 
 
 RATE_KEYS = ("sla_first_response", "sla_resolution", "fcr", "abandonment", "transfer_rate", "canned_share", "csat",
-             "ces_easy", "nps", "response_rate")  # fmt: skip
+             "ces_easy", "nps", "response_rate", "occupancy", "concurrency", "cost_per_conversation")  # fmt: skip
 
 
 def summary(query: ReportQuery, *, now: datetime | None = None) -> dict:

@@ -76,6 +76,7 @@ def test_occupancy_concurrency_and_cost_per_conversation():
         summary = figures.summary(form.report_query())
     assert rows["Sara"]["online_seconds"] == 7200
     assert rows["Sara"]["occupancy"] == 87.5
+    assert rows["Sara"]["rates"]["occupancy"] == {"numerator": 105 * 60, "denominator": 7200}
     assert rows["Sara"]["concurrency"] == round(115 / 120, 2)
     assert rows["Omar"]["occupancy"] == pytest.approx(33.33, abs=0.01)
     assert rows["Omar"]["concurrency"] == round(20 / 60, 2)
