@@ -41,11 +41,18 @@ def assert_chart_labels_fit(page):
     for chart in page.locator(".report-chart, .report-heatmap").all():
         svg = chart.bounding_box()
         plot_left = min(box["x"] for box in (r.bounding_box() for r in chart.locator(".grid, .cell").all()))
+        names = []
         for label in chart.locator("text.axis").all():
             box = label.bounding_box()
             assert svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1, label.text_content()
             if "scale" in label.get_attribute("class"):
                 assert box["x"] + box["width"] <= plot_left, label.text_content()
+            elif chart.get_attribute("class") == "report-chart":
+                names.append((box["x"], box["x"] + box["width"], label.text_content()))
+        # The names under the bars (every band of the first-response chart) do not run into each other.
+        names.sort()
+        for (_left, right, name), (next_left, _right, next_name) in zip(names, names[1:]):
+            assert right + 2 <= next_left, (name, next_name)
 
 
 def test_manager_changes_the_period_and_downloads_the_conversations(
