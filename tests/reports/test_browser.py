@@ -3,6 +3,7 @@
 import csv
 import io
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -51,7 +52,7 @@ def assert_chart_labels_fit(page):
                 names.append((box["x"], box["x"] + box["width"], label.text_content()))
         # The names under the bars (every band of the first-response chart) do not run into each other.
         names.sort()
-        for (_left, right, name), (next_left, _right, next_name) in zip(names, names[1:]):
+        for (_left, right, name), (next_left, _right, next_name) in pairwise(names):
             assert right + 2 <= next_left, (name, next_name)
 
 
