@@ -185,7 +185,10 @@ def _lock_state(*, wait: bool) -> RollupState | None:
     RollupState.objects.get_or_create(pk=STATE_ID)
     if connection.vendor == "postgresql":
         try:
-            return RollupState.objects.select_for_update(nowait=not wait).get(pk=STATE_ID)
+            # In a savepoint: a refused lock leaves a caller's transaction usable (the lock, once taken, is held to
+            # the end of the outer one).
+            with transaction.atomic():
+                return RollupState.objects.select_for_update(nowait=not wait).get(pk=STATE_ID)
         except DatabaseError:
             return None
     RollupState.objects.filter(pk=STATE_ID).update(refreshed_at=F("refreshed_at"))

@@ -1,13 +1,14 @@
 """The rollups are brought up to date by a worker process, from changes another process committed; a refresh that
 finds another one under way leaves its work to the next, so two never write a day over each other."""
 
+import threading
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from rollups.models import Rollup, RollupMark, RollupState
-from rollups.services import STATE_ID
+from rollups.services import STATE_ID, refresh
 from rollups.tasks import rollups_refresh
 from tests.factories import TicketFactory
 from tests.processes import require_services
@@ -34,3 +35,28 @@ def test_a_worker_refreshes_what_another_process_changed_and_waits_its_turn(cele
     assert not RollupMark.objects.exists()
     whole_day = Rollup.objects.get(source="created", grain=Rollup.Grain.DAY, grouping=0)
     assert whole_day.data["created"] == 1
+
+
+def test_a_refresh_refused_the_lock_leaves_the_callers_transaction_usable(transactional_db):
+    require_services()
+    RollupState.objects.get_or_create(pk=STATE_ID)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            RollupState.objects.select_for_update().get(pk=STATE_ID)
+            held.set()
+            release.wait(10)
+        connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with transaction.atomic():
+            assert refresh(wait=False) is None
+            # A report goes on reading in the same transaction.
+            assert RollupState.objects.filter(pk=STATE_ID).exists()
+    finally:
+        release.set()
+        holder.join()
