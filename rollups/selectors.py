@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from rollups import histograms
 from rollups.models import Rollup, RollupMark
-from rollups.services import INBOX, KIND, OPERATOR, TEAM, add, refresh_if_marked, refreshed_at
+from rollups.services import INBOX, KIND, OPERATOR, TEAM, add, refresh_if_late, refreshed_at
 from rollups.sources import FRT_BANDS
 from surveys.scales import CES_SCALES, CSAT_SCALES
 from surveys.selectors.metrics import shape as survey_shape
@@ -45,7 +45,7 @@ def reading():
     if _reading.get():
         yield Reading(as_of=timezone.now())
         return
-    refresh_if_marked()
+    refresh_if_late()
     now = timezone.now()
     token = _reading.set(True)
     try:
@@ -109,7 +109,7 @@ def merged(source: str, filters: MetricFilter, by: str | None, *, skip: frozense
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {by!r}; one of {', '.join(BREAKDOWNS)}")
     if not _reading.get():
-        refresh_if_marked()
+        refresh_if_late()
     out: dict = defaultdict(dict)
     position = _DIMENSION.get(by)
     fields = ("day", "inbox_id", "channel_kind", "team_id", "operator_id", "data")
@@ -123,7 +123,7 @@ def merged(source: str, filters: MetricFilter, by: str | None, *, skip: frozense
 def requests_by_weekday_hour(*, filters: MetricFilter) -> list[list[int]]:
     """7 × 24 live conversations requested in the period: [Monday..Sunday][hour of the desk's time zone]."""
     if not _reading.get():
-        refresh_if_marked()
+        refresh_if_late()
     week = [0] * 168
     for grain, day, data in _rows("conv", filters, None).values_list("grain", "day", "data"):
         if grain == Rollup.Grain.MONTH:
@@ -287,7 +287,7 @@ def operator_time(*, filters: MetricFilter, by: str | None = None) -> dict:
     from chat.models import OperatorProfile
 
     if not _reading.get():
-        refresh_if_marked()
+        refresh_if_late()
     profiles = {
         p.user_id: p
         for p in OperatorProfile.objects.filter(pk__in=_selected_operators(filters).values("pk")).prefetch_related(

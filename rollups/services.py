@@ -236,19 +236,20 @@ def refresh(*, wait: bool = True, now: datetime | None = None) -> dict | None:
 READ_THROUGH_MARKS = 5000
 
 
-def refresh_if_marked() -> None:
-    """Before a report reads: bring the rollups up to date when changes marked days or the last refresh is older
-    than ROLLUPS_REFRESH_SECONDS (an operator still online, a chat still open, counted up to now), unless a refresh
-    is already under way (its figures are then at most one refresh behind) or the backlog is beat's to work
-    through."""
-    waiting = RollupMark.objects.order_by()[: READ_THROUGH_MARKS + 1].count()
+def refresh_if_late() -> None:
+    """Before a report reads: bring the rollups up to date when beat is late, i.e. they were last refreshed more than
+    two beat periods ago (2 × ROLLUPS_REFRESH_SECONDS, inside metrics.md's 60 s) or never, unless a refresh is under
+    way or the backlog is beat's to work through. With beat on time a report only reads: refreshing a day of a big
+    desk costs seconds, and under live traffic there are always marks."""
     last = refreshed_at()
-    stale = last is None or last < timezone.now() - timedelta(seconds=settings.ROLLUPS_REFRESH_SECONDS)
-    if waiting <= READ_THROUGH_MARKS and (waiting or stale):
-        try:
-            refresh(wait=False)
-        except DatabaseError:
-            logger.warning("rollups: refresh before a read failed; reading the rollups as they are", exc_info=True)
+    if last is not None and last >= timezone.now() - timedelta(seconds=2 * settings.ROLLUPS_REFRESH_SECONDS):
+        return
+    if RollupMark.objects.order_by()[: READ_THROUGH_MARKS + 1].count() > READ_THROUGH_MARKS:
+        return
+    try:
+        refresh(wait=False)
+    except DatabaseError:
+        logger.warning("rollups: refresh before a read failed; reading the rollups as they are", exc_info=True)
 
 
 def history_span() -> tuple[date, date] | None:

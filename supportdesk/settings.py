@@ -175,7 +175,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Beat periods of the sweeps (seconds).
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=15.0)
-# Report rollups are refreshed this often (and before a report reads older ones): metrics.md allows 60 s behind.
+# Report rollups are refreshed this often (a report finding them two periods old refreshes first): 60 s at most.
 ROLLUPS_REFRESH_SECONDS = env.float("ROLLUPS_REFRESH_SECONDS", default=20.0)
 CELERY_BEAT_SCHEDULE = {
     # Abandoned, missed and visitor-left conversations; operators offline after the presence grace.
