@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from surveys.scales import CES_SCALES, CSAT_SCALES
 from surveys.selectors.metrics import shape as survey_shape
 from tickets.selectors.batch import EMPTY_STATS
 from tickets.selectors.conversations import outcome_figures
-from tickets.selectors.filters import BREAKDOWNS, MetricFilter
+from tickets.selectors.filters import BREAKDOWNS, MetricFilter, Source, apply_filter
 from tickets.selectors.stats import PERCENTILES, ratio
 
 _reading: ContextVar[bool] = ContextVar("rollups_reading", default=False)
@@ -56,6 +56,15 @@ def reading():
         _reading.reset(token)
 
 
+ROLLUP = Source(inbox="inbox_id", channel_kind="channel_kind", team="team_id", operator="operator_id")
+
+
+def _fresh() -> None:
+    """Outside a `reading()`, each read brings late rollups up to date itself."""
+    if not _reading.get():
+        refresh_if_late()
+
+
 _DIMENSION = {"inbox": 1, "channel_kind": 2, "team": 3, "operator": 4, "day": 0}
 
 
@@ -82,15 +91,10 @@ def _rows(source: str, filters: MetricFilter, by: str | None):
         | (TEAM if filters.team_ids or by == "team" else 0)
         | (OPERATOR if filters.operator_ids or by == "operator" else 0)
     )
-    rows = Rollup.objects.filter(source=source, grouping=grouping)
-    if filters.inbox_ids:
-        rows = rows.filter(inbox_id__in=filters.inbox_ids)
-    if filters.channel_kinds:
-        rows = rows.filter(channel_kind__in=filters.channel_kinds)
-    if filters.team_ids:
-        rows = rows.filter(team_id__in=filters.team_ids)
-    if filters.operator_ids:
-        rows = rows.filter(operator_id__in=filters.operator_ids)
+    # The period is chosen by day and grain below; the breakdown keys filter as on every source.
+    rows = apply_filter(
+        Rollup.objects.filter(source=source, grouping=grouping), replace(filters, start=None, end=None), ROLLUP, "day"
+    )
     days = Q(grain=Rollup.Grain.DAY, day__gte=first, day__lte=last)
     months = _whole_months(first, last) if by != "day" else None
     if months:
@@ -108,8 +112,7 @@ def merged(source: str, filters: MetricFilter, by: str | None, *, skip: frozense
     without the histograms named in `skip`."""
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {by!r}; one of {', '.join(BREAKDOWNS)}")
-    if not _reading.get():
-        refresh_if_late()
+    _fresh()
     out: dict = defaultdict(dict)
     position = _DIMENSION.get(by)
     fields = ("day", "inbox_id", "channel_kind", "team_id", "operator_id", "data")
@@ -122,8 +125,7 @@ def merged(source: str, filters: MetricFilter, by: str | None, *, skip: frozense
 
 def requests_by_weekday_hour(*, filters: MetricFilter) -> list[list[int]]:
     """7 × 24 live conversations requested in the period: [Monday..Sunday][hour of the desk's time zone]."""
-    if not _reading.get():
-        refresh_if_late()
+    _fresh()
     week = [0] * 168
     for grain, day, data in _rows("conv", filters, None).values_list("grain", "day", "data"):
         if grain == Rollup.Grain.MONTH:
@@ -284,16 +286,8 @@ def operator_time(*, filters: MetricFilter, by: str | None = None) -> dict:
     None when no operator of the key has one). {} for a breakdown operators' time has no meaning for."""
     if by not in OPERATOR_BREAKDOWNS:
         return {}
-    from chat.models import OperatorProfile
-
-    if not _reading.get():
-        refresh_if_late()
-    profiles = {
-        p.user_id: p
-        for p in OperatorProfile.objects.filter(pk__in=_selected_operators(filters).values("pk")).prefetch_related(
-            "teams"
-        )
-    }
+    _fresh()
+    profiles = {p.user_id: p for p in _selected_operators(filters).prefetch_related("teams")}
     plain = MetricFilter(start=filters.start, end=filters.end, operator_ids=tuple(profiles) or (-1,))
     rows = _rows("operators", plain, "day" if by == "day" else "operator").values_list("day", "operator_id", "data")
     out: dict = {}
