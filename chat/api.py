@@ -26,6 +26,7 @@ from chat import realtime, selectors
 from chat.models import Inbox
 from chat.services import ratelimits
 from chat.services.visitors import offline_message_create, visitor_contact_for_token, visitor_session_start
+from mail.emails import expected_answer_text
 
 LOOPBACK = {"127.0.0.1", "::1"}
 PAGE_URL_MAX_CHARS = 2000
@@ -118,7 +119,8 @@ class WidgetSessionApi(_WidgetApi):
 
 
 class WidgetOfflineMessageApi(_WidgetApi):
-    """POST {site_key, visitor_token?, name?, email, body} → 201 {ticket_id, visitor_token, contact}."""
+    """POST {site_key, visitor_token?, name?, email, body} → 201 {ticket_id, visitor_token, contact,
+    expected_answer_at, expected_answer}."""
 
     class InputSerializer(serializers.Serializer):
         site_key = serializers.CharField(max_length=64)
@@ -142,7 +144,14 @@ class WidgetOfflineMessageApi(_WidgetApi):
             inbox=inbox, contact=contact, name=data.get("name", ""), email=data["email"], body=data["body"]
         )
         return Response(
-            {"ticket_id": ticket.pk, "visitor_token": token, "contact": selectors.contact_payload(contact)},
+            {
+                "ticket_id": ticket.pk,
+                "visitor_token": token,
+                "contact": selectors.contact_payload(contact),
+                # When an answer can be expected: the ticket's first-response due time, and that said in words.
+                "expected_answer_at": selectors.iso(ticket.first_response_due_at),
+                "expected_answer": expected_answer_text(ticket, contact),
+            },
             status=status.HTTP_201_CREATED,
         )
 

@@ -27,6 +27,10 @@ class ChannelKind(models.TextChoices):
     API = "api", _("API")
 
 
+# Offline messages and e-mail: answered by mail from the inbox (mail.services), never live.
+MAIL_KINDS = (ChannelKind.OFFLINE_FORM, ChannelKind.EMAIL)
+
+
 def hourly_cost_field(help_text) -> models.DecimalField:
     """What an hour online costs: the reports' cost per conversation (metrics.md, operators' time and cost)."""
     return models.DecimalField(

@@ -11,13 +11,16 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.models import Contact, Conversation, Inbox, InboxEvent, Message, OperatorProfile, Team
+from chat.models import MAIL_KINDS, Contact, Conversation, Inbox, InboxEvent, Message, OperatorProfile, Team
 from chat.services.errors import ChatError
 from chat.snapshots import same_row, snapshot
 from tickets.business_hours import schedule_for
+from tickets.models import Ticket
 from tickets.payloads import ticket_payload
 
 PREVIEW_CHARS = 140
+# The Tickets list of the inbox shows at most this many offline messages and e-mail tickets (the oldest first).
+MAIL_TICKETS_LISTED = 500
 # Recent conversations whose handling time estimates the wait, and the guess when there is no history.
 HANDLING_SAMPLE = 20
 DEFAULT_HANDLING_SECONDS = 300.0
@@ -123,6 +126,8 @@ def conversation_payload(
         "first_response_at": iso(conversation.first_response_at),
         "ended_at": iso(conversation.ended_at),
         "channel_kind": conversation.channel_kind,
+        # An offline message or e-mail ticket: answered by mail, its state the ticket's (docs/email.md).
+        "mail": conversation.channel_kind in MAIL_KINDS,
         "transfer_count": conversation.transfer_count,
         "team": {"id": conversation.team_id, "name": conversation.team.name} if conversation.team_id else None,
         "last_message": {
@@ -358,6 +363,7 @@ def operator_welcome(profile: OperatorProfile) -> dict:
         "operator": operator_payload(profile),
         "queue": inbox_queue(inbox_ids),
         "conversations": conversation_payloads(mine),
+        "tickets": conversation_payloads(mail_tickets_open(inbox_ids)),
         "operators": [
             {
                 "id": o.user_id,
@@ -371,6 +377,16 @@ def operator_welcome(profile: OperatorProfile) -> dict:
         "teams": [{"id": t.pk, "name": t.name} for t in Team.objects.filter(inboxes__in=inbox_ids).distinct()],
         "last_event_id": last_event_id,
     }
+
+
+def mail_tickets_open(inbox_ids: list[int]):
+    """The offline messages and e-mail tickets still to answer or waiting on the customer (open, pending), oldest
+    first: the inbox's Tickets list."""
+    return Conversation.objects.filter(
+        inbox_id__in=inbox_ids,
+        channel_kind__in=MAIL_KINDS,
+        ticket__status__in=[Ticket.Status.OPEN, Ticket.Status.PENDING],
+    ).order_by("requested_at", "pk")[:MAIL_TICKETS_LISTED]
 
 
 def inbox_events_after(inbox_ids: list[int], last_event_id: int, limit: int) -> list[dict]:

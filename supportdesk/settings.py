@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tickets",
     "surveys",
     "rollups",
+    "mail",
     "supportdesk",
 ]
 
@@ -186,8 +187,12 @@ CELERY_BEAT_SCHEDULE = {
     "rollups-refresh": {"task": "rollups.refresh", "schedule": ROLLUPS_REFRESH_SECONDS},
     # Visitors who never wrote and whose tokens have all expired (hourly; each run deletes what is due).
     "chat-purge-unreachable-visitors": {"task": "chat.purge_unreachable_visitors", "schedule": 3600.0},
+    # Mail out that no task sent (broker down, worker killed) and retries that are due.
+    "mail-sweep": {"task": "mail.sweep", "schedule": SWEEP_INTERVAL_SECONDS},
+    # The IMAP mailboxes of the inboxes that have one.
+    "mail-poll-imap": {"task": "mail.poll_imap", "schedule": env.float("MAIL_IMAP_POLL_SECONDS", default=60.0)},
 }
-CELERY_IMPORTS = ["rollups.tasks"]
+CELERY_IMPORTS = ["rollups.tasks", "mail.tasks"]
 
 # --- Cache (rate limits; shared by web and worker processes) ---------------------------------------
 
@@ -221,6 +226,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Received mail and attachments: never served by URL, only through the inbox's checked views (docs/email.md).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media-not-served/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -244,6 +252,44 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Supportdesk <support@localhost>")
+
+# --- The e-mail channel (docs/email.md) ------------------------------------------------------------
+# The SMTP receiver (`manage.py mailreceiver`, started by rundesk and docker-compose): a domain's MX, or a relay.
+MAIL_RECEIVER_HOST = env.str("MAIL_RECEIVER_HOST", default="127.0.0.1")
+MAIL_RECEIVER_PORT = env.int("MAIL_RECEIVER_PORT", default=2525)
+# The name the receiver greets with (its EHLO); empty: the machine's name.
+MAIL_RECEIVER_HOSTNAME = env.str("MAIL_RECEIVER_HOSTNAME", default="")
+# A mail larger than this is refused whole (552), never half-stored; each attachment has its own limit and types.
+MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+MAIL_ATTACHMENT_TYPES = env.list(
+    "MAIL_ATTACHMENT_TYPES",
+    default=[
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/zip",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)
+# The text shown in the inbox is cut here (the whole mail is kept).
+MAIL_SHOWN_MAX_CHARS = env.int("MAIL_SHOWN_MAX_CHARS", default=20000)
+# Loops and floods: mails taken from one sender per hour (then 451, try later), acknowledgements sent to one.
+MAIL_PER_SENDER_PER_HOUR = env.int("MAIL_PER_SENDER_PER_HOUR", default=30)
+MAIL_PER_ACCOUNT_PER_HOUR = env.int("MAIL_PER_ACCOUNT_PER_HOUR", default=0)
+MAIL_ACKS_PER_SENDER_PER_HOUR = env.int("MAIL_ACKS_PER_SENDER_PER_HOUR", default=3)
+MAIL_ACKS_PER_ACCOUNT_PER_HOUR = 0
+# Sending: attempts before a mail is failed, the first retry's delay (doubling, at most an hour), a worker's lease.
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
+MAIL_RETRY_BASE_SECONDS = env.float("MAIL_RETRY_BASE_SECONDS", default=60.0)
+MAIL_SEND_LEASE_SECONDS = env.float("MAIL_SEND_LEASE_SECONDS", default=5 * 60.0)
+# The key IMAP passwords are encrypted with in the database (Fernet); empty: derived from SECRET_KEY.
+MAIL_SECRET_KEY = env.str("MAIL_SECRET_KEY", default="")
 
 # --- CORS: the widget's HTTP API, checked per inbox in chat.middleware and chat.api ----------------------------------
 

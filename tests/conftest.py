@@ -3,6 +3,7 @@
 - `asgi_server`: daphne on a free port, on the test database (needs `transactional_db`, which it requests).
 - `asgi_server_factory`: start several (for multi-process tests); each has .url, .ws_url, .restart(), .kill().
 - `celery_worker`: a real worker process on the configured broker.
+- `mail_receiver_factory`: the SMTP receiver (`manage.py mailreceiver`) on a free port.
 - `rundesk`: `manage.py rundesk` (what `make run` starts) on free ports, stopped with everything it started.
 - `host_site`: a stand-in customer website on another origin (`widget_page(...)` embeds the widget).
 - `browser` / `browser_context`: Playwright driving /usr/bin/chromium.
@@ -23,7 +24,7 @@ from django.conf import settings
 
 from supportdesk.celery import app as celery_app
 from tests import browser as playwright_thread
-from tests.processes import AsgiServer, CeleryWorker, Rundesk, StaticSite, require
+from tests.processes import AsgiServer, CeleryWorker, MailReceiver, Rundesk, StaticSite, require
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -202,6 +203,23 @@ def celery_worker_factory(transactional_db, log_dir, request):
 @pytest.fixture
 def celery_worker(celery_worker_factory) -> CeleryWorker:
     return celery_worker_factory()
+
+
+@pytest.fixture
+def mail_receiver_factory(transactional_db, log_dir, request):
+    """mail_receiver_factory(**env) -> `manage.py mailreceiver` on a free port, on the test database."""
+    started: list[MailReceiver] = []
+
+    def start(**env: str) -> MailReceiver:
+        receiver = MailReceiver(log_dir, **env)
+        started.append(receiver)
+        receiver.start()
+        return receiver
+
+    yield start
+    _dump_logs_on_failure(request, started)
+    for receiver in started:
+        receiver.stop()
 
 
 @pytest.fixture

@@ -229,7 +229,8 @@ class Rundesk(ManagedProcess):
         super().__init__(
             "rundesk",
             [sys.executable, "manage.py", "rundesk", "--port", str(self.port), "--site-port", str(self.site_port)],
-            child_env(**env),
+            # The SMTP receiver it starts listens on a free port too (a real setting, as a deployment would set it).
+            child_env(**{"MAIL_RECEIVER_PORT": str(free_port()), **env}),
             log_dir,
         )
 
@@ -244,6 +245,23 @@ class Rundesk(ManagedProcess):
     def start(self, timeout: float = 90) -> None:
         super().start()
         self.wait_for_output(self.READY, timeout=timeout)
+
+
+class MailReceiver(ManagedProcess):
+    """`manage.py mailreceiver`, the SMTP receiver as rundesk and docker-compose start it, on a free port."""
+
+    def __init__(self, log_dir: Path, **env: str):
+        self.port = free_port()
+        super().__init__(
+            f"mailreceiver-{self.port}",
+            [sys.executable, "manage.py", "mailreceiver", "--host", "127.0.0.1", "--port", str(self.port)],
+            child_env(**env),
+            log_dir,
+        )
+
+    def start(self, timeout: float = 60) -> None:
+        super().start()
+        self.wait_for_output("SMTP receiver listening", timeout=timeout)
 
 
 class CeleryWorker(ManagedProcess):

@@ -11,9 +11,12 @@ def ticket_payload(ticket: Ticket) -> dict:
 
     return {
         "id": ticket.pk,
+        "subject": ticket.subject,
+        "channel_kind": ticket.channel_kind,
         "status": ticket.status,
         "priority": ticket.priority,
         "assignee_id": ticket.assignee_id,
+        "first_response_at": iso(ticket.first_response_at),
         "first_response_due_at": iso(ticket.first_response_due_at),
         "resolution_due_at": iso(ticket.resolution_due_at),
         "first_response_breached": ticket.first_response_breached,

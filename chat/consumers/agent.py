@@ -27,7 +27,7 @@ from chat.consumers.protocol import (
     field,
 )
 from chat.inbox_selectors import operator_for_user, operator_session_valid, session_user
-from chat.models import Conversation, OperatorProfile
+from chat.models import MAIL_KINDS, Conversation, OperatorProfile
 from chat.services import assignment, conversations, messages, presence
 from chat.services.access import session_digest
 from chat.services.errors import ChatError
@@ -248,6 +248,8 @@ class AgentConsumer(ProtocolConsumer):
         conversation = await db(selectors.conversation_for_operator)(
             profile=self.profile, conversation_id=conversation_id, lock=False
         )
+        if conversation.channel_kind in MAIL_KINDS:
+            return  # a mail's customer is not watching the thread
         if conversation.status == Conversation.Status.ENDED:
             raise ChatError("closed", _("This conversation has ended."))
         self.typing_sent[conversation_id] = (is_typing, now)

@@ -13,7 +13,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.models import Conversation, Message, OperatorProfile, Team
+from chat.models import MAIL_KINDS, Conversation, Message, OperatorProfile, Team
 from chat.selectors import conversation_for_operator, operator_active_chats, operator_name
 from chat.services.broadcast import conversation_changed, message_created, queue_moved
 from chat.services.errors import ChatError
@@ -84,6 +84,10 @@ def conversation_assign_auto(*, conversation: Conversation) -> bool:
 def conversation_claim(*, profile: OperatorProfile, conversation_id: int) -> Conversation:
     """An operator takes a queued conversation; of two claiming at once exactly one wins."""
     conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id, lock=True)
+    if conversation.channel_kind in MAIL_KINDS:
+        from mail.services.threads import thread_take
+
+        return thread_take(profile=profile, conversation=conversation)
     if conversation.status != Conversation.Status.QUEUED:
         raise ChatError("conflict", _("This conversation is no longer waiting."))
     _assign(conversation, profile, timezone.now())
@@ -142,7 +146,8 @@ def conversation_transfer(
     if (to_operator_id is None) == (to_team_id is None):
         raise ChatError("invalid_frame", _("Name either an operator or a team to transfer to."))
     conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id, lock=True)
-    if conversation.status == Conversation.Status.ENDED:
+    by_mail = conversation.channel_kind in MAIL_KINDS
+    if conversation.status == Conversation.Status.ENDED and not by_mail:
         raise ChatError("closed", _("This conversation has ended."))
     at = timezone.now()
     previous_assignee_id = conversation.assignee_id
@@ -156,6 +161,8 @@ def conversation_transfer(
             raise ChatError("forbidden", _("That operator does not work in this conversation's inbox."))
         if target.user_id == previous_assignee_id:
             raise ChatError("conflict", _("The conversation is already with that operator."))
+        if by_mail:
+            return _mail_transfer(profile, conversation, target=target, team=None, note=note)
         conversation.assignee = target.user
         conversation.status = Conversation.Status.ACTIVE
         conversation.assigned_at = at
@@ -165,6 +172,8 @@ def conversation_transfer(
             raise ChatError("not_found", _("There is no such team."))
         if not team_serves_inbox(team_id=team.pk, inbox=conversation.inbox):
             raise ChatError("forbidden", _("That team does not work in this conversation's inbox."))
+        if by_mail:
+            return _mail_transfer(profile, conversation, target=None, team=team, note=note)
         conversation.team = team
         conversation.assignee = None
         conversation.status = Conversation.Status.QUEUED
@@ -180,6 +189,19 @@ def conversation_transfer(
         end=at,
         operator=profile.user,
     )
+    transfer_note(conversation, profile, note)
+    conversation_changed(conversation)
+    if conversation.status == Conversation.Status.QUEUED:
+        conversation_assign_auto(conversation=conversation)
+    if was_queued or conversation.status == Conversation.Status.QUEUED:
+        queue_moved(conversation.inbox_id)
+    if previous_assignee_id is not None:
+        assign_waiting_to_freed(user_id=previous_assignee_id)
+    return conversation
+
+
+def transfer_note(conversation: Conversation, profile: OperatorProfile, note: str) -> None:
+    """The note a transfer carries, as a private note for whoever takes the conversation over."""
     note = (note or "").strip()
     if note:
         message_created(
@@ -192,11 +214,9 @@ def conversation_transfer(
                 private=True,
             )
         )
-    conversation_changed(conversation)
-    if conversation.status == Conversation.Status.QUEUED:
-        conversation_assign_auto(conversation=conversation)
-    if was_queued or conversation.status == Conversation.Status.QUEUED:
-        queue_moved(conversation.inbox_id)
-    if previous_assignee_id is not None:
-        assign_waiting_to_freed(user_id=previous_assignee_id)
-    return conversation
+
+
+def _mail_transfer(profile, conversation, *, target, team, note) -> Conversation:
+    from mail.services.threads import thread_transfer
+
+    return thread_transfer(profile=profile, conversation=conversation, target=target, team=team, note=note)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat import realtime
-from chat.models import ChannelKind, Contact, Conversation, Message, OperatorProfile
+from chat.models import MAIL_KINDS, ChannelKind, Contact, Conversation, Message, OperatorProfile
 from chat.selectors import conversation_for_operator, conversation_for_update, conversation_payload, inbox_availability
 from chat.services.assignment import assign_waiting_to_freed, conversation_assign_auto
 from chat.services.broadcast import conversation_changed, message_created, queue_moved, visitor_view
@@ -95,6 +95,10 @@ def _end(
 @transaction.atomic
 def conversation_resolve(*, profile: OperatorProfile, conversation_id: int) -> Conversation:
     conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id, lock=True)
+    if conversation.channel_kind in MAIL_KINDS:
+        from mail.services.threads import thread_resolve
+
+        return thread_resolve(profile=profile, conversation=conversation)
     if conversation.status == Conversation.Status.ENDED:
         raise ChatError("closed", _("This conversation has already ended."))
     at = timezone.now()
@@ -197,16 +201,43 @@ def conversation_visitor_left_if_gone(*, conversation_id: int, now: datetime | N
 
 
 def _turn_into_offline_ticket(conversation: Conversation, at: datetime) -> None:
-    """A missed chat becomes an offline message: the ticket moves to the offline channel and its targets."""
+    """A missed chat becomes an offline message: the ticket moves to the offline channel and its targets, and,
+    when the visitor left an e-mail address, it is answered by mail from the Tickets list like one (its thread
+    holds what they wrote), acknowledged with when."""
     if conversation.ticket is None:
         return
-    first = conversation.messages.filter(sender=Message.Sender.VISITOR).order_by("id").first()
+    written = list(
+        conversation.messages.filter(sender=Message.Sender.VISITOR).order_by("id").values_list("body", flat=True)
+    )
     conversation.ticket = ticket_set_channel_kind(
         ticket=conversation.ticket,
         channel_kind=ChannelKind.OFFLINE_FORM,
-        subject=first.body[:200] if first else "",
+        subject=written[0][:200] if written else "",
         at=at,
     )
+    if written and conversation.contact.email:
+        from mail.services.inbound import thread_for_ticket
+        from mail.services.outbound import acknowledgement_queue
+
+        thread = thread_for_ticket(
+            ticket=conversation.ticket,
+            contact=conversation.contact,
+            channel_kind=ChannelKind.OFFLINE_FORM,
+            subject=conversation.ticket.subject,
+            at=at,
+            counted=False,
+        )
+        message_created(
+            Message.objects.create(
+                conversation=thread.conversation,
+                sender=Message.Sender.VISITOR,
+                author_name=conversation.contact.name,
+                body="\n\n".join(written),
+                created_at=at,
+            )
+        )
+        acknowledgement_queue(thread=thread)
+        conversation_changed(thread.conversation)
 
 
 @transaction.atomic

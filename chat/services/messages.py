@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat import realtime, selectors
-from chat.models import CannedReply, Contact, Conversation, InboxEvent, Message, OperatorProfile
+from chat.models import MAIL_KINDS, CannedReply, Contact, Conversation, InboxEvent, Message, OperatorProfile
 from chat.selectors import conversation_for_operator, operator_name
 from chat.services.assignment import _assign
 from chat.services.broadcast import conversation_changed, message_created
@@ -277,7 +277,8 @@ def operator_message_send(
     conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id, lock=True)
     if client_id and (message := conversation.messages.filter(client_id=client_id).first()) is not None:
         return message, False
-    if conversation.status == Conversation.Status.ENDED:
+    by_mail = conversation.channel_kind in MAIL_KINDS
+    if conversation.status == Conversation.Status.ENDED and not by_mail:
         raise ChatError("closed", _("This conversation has ended."))
     canned = _canned_reply(profile, conversation, canned_reply_id) if canned_reply_id is not None else None
     now = timezone.now()
@@ -297,6 +298,12 @@ def operator_message_send(
     )
     if not created:
         return message, False
+    if by_mail and not private:
+        # In the reply's transaction: the mail is a row, sent by a task once this commits.
+        from mail.services import outbound, threads
+
+        threads.thread_replied(profile=profile, conversation=conversation)
+        outbound.reply_queue(message=message)
     if canned is not None:
         CannedReply.objects.filter(pk=canned.pk).update(use_count=F("use_count") + 1)
     # Reports read these counters instead of scanning messages (canned reply share).

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from chat.models import ChannelKind, Contact, Conversation, Inbox, Message
 from chat.services import ratelimits
+from chat.services.broadcast import conversation_changed, message_created
 from surveys.models import SurveyInvitation
 from tickets.models import Ticket
-from tickets.services import ticket_attach_conversation, ticket_create
+from tickets.services import ticket_create
 
 VISITOR_TOKEN_SALT = "chat.visitor-token"
 
@@ -164,38 +165,35 @@ def visitor_contact_for_token(*, inbox: Inbox, visitor_token, address: str | Non
 
 @transaction.atomic
 def offline_message_create(*, inbox: Inbox, contact: Contact, name: str, email: str, body: str):
-    """A message left while nobody is available: a ticket on the offline channel, its body kept as a message.
+    """A message left while nobody is available: an offline-message ticket whose thread operators answer by mail
+    from the inbox (mail.services), acknowledged at once with when an answer can be expected.
 
-    The message is held by an ended conversation of kind `offline_form` (ended as `missed`: nobody was
-    there to answer); it records no `conversation_requested` event, so live chat rates do not count it.
+    The message is held by the thread's conversation, of kind `offline_form`: never live, so it is ended from the
+    start (as `missed`: nobody was there to answer) and records no `conversation_requested` event; live chat
+    rates do not count it.
     """
+    from mail.services.inbound import thread_for_ticket
+    from mail.services.outbound import acknowledgement_queue
+
     changed = _clean_profile(contact, name=name, email=email)
     if changed:
         contact.save(update_fields=changed)
     now = timezone.now()
-    ticket = ticket_create(
-        inbox=inbox, contact=contact, channel_kind=ChannelKind.OFFLINE_FORM, subject=body.strip()[:200], at=now
+    subject = " ".join(body.split())[:200]
+    ticket = ticket_create(inbox=inbox, contact=contact, channel_kind=ChannelKind.OFFLINE_FORM, subject=subject, at=now)
+    thread = thread_for_ticket(
+        ticket=ticket, contact=contact, channel_kind=ChannelKind.OFFLINE_FORM, subject=subject, at=now
     )
-    conversation = Conversation.objects.create(
-        inbox=inbox,
-        channel_kind=ChannelKind.OFFLINE_FORM,
-        contact=contact,
-        team=inbox.team,
-        status=Conversation.Status.ENDED,
-        end_reason=Conversation.EndReason.MISSED,
-        requested_at=now,
-        ended_at=now,
-        last_message_at=now,
-        visitor_connection_count=0,
-    )
-    ticket_attach_conversation(ticket=ticket, conversation=conversation)
-    Message.objects.create(
-        conversation=conversation,
+    message = Message.objects.create(
+        conversation=thread.conversation,
         sender=Message.Sender.VISITOR,
         author_name=contact.name,
         body=body,
         created_at=now,
     )
+    acknowledgement_queue(thread=thread)
+    message_created(message)
+    conversation_changed(thread.conversation)
     return ticket
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from chat import consumers, realtime
 from surveys import services as survey_services
+from mail.services import outbound
 from tickets.services import lifecycle, sla
 
 ROOT = Path(settings.BASE_DIR)
@@ -16,14 +17,14 @@ DOC = (ROOT / "docs" / "protocol.md").read_text()
 INTERNAL = {"realtime.frame", "conversation.refresh", "healthz.ping", "layer.probe", *realtime.OPERATOR_CONTROL_FRAMES}
 CONSTANTS = {
     name: value
-    for module in (realtime, sla, lifecycle)
+    for module in (realtime, sla, lifecycle, outbound)
     for name, value in vars(module).items()
     if name.isupper() and isinstance(value, str)
 }
 
 
 def _sources():
-    for app in ("chat", "surveys", "tickets"):
+    for app in ("chat", "surveys", "tickets", "mail"):
         for path in (ROOT / app).rglob("*.py"):
             if "migrations" not in path.parts:
                 yield path.read_text()

@@ -1,4 +1,5 @@
-"""Starts the whole system in the foreground: daphne, a Celery worker, Celery beat and the demo website.
+"""Starts the whole system in the foreground: daphne, a Celery worker, Celery beat, the SMTP receiver and the demo
+website.
 
 The demo website is served on another port, so the widget runs cross-origin as on a customer's site.
 Ctrl-C stops all of them.
@@ -38,7 +39,7 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 class Command(BaseCommand):
-    help = "Runs daphne, a Celery worker, Celery beat and the demo website together (Ctrl-C stops all)."
+    help = "Runs daphne, a Celery worker, Celery beat, the SMTP receiver and the demo website (Ctrl-C stops all)."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="address the desk and the demo website listen on")
@@ -84,6 +85,7 @@ class Command(BaseCommand):
                 "-s",
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
+            "mail": [python, str(Path(settings.BASE_DIR) / "manage.py"), "mailreceiver"],
         }
         env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL", desk_url), "PYTHONUNBUFFERED": "1"}
         children = {
@@ -144,6 +146,7 @@ class Command(BaseCommand):
             f"  Agent inbox:                           {desk_url}/inbox/",
             f"  Admin and reports:                     {desk_url}/admin/",
             f"  Health:                                {desk_url}/healthz",
+            f"  SMTP receiver (mail to the inboxes):   {settings.MAIL_RECEIVER_HOST}:{settings.MAIL_RECEIVER_PORT}",
             "",
             "  Demo logins:",
             *[f"    {login.role:<26} {login.username} / {login.password}" for login in [MANAGER, *OPERATORS]],
