@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import inbox_selectors as selectors
-from chat.models import Conversation, Inbox
-from chat.selectors import conversation_payload, conversation_payloads, message_payload
+from chat.models import MAIL_KINDS, Conversation, Inbox
+from chat.selectors import conversation_payload, conversation_payloads, mail_tickets_open, message_payload
 from chat.services.contacts import ContactNotesTooLong, contact_update_notes
+from mail.selectors import mail_details
 from surveys.selectors import survey_results_for_conversation
 from tickets.models import Ticket
 
@@ -139,6 +140,22 @@ def _js_strings() -> dict:
         "channel_email": _("E-mail"),
         "channel_api": _("API"),
         "ticket": _("Ticket #%(id)s"),
+        "tickets_empty_new": _("No new offline messages or e-mails."),
+        "tickets_empty_open": _("No open tickets waiting for a reply."),
+        "tickets_empty_pending": _("No tickets waiting on the customer."),
+        "ticket_stage_new": _("New, not answered yet"),
+        "ticket_stage_open": _("Open"),
+        "ticket_stage_pending": _("Pending: waiting on the customer"),
+        "ticket_stage_resolved": _("Resolved"),
+        "mail_reply_placeholder": _("Reply by e-mail to the customer… (/ for saved replies)"),
+        "mail_queued": _("E-mail queued"),
+        "mail_sent": _("E-mail sent"),
+        "mail_failed": _("E-mail not delivered: %(reason)s"),
+        "mail_failed_toast": _("An e-mail to %(name)s could not be delivered."),
+        "mail_original": _("Show the original e-mail"),
+        "size_kb": _("%(n)s KB"),
+        "size_mb": _("%(n)s MB"),
+        "confirm_resolve_ticket": _("Resolve this ticket? The customer is sent the survey by e-mail."),
         "transfers": _("Transfers: %(count)s"),
     }
 
@@ -148,7 +165,7 @@ def _js_strings() -> dict:
 def inbox(request):
     operator = request.operator
     inboxes = Inbox.objects.filter(pk__in=selectors.operator_inbox_ids(operator=operator))
-    conversations = conversation_payloads(selectors.operator_open_conversations(operator=operator))
+    conversations = _open_and_mail(operator)
     context = {
         "operator": operator,
         "inbox_names": {str(inbox.pk): inbox.name for inbox in inboxes},
@@ -173,9 +190,14 @@ def inbox(request):
 @require_GET
 @operator_required
 def open_conversations(request):
-    """All open conversations of my inboxes (the page refreshes its lists with it after a reconnect)."""
-    conversations = selectors.operator_open_conversations(operator=request.operator)
-    return JsonResponse({"conversations": conversation_payloads(conversations)})
+    """All open conversations of my inboxes, and the offline messages and e-mail tickets still open or pending (the
+    page refreshes its lists with it after a reconnect)."""
+    return JsonResponse({"conversations": _open_and_mail(request.operator)})
+
+
+def _open_and_mail(operator) -> list[dict]:
+    chats = conversation_payloads(selectors.operator_open_conversations(operator=operator))
+    return chats + conversation_payloads(mail_tickets_open(selectors.operator_inbox_ids(operator=operator)))
 
 
 @require_GET
@@ -187,12 +209,11 @@ def conversation_detail(request, conversation_id: int):
     messages, has_earlier = selectors.conversation_messages(
         conversation=conversation, after_id=_id_param(request, "after"), before_id=_id_param(request, "before")
     )
+    payloads = [message_payload(m) for m in messages]
+    if conversation.channel_kind in MAIL_KINDS:
+        mail_details(payloads)
     return JsonResponse(
-        {
-            "conversation": conversation_payload(conversation),
-            "messages": [message_payload(m) for m in messages],
-            "has_earlier": has_earlier,
-        }
+        {"conversation": conversation_payload(conversation), "messages": payloads, "has_earlier": has_earlier}
     )
 
 

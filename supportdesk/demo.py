@@ -10,6 +10,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from chat.models import CannedReply, ChannelKind, Inbox, OperatorProfile, Team
+from mail.models import MailAccount
 from surveys.models import SurveyTemplate
 
 DEMO_SITE_PORT = 8001
@@ -87,21 +88,28 @@ def create_demo() -> dict:
             "time_zone": "Asia/Tehran",
         },
     )
-    for inbox in (website, persian):
+    helpdesk, _ = Inbox.objects.get_or_create(
+        site_key="demo-email",
+        defaults={"name": "Acme help by e-mail", "kind": ChannelKind.EMAIL, "team": team, "language": "en"},
+    )
+    for inbox in (website, persian, helpdesk):
         SurveyTemplate.objects.get_or_create(inbox=inbox, defaults={"ask_csat": True, "ask_ces": True})
+    # Offline messages of the websites are answered from these addresses; mail to help@ opens e-mail tickets.
+    for inbox, address in ((website, "shop@demo.test"), (persian, "shop-fa@demo.test"), (helpdesk, "help@demo.test")):
+        MailAccount.objects.get_or_create(inbox=inbox, defaults={"address": address})
 
     _user(MANAGER, superuser=True)
     for login, name in zip(OPERATORS, ["Sara", "Ali"], strict=True):
         user = _user(login)
         profile, _ = OperatorProfile.objects.get_or_create(user=user, defaults={"display_name": name})
         profile.teams.add(team)
-        profile.inboxes.add(website, persian)
+        profile.inboxes.add(website, persian, helpdesk)
 
     for shortcut, title, body, language in CANNED_REPLIES:
         CannedReply.objects.get_or_create(
             team=team, inbox=None, shortcut=shortcut, language=language, defaults={"title": title, "body": body}
         )
-    return {"team": team, "inboxes": [website, persian]}
+    return {"team": team, "inboxes": [website, persian, helpdesk]}
 
 
 def demo_origins_follow(*, site_port: int) -> None:

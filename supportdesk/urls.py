@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("", include("surveys.urls")),
     path("", include("tickets.urls")),
+    path("", include("mail.urls")),
 ]

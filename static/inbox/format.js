@@ -68,7 +68,8 @@ export function firstResponseSla(conversation, now = Date.now()) {
 // SLA state of the resolution, once the first reply is done: "risk" or "breached" (null while nothing is at stake).
 export function resolutionSla(conversation, now = Date.now()) {
   const ticket = conversation.ticket;
-  if (!ticket || ticket.status !== "open" || !ticket.resolution_due_at || conversation.status === "ended") return null;
+  if (!ticket || ticket.status !== "open" || !ticket.resolution_due_at) return null;
+  if (conversation.status === "ended" && !conversation.mail) return null;
   const due = Date.parse(ticket.resolution_due_at);
   if (ticket.resolution_breached || due <= now) return { level: "breached", due: ticket.resolution_due_at };
   if (ticket.resolution_at_risk) return { level: "risk", due: ticket.resolution_due_at };

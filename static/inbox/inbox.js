@@ -9,6 +9,7 @@ import { AgentSocket } from "./socket.js";
 import {
   activeChatCount,
   addMessage,
+  canAct,
   inboxNames,
   isMine,
   changedSince,
@@ -118,6 +119,7 @@ function applyFrame(frame) {
       if (frame.operator) Object.assign(state.me, pick(frame.operator, ["status", "max_chats", "name"]));
       mergeConversations(frame.queue);
       mergeConversations(frame.conversations);
+      mergeConversations(frame.tickets);
       break;
     case "conversation.queued":
       onQueued(frame.conversation);
@@ -128,6 +130,9 @@ function applyFrame(frame) {
     case "message.new":
     case "message.ack":
       onMessage(frame.message, frame.type);
+      break;
+    case "message.delivery":
+      onDelivery(frame);
       break;
     case "typing":
       onVisitorTyping(frame);
@@ -233,6 +238,19 @@ function onMessage(message, type) {
     if (message.sender === "visitor") showTyping("");
   } else if (isNew && type === "message.new" && message.sender === "visitor") {
     state.unread.set(message.conversation_id, (state.unread.get(message.conversation_id) || 0) + 1);
+  }
+}
+
+// A mail reply was sent, is being retried, or failed (a bounce, a refusal): shown on the message.
+function onDelivery(frame) {
+  const message = threadOf(frame.conversation_id).get(frame.message_id);
+  if (message) {
+    message.mail = { ...(message.mail || {}), delivery: frame.delivery };
+    if (frame.conversation_id === state.selectedId) renderMessages(frame.conversation_id);
+  }
+  if (frame.delivery?.status === "failed") {
+    const conversation = state.conversations.get(frame.conversation_id);
+    toast(t("mail_failed_toast", { name: conversation ? contactName(conversation) : "" }), "error");
   }
 }
 
@@ -368,16 +386,17 @@ function step(offset) {
 
 function claim() {
   const conversation = state.conversations.get(state.selectedId);
-  if (!conversation || conversation.status !== "queued") return;
+  const free = conversation?.mail ? !conversation.assignee : conversation?.status === "queued";
+  if (!conversation || !free) return;
   pending.claim = conversation.id;
   socket.send({ type: "conversation.claim", conversation_id: conversation.id });
 }
 
 function askResolve() {
   const conversation = state.conversations.get(state.selectedId);
-  if (!conversation || conversation.status !== "active" || !isMine(conversation)) return;
+  if (!conversation || !canAct(conversation)) return;
   const dialog = $("confirm-dialog");
-  $("confirm-text").textContent = t("confirm_resolve");
+  $("confirm-text").textContent = t(conversation.mail ? "confirm_resolve_ticket" : "confirm_resolve");
   dialog.returnValue = "";
   dialog.onclose = () => {
     if (dialog.returnValue !== "ok") return;

@@ -1,5 +1,6 @@
 // The left column: waiting queue, my conversations, all open ones. Rebuilt from the state on every change.
 import {
+  clock,
   contactName,
   count,
   duration,
@@ -7,6 +8,7 @@ import {
   previewText,
   resolutionLabel,
   resolutionSla,
+  shortDate,
   slaLabel,
   t,
   waitedSeconds,
@@ -18,7 +20,10 @@ const sections = {
   queue: document.getElementById("list-queue"),
   mine: document.getElementById("list-mine"),
   all: document.getElementById("list-all"),
+  tickets: document.getElementById("list-tickets"),
 };
+const TICKET_FILTER_KEY = "supportdesk.inbox.ticket-filter";
+const ticketFilters = [...document.querySelectorAll("[data-ticket-filter]")];
 
 for (const list of Object.values(sections)) list.dataset.empty = t(list.dataset.emptyKey);
 
@@ -46,6 +51,12 @@ function item(conversation, listName) {
   badge.hidden = unread === 0;
   badge.textContent = count(unread);
   let preview = previewText(conversation);
+  if (listName === "tickets" && conversation.ticket?.subject) {
+    preview = `${conversation.ticket.subject}${preview && preview !== conversation.ticket.subject ? ` — ${preview}` : ""}`;
+  }
+  if (listName === "tickets" && conversation.assignee && !isMine(conversation)) {
+    preview = `${t("claimed_by", { name: conversation.assignee.name })} — ${preview}`;
+  }
   if (listName === "all" && conversation.assignee && !isMine(conversation)) {
     preview = `${t("claimed_by", { name: conversation.assignee.name })}${preview ? ` — ${preview}` : ""}`;
   }
@@ -61,6 +72,16 @@ function item(conversation, listName) {
 function updateTimer(element, conversation, now = Date.now()) {
   const sla = firstResponseSla(conversation, now);
   element.className = "conv-timer";
+  if (conversation.mail) {
+    // A mail ticket: the time its first reply is due (or overdue), then its resolution's, as a date and time.
+    const resolution = sla ? null : resolutionSla(conversation, now);
+    const due = sla ? conversation.ticket.first_response_due_at : conversation.ticket?.resolution_due_at;
+    element.textContent = due ? dueLabel(due, now) : "";
+    element.title = sla ? slaLabel(sla) : resolution ? resolutionLabel(resolution) : "";
+    const level = sla?.level || resolution?.level;
+    if (level) element.classList.add(`sla-${level}`);
+    return;
+  }
   if (conversation.status === "queued") {
     element.textContent = duration(waitedSeconds(conversation, now));
     element.title = sla ? slaLabel(sla) : t("waiting");
@@ -77,14 +98,27 @@ function updateTimer(element, conversation, now = Date.now()) {
   }
 }
 
+function dueLabel(due, now) {
+  const when = Date.parse(due);
+  const sameDay = new Date(when).toDateString() === new Date(now).toDateString();
+  return sameDay ? clock(due) : shortDate(due);
+}
+
 export function renderLists() {
   const focused = document.activeElement?.closest?.(".conv-item");
   const focusKey = focused ? `${focused.dataset.list}:${focused.dataset.conversationId}` : null;
   const derived = lists();
   for (const [name, list] of Object.entries(sections)) {
-    list.replaceChildren(...derived[name].map((c) => item(c, name)));
-    document.getElementById(`${name}-count`).textContent = count(derived[name].length);
+    const shown = name === "tickets" ? derived.tickets[state.ticketFilter] || [] : derived[name];
+    list.replaceChildren(...shown.map((c) => item(c, name)));
+    if (name !== "tickets") document.getElementById(`${name}-count`).textContent = count(shown.length);
   }
+  for (const button of ticketFilters) {
+    const stage = button.dataset.ticketFilter;
+    button.setAttribute("aria-pressed", String(stage === state.ticketFilter));
+    button.querySelector(".count").textContent = count(derived.tickets[stage].length);
+  }
+  sections.tickets.dataset.empty = t(`tickets_empty_${state.ticketFilter}`);
   document.getElementById("queue-count").classList.toggle("has", derived.queue.length > 0);
   if (focusKey) {
     const [name, id] = focusKey.split(":");
@@ -103,12 +137,22 @@ export function tickTimers() {
   }
 }
 
-// Conversation ids in the order j/k walks them: the queue, mine, then everyone's when that list is unfolded.
+for (const button of ticketFilters) {
+  button.addEventListener("click", () => {
+    state.ticketFilter = button.dataset.ticketFilter;
+    sessionStorage.setItem(TICKET_FILTER_KEY, state.ticketFilter);
+    renderLists();
+  });
+}
+
+// Conversation ids in the order j/k walks them: the queue, mine, the tickets shown, then everyone's chats when
+// that list is unfolded.
 export function navigationOrder() {
   const derived = lists();
   const seen = new Set();
   const order = [];
-  for (const c of [...derived.queue, ...derived.mine, ...(allSection.open ? derived.all : [])]) {
+  const tickets = derived.tickets[state.ticketFilter] || [];
+  for (const c of [...derived.queue, ...derived.mine, ...tickets, ...(allSection.open ? derived.all : [])]) {
     if (!seen.has(c.id)) {
       seen.add(c.id);
       order.push(c.id);

@@ -21,6 +21,7 @@ export const state = {
   hasEarlier: new Set(), // conversation ids with older messages than the ones loaded
   unread: storedUnread(),
   selectedId: null,
+  ticketFilter: sessionStorage.getItem("supportdesk.inbox.ticket-filter") || "new",
   // Socket updates seen per conversation: an HTTP answer that started before one of them is older than it.
   updates: new Map(),
 };
@@ -56,6 +57,8 @@ export function replaceOpenConversations(conversations, mark) {
   }
   for (const [id, conversation] of state.conversations) {
     if (fresh.has(id)) continue;
+    // An offline message or e-mail ticket missing from the list is no longer open: resolved meanwhile.
+    if (conversation.mail && id !== state.selectedId && !changedSince(mark, id)) continue;
     if (conversation.status === "ended" || id === state.selectedId || changedSince(mark, id)) {
       fresh.set(id, conversation);
     }
@@ -69,12 +72,32 @@ export function isMine(conversation) {
   return conversation.assignee?.id === state.me.id;
 }
 
+// An offline message or e-mail ticket (answered by mail): its state is the ticket's, never the chat's.
+export function ticketStage(conversation) {
+  const ticket = conversation.ticket;
+  if (!conversation.mail || !ticket || ticket.status === "resolved") return null;
+  if (ticket.status === "pending") return "pending";
+  return ticket.first_response_at || conversation.first_response_at ? "open" : "new";
+}
+
+// Can the operator act on it (reply, transfer, resolve)? A chat she holds; a mail ticket nobody else holds.
+export function canAct(conversation) {
+  if (conversation.mail) return ticketStage(conversation) !== null && (!conversation.assignee || isMine(conversation));
+  return conversation.status === "active" && isMine(conversation);
+}
+
 export function lists() {
   const open = [...state.conversations.values()].filter((c) => c.status !== "ended").sort(byRequested);
+  const tickets = [...state.conversations.values()].filter((c) => ticketStage(c) !== null).sort(byRequested);
   return {
     queue: open.filter((c) => c.status === "queued"),
     mine: open.filter((c) => c.status === "active" && isMine(c)),
     all: open,
+    tickets: {
+      new: tickets.filter((c) => ticketStage(c) === "new"),
+      open: tickets.filter((c) => ticketStage(c) === "open"),
+      pending: tickets.filter((c) => ticketStage(c) === "pending"),
+    },
   };
 }
 
@@ -89,6 +112,9 @@ export function threadOf(conversationId) {
 
 export function addMessage(message) {
   const thread = threadOf(message.conversation_id);
+  // A frame without the mail's details (an ack, a replay) keeps what the page already knew of them.
+  const known = thread.get(message.id);
+  if (known?.mail && !message.mail) message = { ...message, mail: known.mail };
   if (message.client_id && thread.has(`c:${message.client_id}`)) thread.delete(`c:${message.client_id}`);
   const isNew = !thread.has(message.id);
   thread.set(message.id, message);
@@ -112,7 +138,8 @@ export function newestMessageId(conversationId) {
 
 export function saveUnread() {
   for (const id of state.unread.keys()) {
-    if (state.conversations.get(id)?.status !== "active") state.unread.delete(id);
+    const conversation = state.conversations.get(id);
+    if (conversation?.status !== "active" && !(conversation && ticketStage(conversation))) state.unread.delete(id);
   }
   sessionStorage.setItem(UNREAD_KEY, JSON.stringify([...state.unread]));
 }

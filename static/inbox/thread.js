@@ -13,7 +13,7 @@ import {
   waitedSeconds,
 } from "./format.js";
 import { channelLabel } from "./lists.js";
-import { isMine, sortedMessages, state } from "./state.js";
+import { canAct, isMine, sortedMessages, state, ticketStage } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const messageTemplate = $("tpl-message");
@@ -21,7 +21,13 @@ const thread = $("thread");
 
 function statusLine(conversation) {
   const parts = [channelLabel(conversation)];
-  if (conversation.status === "queued") {
+  if (conversation.mail) {
+    const stage = ticketStage(conversation);
+    parts.push(stage ? t(`ticket_stage_${stage}`) : t("ticket_stage_resolved"));
+    if (conversation.assignee) {
+      parts.push(isMine(conversation) ? t("assigned_to_you") : t("claimed_by", { name: conversation.assignee.name }));
+    }
+  } else if (conversation.status === "queued") {
     parts.push(`${t("status_queued")} ${duration(waitedSeconds(conversation))}`);
   } else if (conversation.status === "active") {
     if (!conversation.assignee) parts.push(t("status_active"));
@@ -38,18 +44,40 @@ export function renderHeader(conversation) {
   $("thread-wrap").hidden = false;
   $("thread-title").textContent = contactName(conversation);
   $("thread-meta").textContent = statusLine(conversation);
-  const ended = conversation.status === "ended";
-  const mine = isMine(conversation);
-  $("act-claim").hidden = conversation.status !== "queued";
-  $("act-transfer").hidden = ended || conversation.status === "queued";
-  $("act-resolve").hidden = ended || conversation.status === "queued";
-  $("act-transfer").disabled = !mine;
-  $("act-resolve").disabled = !mine;
-  $("composer").hidden = ended;
-  const readonly = $("readonly-note");
-  readonly.hidden = !ended;
-  readonly.textContent = ended ? t("read_only") : "";
+  if (conversation.mail) {
+    renderMailHeader(conversation);
+  } else {
+    const ended = conversation.status === "ended";
+    const mine = isMine(conversation);
+    $("act-claim").hidden = conversation.status !== "queued";
+    $("act-transfer").hidden = ended || conversation.status === "queued";
+    $("act-resolve").hidden = ended || conversation.status === "queued";
+    $("act-transfer").disabled = !mine;
+    $("act-resolve").disabled = !mine;
+    $("composer").hidden = ended;
+    const readonly = $("readonly-note");
+    readonly.hidden = !ended;
+    readonly.textContent = ended ? t("read_only") : "";
+  }
+  $("composer").dataset.mail = conversation.mail ? "true" : "false";
+  if (!$("private-toggle").checked) {
+    $("composer-input").placeholder = t(conversation.mail ? "mail_reply_placeholder" : "reply_placeholder");
+  }
   renderTicketBar(conversation);
+}
+
+// An offline message or e-mail ticket: always answerable (a reply to a resolved one is still a mail), taken
+// with Claim while nobody holds it, resolved while it is open or pending.
+function renderMailHeader(conversation) {
+  const open = ticketStage(conversation) !== null;
+  $("act-claim").hidden = Boolean(conversation.assignee);
+  $("act-transfer").hidden = !open;
+  $("act-resolve").hidden = !open;
+  $("act-transfer").disabled = !canAct(conversation);
+  $("act-resolve").disabled = !canAct(conversation);
+  $("composer").hidden = false;
+  $("readonly-note").hidden = true;
+  $("readonly-note").textContent = "";
 }
 
 function renderTicketBar(conversation) {
@@ -104,6 +132,7 @@ function messageNode(message) {
   }
   node.querySelector(".msg-body").textContent = message.body;
   const stateLine = node.querySelector(".msg-state");
+  if (message.mail) mailLine(node, stateLine, message.mail);
   if (message.failed) {
     const retry = document.createElement("button");
     retry.type = "button";
@@ -115,6 +144,47 @@ function messageNode(message) {
     stateLine.textContent = t("sending");
   }
   return node;
+}
+
+// A message that came or went by mail: its delivery (queued, sent, failed and why), the original, attachments.
+function mailLine(node, stateLine, mail) {
+  if (mail.delivery) {
+    const delivery = document.createElement("span");
+    delivery.className = `mail-delivery mail-${mail.delivery.status}`;
+    delivery.textContent =
+      mail.delivery.status === "failed"
+        ? t("mail_failed", { reason: mail.delivery.reason || "" })
+        : t(`mail_${mail.delivery.status}`);
+    if (mail.delivery.status === "queued" && mail.delivery.reason) delivery.title = mail.delivery.reason;
+    stateLine.append(delivery);
+  }
+  if (mail.attachments?.length) {
+    const list = document.createElement("ul");
+    list.className = "mail-attachments";
+    for (const attachment of mail.attachments) {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = attachment.url;
+      link.textContent = `${attachment.filename} (${fileSize(attachment.size)})`;
+      item.append(link);
+      list.append(item);
+    }
+    node.querySelector(".msg-body").after(list);
+  }
+  if (mail.original_url) {
+    const link = document.createElement("a");
+    link.href = mail.original_url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.className = "mail-original";
+    link.textContent = t("mail_original");
+    stateLine.append(link);
+  }
+}
+
+function fileSize(bytes) {
+  if (bytes >= 1024 * 1024) return t("size_mb", { n: count((bytes / (1024 * 1024)).toFixed(1)) });
+  return t("size_kb", { n: count(Math.max(1, Math.round(bytes / 1024))) });
 }
 
 function earlierButton() {
@@ -165,5 +235,6 @@ export function showEmpty() {
 export function setPrivateMode(on) {
   $("private-toggle").checked = on;
   $("composer").classList.toggle("private", on);
-  $("composer-input").placeholder = on ? t("private_placeholder") : t("reply_placeholder");
+  const mail = state.conversations.get(state.selectedId)?.mail;
+  $("composer-input").placeholder = on ? t("private_placeholder") : t(mail ? "mail_reply_placeholder" : "reply_placeholder");
 }

@@ -1,7 +1,7 @@
 // The transfer dialog: the inbox's other operators (presence and load) and its teams, with a note.
 import { t } from "./format.js";
 import { api, toast } from "./http.js";
-import { isMine, state } from "./state.js";
+import { canAct, state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const dialog = $("transfer-dialog");
@@ -38,7 +38,7 @@ function emptyRow() {
 
 export async function openTransfer() {
   const conversation = state.conversations.get(state.selectedId);
-  if (!conversation || conversation.status !== "active" || !isMine(conversation)) return;
+  if (!conversation || !canAct(conversation)) return;
   $("transfer-error").textContent = "";
   $("transfer-note").value = "";
   let targets;

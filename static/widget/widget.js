@@ -94,6 +94,7 @@
       back_at: "We're back {when}.",
       offline_send: "Send message",
       offline_thanks: "Thanks! We got your message and will reply by e-mail.",
+      offline_thanks_by: "Thanks! We got your message and will reply by e-mail by {when}.",
       survey_title: "How did we do?",
       survey_comment: "Anything else? (optional)",
       survey_submit: "Send feedback",
@@ -157,6 +158,7 @@
       back_at: "از {when} در خدمت شما هستیم.",
       offline_send: "ارسال پیام",
       offline_thanks: "سپاسگزاریم! پیام شما رسید و از راه ایمیل پاسخ می‌دهیم.",
+      offline_thanks_by: "سپاسگزاریم! پیام شما رسید و تا {when} از راه ایمیل پاسخ می‌دهیم.",
       survey_title: "عملکرد ما چطور بود؟",
       survey_comment: "نکته دیگری دارید؟ (اختیاری)",
       survey_submit: "ارسال بازخورد",
@@ -928,8 +930,11 @@
       t("offline_send"),
       (values) =>
         api("/api/widget/v1/offline-messages", Object.assign({ site_key: SITE_KEY, visitor_token: S.token }, values)),
-      () => {
+      (values, r) => {
         S.offlineSent = true;
+        // When an answer can be expected: the ticket's first-response due time, in the visitor's own zone.
+        const by = r.data && r.data.expected_answer_at ? whenOf(r.data.expected_answer_at) : "";
+        els.offlineThanks.textContent = by ? t("offline_thanks_by", { when: by }) : t("offline_thanks");
         render();
         focusInPanel(els.offlineThanks);
       },

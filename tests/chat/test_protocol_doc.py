@@ -6,8 +6,8 @@ from pathlib import Path
 from django.conf import settings
 
 from chat import consumers, realtime
-from surveys import services as survey_services
 from mail.services import outbound
+from surveys import services as survey_services
 from tickets.services import lifecycle, sla
 
 ROOT = Path(settings.BASE_DIR)
