@@ -66,3 +66,21 @@ def test_the_same_mail_delivered_twice_is_stored_once(receiver):
         with _client(receiver) as client:
             assert client.sendmail("ali@customer.test", [ADDRESS], raw) == {}
     assert MailMessage.objects.filter(direction="in").count() == 1
+
+
+def test_a_30_mb_mail_is_refused_by_the_default_limit(mail_receiver_factory):
+    MailAccount.objects.create(inbox=InboxFactory(kind=ChannelKind.EMAIL), address=ADDRESS)
+    receiver = mail_receiver_factory()
+    scan = b"%PDF-" + bytes(range(256)) * (30 * 1024 * 1024 // 256)
+    big = customer_mail(to=ADDRESS, attachments=[("scan.pdf", "application/pdf", scan)])
+    assert len(big) > 30 * 1024 * 1024
+    with _client(receiver) as client:
+        client.mail("ali@customer.test")
+        client.rcpt(ADDRESS)
+        code, text = client.data(big)
+    assert code == 552, text
+    assert not Ticket.objects.exists() and not MailMessage.objects.exists()
+    # The receiver is still there for the next mail.
+    with _client(receiver) as client:
+        assert client.sendmail("ali@customer.test", [ADDRESS], customer_mail(to=ADDRESS)) == {}
+    assert Ticket.objects.count() == 1
