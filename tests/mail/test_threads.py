@@ -134,3 +134,29 @@ def test_a_missed_chat_with_an_address_is_answered_by_mail(transactional_db):
     assert [c["id"] for c in operator_welcome(operator)["tickets"]] == [thread.conversation_id]
     # The chat's own figures are unchanged: a missed live chat.
     assert chat.channel_kind == ChannelKind.WEB_WIDGET and chat.end_reason == "missed"
+
+
+def test_mail_tickets_count_in_the_per_channel_figures(account, operator):
+    from rollups import selectors as rollups
+    from rollups.services import refresh
+    from tickets.selectors.filters import MetricFilter
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        thread = _ticket(account)
+    with time_machine.travel(start + dt.timedelta(minutes=30), tick=False):
+        operator_message_send(profile=operator, conversation_id=thread.conversation_id, client_id="a", body="Done")
+    with time_machine.travel(start + dt.timedelta(hours=1), tick=False):
+        lifecycle.conversation_resolve(profile=operator, conversation_id=thread.conversation_id)
+        refresh()
+        period = MetricFilter(start=start - dt.timedelta(days=1), end=start + dt.timedelta(days=1))
+        with rollups.reading():
+            created = rollups.ticket_created_metrics(filters=period, by="channel_kind")
+            resolved = rollups.ticket_resolved_metrics(filters=period, by="channel_kind")
+            live = rollups.conversation_metrics(filters=period, by="channel_kind")
+    assert created["email"]["counts"]["created"] == 1 and created["email"]["frt"]["count"] == 1
+    assert abs(created["email"]["frt"]["wall"]["median"] - 1800) < 1800 * 0.005
+    assert created["email"]["sla_first_response"]["rate"] == 1.0
+    assert resolved["email"]["resolution"]["count"] == 1
+    # Not a live chat: no conversation figure (requests, waits, abandonment) counts its thread.
+    assert "email" not in live

@@ -155,3 +155,41 @@ def test_a_form_refused_for_too_many_messages_says_so_in_the_widgets_language(
         finally:
             context.close()
     assert Ticket.objects.count() == 1
+
+
+def test_a_failed_send_keeps_what_was_typed_and_the_thanks_say_by_when(
+    asgi_server, host_site, widget_inbox, operator, browser, visitor
+):
+    operator.status = "offline"
+    operator.save()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id="Asia/Tehran", locale="en-GB")
+    failures = {"left": 1}
+
+    def flaky(route):
+        if failures["left"]:
+            failures["left"] -= 1
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    try:
+        context.route("**/api/widget/v1/offline-messages", flaky)
+        page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key), context)
+        page.open()
+        page.q(".sd-form input[name=name]").fill("Sara")
+        page.q(".sd-form input[name=email]").fill("sara@example.org")
+        page.q(".sd-form textarea[name=body]").fill("Is the trail tent back in stock in green?")
+        page.q(".sd-form button[type=submit]").click()
+        # The network failed: said beside the form, and nothing typed is lost.
+        page.q(".sd-form .sd-err[role=alert]").wait_for()
+        assert page.q(".sd-form textarea[name=body]").input_value() == "Is the trail tent back in stock in green?"
+        assert page.q(".sd-form input[name=email]").input_value() == "sara@example.org"
+        assert Ticket.objects.count() == 0
+        page.q(".sd-form button[type=submit]").click()
+        thanks = page.q(".sd-thanks", has_text="will reply by e-mail by")
+        thanks.wait_for()
+        due = Ticket.objects.get().first_response_due_at.astimezone(ZoneInfo("Asia/Tehran"))
+        assert due.strftime("%H:%M") in thanks.text_content(), thanks.text_content()
+        page.shot("widget-offline-thanks-by.png")
+    finally:
+        context.close()
