@@ -87,6 +87,7 @@ class ParsedMail:
     bounce: Bounce | None = None
     x_loop: list[str] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    language: str = ""  # "fa" or "en" when the mail says or shows it, else unknown
 
 
 def _decoded(part: EmailMessage) -> str:
@@ -208,6 +209,22 @@ def is_automatic(message: EmailMessage, from_address: str, envelope_from: str | 
     return bool(AUTOMATIC_SENDERS.match(from_address or ""))
 
 
+ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+LETTER = re.compile(r"[^\W\d_]")
+
+
+def language_of(content_language: str, text: str) -> str:
+    """The customer's language, for the acknowledgement and the replies: what the mail declares, else Persian
+    when most of its letters are in the Arabic script (the desk ships English and Persian)."""
+    declared = content_language.split(",")[0].strip().lower().split("-")[0]
+    if declared in ("en", "fa"):
+        return declared
+    letters = LETTER.findall(text[:2000])
+    if not letters:
+        return ""
+    return "fa" if len(ARABIC_SCRIPT.findall("".join(letters))) > len(letters) / 2 else "en"
+
+
 def parse_mail(raw: bytes, *, envelope_from: str | None = None) -> ParsedMail:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     defects = [type(d).__name__ for d in message.defects]
@@ -264,4 +281,5 @@ def parse_mail(raw: bytes, *, envelope_from: str | None = None) -> ParsedMail:
         bounce=_bounce(message),
         x_loop=[clean_header(v).lower() for v in message.get_all("X-Loop") or []],
         defects=defects,
+        language=language_of(clean_header(message.get("Content-Language")), strip_quoted(text) if text else ""),
     )

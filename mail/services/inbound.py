@@ -251,7 +251,7 @@ def _store(raw: bytes, parsed: ParsedMail, account: MailAccount, thread: MailThr
         body = _body_for_inbox(parsed, refused_notes)
         new_ticket = thread is None
         if new_ticket:
-            contact = _contact_for(inbox, customer, parsed.from_name, now)
+            contact = _contact_for(inbox, customer, parsed.from_name, parsed.language, now)
             thread = _thread_open(inbox, contact, parsed.subject, now)
         conversation = thread.conversation
         message = Message.objects.create(
@@ -318,17 +318,20 @@ def _customer_wrote_again(ticket: Ticket, conversation: Conversation, now: datet
         ticket_set_status(ticket=ticket, status=Ticket.Status.OPEN, at=now)
 
 
-def _contact_for(inbox, email: str, name: str, now: datetime) -> Contact:
+def _contact_for(inbox, email: str, name: str, language: str, now: datetime) -> Contact:
     contact = (
         Contact.objects.select_for_update().filter(inbox=inbox, email__iexact=email).order_by("first_seen_at").first()
     )
     if contact is None:
-        return Contact.objects.create(inbox=inbox, email=email, name=name, locale="", last_seen_at=now)
+        return Contact.objects.create(inbox=inbox, email=email, name=name, locale=language, last_seen_at=now)
     changed = ["last_seen_at"]
     contact.last_seen_at = now
     if name and not contact.name:
         contact.name = name
         changed.append("name")
+    if language and not contact.locale:
+        contact.locale = language
+        changed.append("locale")
     contact.save(update_fields=changed)
     return contact
 

@@ -17,7 +17,7 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat import realtime
@@ -116,11 +116,10 @@ def acknowledgement_queue(*, thread: MailThread, in_reply_to: MailMessage | None
     ack_limit = ratelimits.Action("mail-ack", 3600, "MAIL_ACKS_PER_SENDER_PER_HOUR", "MAIL_ACKS_PER_ACCOUNT_PER_HOUR")
     if ratelimits.rate_limit_hit(action=ack_limit, address=contact.email.lower(), site_key=account.address):
         return None
-    notice = Message.objects.create(
-        conversation=thread.conversation,
-        sender=Message.Sender.SYSTEM,
-        body=_("Automatic reply sent: %(text)s") % {"text": expected_answer_text(thread.ticket, contact)},
-    )
+    # Stored once, so written in the inbox's language (its operators'); the quoted answer is the customer's.
+    with translation.override(thread.ticket.inbox.language or "en"):
+        body = _("Automatic reply sent: %(text)s") % {"text": expected_answer_text(thread.ticket, contact)}
+    notice = Message.objects.create(conversation=thread.conversation, sender=Message.Sender.SYSTEM, body=body)
     return _queue(thread=thread, message=notice, kind=MailMessage.Kind.ACK, subject=_subject(thread))
 
 

@@ -52,7 +52,9 @@ function item(conversation, listName) {
   badge.textContent = count(unread);
   let preview = previewText(conversation);
   if (listName === "tickets" && conversation.ticket?.subject) {
-    preview = `${conversation.ticket.subject}${preview && preview !== conversation.ticket.subject ? ` — ${preview}` : ""}`;
+    // The subject, then the last word of the customer or an operator (not the desk's own notices).
+    const said = conversation.last_message?.sender === "system" ? "" : preview;
+    preview = `${conversation.ticket.subject}${said && said !== conversation.ticket.subject ? ` — ${said}` : ""}`;
   }
   if (listName === "tickets" && conversation.assignee && !isMine(conversation)) {
     preview = `${t("claimed_by", { name: conversation.assignee.name })} — ${preview}`;

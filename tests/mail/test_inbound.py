@@ -272,3 +272,20 @@ def test_an_inactive_inbox_takes_no_mail(account):
     account.inbox.save()
     assert receive(customer_mail()).code == 550
     assert MailAccount.objects.count() == 1
+
+
+def test_a_persian_mail_is_acknowledged_in_persian(account):
+    outcome = receive(
+        customer_mail(sender="رضا <reza@customer.test>", subject="سفارش", body="سلام، سفارش من نرسیده است.")
+    )
+    ticket = Ticket.objects.get(pk=outcome.ticket_id)
+    assert ticket.contact.locale == "fa"
+    notice = ticket.conversations.get().messages.get(sender="system").body
+    english = receive(
+        customer_mail(sender="ann@customer.test", body="Hello, where is my parcel?"), envelope_from="a@b.c"
+    )
+    assert Ticket.objects.get(pk=english.ticket_id).contact.locale == "en"
+    from mail.emails import expected_answer_text
+
+    assert expected_answer_text(ticket, ticket.contact) in notice
+    assert "پیام" in expected_answer_text(ticket, ticket.contact)
