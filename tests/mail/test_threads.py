@@ -21,7 +21,7 @@ from mail.addresses import reply_address
 from mail.models import MailAccount, MailMessage, MailThread
 from mail.services.inbound import mail_receive
 from surveys.models import SurveyObligation
-from tests.factories import ContactFactory, InboxFactory, OperatorFactory
+from tests.factories import ContactFactory, InboxFactory, OperatorFactory, SurveyTemplateFactory
 from tests.mail.mails import ADDRESS, customer_mail
 from tickets.models import ReportingEvent, Ticket
 from tickets.selectors.batch import first_contact_q
@@ -160,3 +160,29 @@ def test_mail_tickets_count_in_the_per_channel_figures(account, operator):
     assert resolved["email"]["resolution"]["count"] == 1
     # Not a live chat: no conversation figure (requests, waits, abandonment) counts its thread.
     assert "email" not in live
+
+
+def test_a_resolved_mail_ticket_s_survey_goes_by_e_mail_once(account, operator, mailoutbox, settings):
+    from surveys.models import SurveyInvitation
+    from surveys.services import survey_invitations_sweep
+
+    SurveyTemplateFactory(inbox=account.inbox, ask_csat=True)
+    thread = _ticket(account)
+    operator_message_send(profile=operator, conversation_id=thread.conversation_id, client_id="a", body="Sent today")
+    lifecycle.conversation_resolve(profile=operator, conversation_id=thread.conversation_id)
+    mailoutbox.clear()
+    survey_invitations_sweep()  # makes the invitation (the task's fast path is not run in this test)
+    invitation = SurveyInvitation.objects.get()
+    assert invitation.channel_kind == "email" and invitation.contact.email == "ali@customer.test"
+    assert mailoutbox == []  # not before the e-mail delay
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.SURVEY_EMAIL_DELAY_SECONDS + 1)):
+        survey_invitations_sweep()
+        survey_invitations_sweep()
+    assert [m.to for m in mailoutbox] == [["ali@customer.test"]]
+    # Reopened and resolved again: the survey rules hold (one invitation per conversation, the cooldown).
+    mail_receive(
+        customer_mail(body="One more thing"), recipients=[reply_address(ADDRESS, thread.token)], envelope_from="a@b.c"
+    )
+    lifecycle.conversation_resolve(profile=operator, conversation_id=thread.conversation_id)
+    survey_invitations_sweep()
+    assert SurveyInvitation.objects.count() == 1
