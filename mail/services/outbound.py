@@ -98,7 +98,13 @@ def reply_queue(*, message: Message) -> MailMessage | None:
         .first()
     )
     if thread is None:
-        return None
+        # An offline message kept before the desk answered them by mail (or imported): its thread starts now.
+        conversation = message.conversation
+        if conversation.ticket_id is None:
+            raise ChatError("not_found", _("This conversation has no ticket."))
+        thread = MailThread.objects.create(
+            ticket=conversation.ticket, conversation=conversation, subject=conversation.ticket.subject
+        )
     return _queue(thread=thread, message=message, kind=MailMessage.Kind.REPLY, subject=_subject(thread))
 
 

@@ -173,3 +173,23 @@ def test_no_reply_without_an_address_to_reply_to(operator, account):
         _reply(operator, conversation.pk)
     assert error.value.code == "invalid_frame"
     assert not Message.objects.filter(conversation=conversation, sender="operator").exists()
+
+
+def test_an_offline_message_kept_before_mail_threads_existed_is_answered_too(account, operator):
+    from chat.models import ChannelKind, Conversation
+    from tests.factories import TicketFactory
+
+    contact = ContactFactory(inbox=account.inbox, email="old@customer.test")
+    ticket = TicketFactory(inbox=account.inbox, contact=contact, channel_kind=ChannelKind.OFFLINE_FORM, subject="Old")
+    conversation = Conversation.objects.create(
+        inbox=account.inbox,
+        channel_kind=ChannelKind.OFFLINE_FORM,
+        contact=contact,
+        ticket=ticket,
+        status="ended",
+        end_reason="missed",
+        ended_at=timezone.now(),
+    )
+    message = _reply(operator, conversation.pk)
+    mail = MailMessage.objects.get(chat_message=message)
+    assert mail.thread.ticket == ticket and mail.to_address == "old@customer.test"
