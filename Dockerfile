@@ -1,4 +1,4 @@
-# Production image: daphne (web), Celery worker and beat all run from it (see docker-compose.yml).
+# Production image: daphne (web), Celery worker and beat, and the SMTP receiver all run from it (docker-compose.yml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 SUPPORTDESK_VAR_DIR=/app/var

@@ -6,6 +6,7 @@ from supportdesk import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("supportdesk.reports.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

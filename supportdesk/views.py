@@ -4,7 +4,8 @@ import uuid
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 
 
 def _check_database() -> None:
@@ -21,6 +22,11 @@ async def _layer_round_trip() -> None:
     message = await asyncio.wait_for(layer.receive(channel), timeout=2)
     if message.get("marker") != marker:
         raise RuntimeError("channel layer returned another message")
+
+
+def favicon(request):
+    """Browsers ask every site for /favicon.ico: the desk's icon, wherever its static files are served from."""
+    return HttpResponsePermanentRedirect(static("desk/favicon.svg"))
 
 
 def healthz(request):

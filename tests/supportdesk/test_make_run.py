@@ -41,7 +41,12 @@ def test_rundesk_serves_everything_and_ctrl_c_stops_all(rundesk):
     assert _get(f"{desk.url}/inbox/")[1].startswith(f"{desk.url}/accounts/login/")
     assert _get(f"{desk.url}/static/widget/widget.js")[0] == 200
     assert _get(f"{desk.url}/healthz")[0] == 200
-    desk.wait_for_output(" ready.", "beat: Starting")
+    # Browsers ask both sites for an icon: neither answers 404.
+    status, url, icon = _get(f"{desk.url}/favicon.ico")
+    assert status == 200 and url.endswith("/static/desk/favicon.svg") and icon.startswith("<svg")
+    assert '<link rel="icon" href="/favicon.svg"' in page
+    assert _get(f"{desk.site_url}/favicon.svg")[2].startswith("<svg")
+    desk.wait_for_output(" ready.", "beat: Starting", "SMTP receiver listening")
     children = descendants(desk.proc.pid)
 
     desk.proc.send_signal(signal.SIGINT)

@@ -123,6 +123,8 @@ class Command(BaseCommand):
         for filename, site_key in DEMO_PAGES.items():
             html = render_demo_site(desk_url=desk_url, site_key=site_key, persian=filename == "fa.html")
             (site_dir / filename).write_text(html, encoding="utf-8")
+        # The demo shop's own icon (a customer's site has one; without it every page view logs a 404).
+        (site_dir / "favicon.svg").write_bytes((Path(settings.BASE_DIR) / "templates/demo/favicon.svg").read_bytes())
         return site_dir
 
     def _wait_ready(self, url: str, children: dict, timeout: float = 60) -> None:
