@@ -110,8 +110,12 @@ def test_a_real_worker_and_beat_email_the_survey_after_the_delay(
         assert mails(mail_dir) == []
 
         sent = wait_for(lambda: mails(mail_dir), 30, "the survey e-mail")
-        invitation.refresh_from_db()
-        assert invitation.emailed_at is not None
+        # The worker records the sending right after the mail is written: the file can be seen a moment before.
+        invitation = wait_for(
+            lambda: SurveyInvitation.objects.filter(pk=invitation.pk, emailed_at__isnull=False).first(),
+            10,
+            "the sending recorded",
+        )
         assert (invitation.emailed_at - invitation.created_at).total_seconds() >= delay
         time.sleep(1.5)  # a few more sweeps: still one e-mail
         assert len(mails(mail_dir)) == 1
