@@ -216,28 +216,16 @@ def _turn_into_offline_ticket(conversation: Conversation, at: datetime) -> None:
         at=at,
     )
     if written and conversation.contact.email:
-        from mail.services.inbound import thread_for_ticket
-        from mail.services.outbound import acknowledgement_queue
+        from mail.services.threads import thread_open
 
-        thread = thread_for_ticket(
+        thread_open(
             ticket=conversation.ticket,
             contact=conversation.contact,
             channel_kind=ChannelKind.OFFLINE_FORM,
-            subject=conversation.ticket.subject,
+            body="\n\n".join(written),
             at=at,
             counted=False,
         )
-        message_created(
-            Message.objects.create(
-                conversation=thread.conversation,
-                sender=Message.Sender.VISITOR,
-                author_name=conversation.contact.name,
-                body="\n\n".join(written),
-                created_at=at,
-            )
-        )
-        acknowledgement_queue(thread=thread)
-        conversation_changed(thread.conversation)
 
 
 @transaction.atomic

@@ -14,9 +14,8 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from chat.models import ChannelKind, Contact, Conversation, Inbox, Message
+from chat.models import ChannelKind, Contact, Conversation, Inbox
 from chat.services import ratelimits
-from chat.services.broadcast import conversation_changed, message_created
 from surveys.models import SurveyInvitation
 from tickets.models import Ticket
 from tickets.services import ticket_create
@@ -172,8 +171,7 @@ def offline_message_create(*, inbox: Inbox, contact: Contact, name: str, email: 
     start (as `missed`: nobody was there to answer) and records no `conversation_requested` event; live chat
     rates do not count it.
     """
-    from mail.services.inbound import thread_for_ticket
-    from mail.services.outbound import acknowledgement_queue
+    from mail.services.threads import thread_open
 
     changed = _clean_profile(contact, name=name, email=email)
     if changed:
@@ -181,19 +179,7 @@ def offline_message_create(*, inbox: Inbox, contact: Contact, name: str, email: 
     now = timezone.now()
     subject = " ".join(body.split())[:200]
     ticket = ticket_create(inbox=inbox, contact=contact, channel_kind=ChannelKind.OFFLINE_FORM, subject=subject, at=now)
-    thread = thread_for_ticket(
-        ticket=ticket, contact=contact, channel_kind=ChannelKind.OFFLINE_FORM, subject=subject, at=now
-    )
-    message = Message.objects.create(
-        conversation=thread.conversation,
-        sender=Message.Sender.VISITOR,
-        author_name=contact.name,
-        body=body,
-        created_at=now,
-    )
-    acknowledgement_queue(thread=thread)
-    message_created(message)
-    conversation_changed(thread.conversation)
+    thread_open(ticket=ticket, contact=contact, channel_kind=ChannelKind.OFFLINE_FORM, body=body, at=now)
     return ticket
 
 

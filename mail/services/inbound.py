@@ -23,8 +23,9 @@ from mail.addresses import recipient_of
 from mail.models import MailAccount, MailAttachment, MailMessage, MailThread, RefusedMail
 from mail.parsing import ParsedMail, parse_mail
 from mail.services.outbound import acknowledgement_queue, delivery_failed
+from mail.services.threads import thread_for_ticket
 from tickets.models import Ticket
-from tickets.services import ticket_attach_conversation, ticket_create, ticket_reopen, ticket_set_status
+from tickets.services import ticket_create, ticket_reopen, ticket_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -181,11 +182,11 @@ def _thread_for(parsed: ParsedMail, account: MailAccount, token: str, customer: 
     ids = [*parsed.in_reply_to, *reversed(parsed.references)]
     if not ids:
         return None
-    for mail in MailMessage.objects.filter(inbox=account.inbox, message_id__in=ids).select_related(
-        "thread__conversation__contact"
-    ):
+    for mail in MailMessage.objects.filter(
+        inbox=account.inbox, message_id__in=ids, thread__isnull=False
+    ).select_related("thread__ticket", "thread__conversation__contact"):
         if mail.thread.conversation.contact.email.lower() == customer:
-            return threads.get(pk=mail.thread_id)
+            return mail.thread
     return None
 
 
@@ -193,7 +194,7 @@ def _save_file(field_name: str, content: bytes, filename: str) -> str:
     return default_storage.save(f"mail/{field_name}/{timezone.now():%Y/%m}/{filename}", ContentFile(content))
 
 
-def _allowed_attachment(filename: str, content_type: str, content: bytes) -> str | None:
+def _allowed_attachment(content_type: str, content: bytes) -> str | None:
     """None if the attachment is kept, else why not."""
     if len(content) > settings.MAIL_ATTACHMENT_MAX_BYTES:
         return _("larger than %(mb)s MB") % {"mb": settings.MAIL_ATTACHMENT_MAX_BYTES // (1024 * 1024)}
@@ -241,7 +242,7 @@ def _store(raw: bytes, parsed: ParsedMail, account: MailAccount, thread: MailThr
     try:
         kept, refused_notes = [], []
         for attachment in parsed.attachments:
-            why = _allowed_attachment(attachment.filename, attachment.content_type, attachment.content)
+            why = _allowed_attachment(attachment.content_type, attachment.content)
             if why is None:
                 kept.append(attachment)
             else:
@@ -344,29 +345,6 @@ def _thread_open(inbox, contact: Contact, subject: str, now: datetime) -> MailTh
     return thread_for_ticket(ticket=ticket, contact=contact, channel_kind=ChannelKind.EMAIL, subject=subject, at=now)
 
 
-def thread_for_ticket(
-    *, ticket: Ticket, contact: Contact, channel_kind: str, subject: str, at: datetime, counted: bool = True
-) -> MailThread:
-    """The thread's conversation on the ticket. `counted`: it is the ticket's contact (FCR rule 1 counts
-    conversations); a missed chat's thread continues the chat, which was counted already."""
-    conversation = Conversation.objects.create(
-        inbox=ticket.inbox,
-        channel_kind=channel_kind,
-        contact=contact,
-        team=ticket.team,
-        status=Conversation.Status.ENDED,
-        end_reason=Conversation.EndReason.MISSED,
-        requested_at=at,
-        ended_at=at,
-        last_message_at=at,
-        visitor_connection_count=0,
-        ticket=None if counted else ticket,
-    )
-    if counted:
-        ticket_attach_conversation(ticket=ticket, conversation=conversation)
-    return MailThread.objects.create(ticket=ticket, conversation=conversation, subject=subject[:300], created_at=at)
-
-
 def _bounce_received(parsed: ParsedMail, account: MailAccount, mail_id: int | None) -> Outcome:
     """A delivery report about a mail we sent: that mail is marked failed, with the report's reason, for the
     operator to see. Never answered, never stored as the customer's message."""
@@ -381,4 +359,5 @@ def _bounce_received(parsed: ParsedMail, account: MailAccount, mail_id: int | No
         return Outcome("bounce", 250, "2.0.0 Delivery report received")
     reason = parsed.bounce.reason() if parsed.bounce else (parsed.shown or parsed.subject)[:500]
     delivery_failed(mail_id=mail.pk, reason=_("Bounced: %(reason)s") % {"reason": reason})
-    return Outcome("bounce", 250, "2.0.0 Delivery report received", ticket_id=mail.thread.ticket_id, mail_id=mail.pk)
+    ticket_id = mail.thread.ticket_id if mail.thread_id else None
+    return Outcome("bounce", 250, "2.0.0 Delivery report received", ticket_id=ticket_id, mail_id=mail.pk)

@@ -8,16 +8,66 @@ conversation locked.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.models import Conversation, OperatorProfile, Team
+from chat.models import Contact, Conversation, Message, OperatorProfile, Team
 from chat.selectors import operator_name
 from chat.services.assignment import _ticket_follows, transfer_note
-from chat.services.broadcast import conversation_changed
+from chat.services.broadcast import conversation_changed, message_created
 from chat.services.errors import ChatError
+from mail.models import MailThread
+from mail.services.outbound import acknowledgement_queue
 from tickets.models import Ticket
-from tickets.services import ticket_resolve
+from tickets.services import ticket_attach_conversation, ticket_resolve
+
+
+def thread_for_ticket(
+    *, ticket: Ticket, contact: Contact, channel_kind: str, subject: str, at: datetime, counted: bool = True
+) -> MailThread:
+    """The thread's conversation on the ticket. `counted`: it is the ticket's contact (FCR rule 1 counts
+    conversations); a missed chat's thread continues the chat, which was counted already."""
+    conversation = Conversation.objects.create(
+        inbox=ticket.inbox,
+        channel_kind=channel_kind,
+        contact=contact,
+        team=ticket.team,
+        status=Conversation.Status.ENDED,
+        end_reason=Conversation.EndReason.MISSED,
+        requested_at=at,
+        ended_at=at,
+        last_message_at=at,
+        visitor_connection_count=0,
+        ticket=None if counted else ticket,
+    )
+    if counted:
+        ticket_attach_conversation(ticket=ticket, conversation=conversation)
+    return MailThread.objects.create(ticket=ticket, conversation=conversation, subject=subject[:300], created_at=at)
+
+
+def thread_open(
+    *, ticket: Ticket, contact: Contact, channel_kind: str, body: str, at: datetime, counted: bool = True
+) -> MailThread:
+    """A ticket answered by mail from what the visitor wrote in the widget (an offline message, or a missed
+    chat's messages): its thread, holding that text as the customer's first message, acknowledged with when an
+    answer can be expected. In the caller's transaction."""
+    thread = thread_for_ticket(
+        ticket=ticket, contact=contact, channel_kind=channel_kind, subject=ticket.subject, at=at, counted=counted
+    )
+    message_created(
+        Message.objects.create(
+            conversation=thread.conversation,
+            sender=Message.Sender.VISITOR,
+            author_name=contact.name,
+            body=body,
+            created_at=at,
+        )
+    )
+    acknowledgement_queue(thread=thread)
+    conversation_changed(thread.conversation)
+    return thread
 
 
 def thread_take(*, profile: OperatorProfile, conversation: Conversation) -> Conversation:
