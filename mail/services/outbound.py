@@ -22,12 +22,15 @@ from django.utils.translation import gettext as _
 
 from chat import realtime
 from chat.models import Message
+from chat.services import ratelimits
 from chat.services.errors import ChatError
 from mail.models import MailAccount, MailMessage, MailThread
 
 logger = logging.getLogger(__name__)
 
 MESSAGE_DELIVERY = "message.delivery"
+# One automatic answer per sender an hour (and a ceiling per account): no loop with another auto-responder.
+ACKS_PER_SENDER = ratelimits.Action("mail-ack", 3600, "MAIL_ACKS_PER_SENDER_PER_HOUR", "MAIL_ACKS_PER_ACCOUNT_PER_HOUR")
 
 
 def _domain(address: str) -> str:
@@ -76,10 +79,38 @@ def _queue(*, thread: MailThread, message: Message, kind: str, subject: str) -> 
         next_attempt_at=now,
         created_at=now,
     )
+    _deliver_after_commit(mail)
+    return mail
+
+
+def _deliver_after_commit(mail: MailMessage) -> None:
     from mail.tasks import mail_deliver
 
     # The task is the fast path; with the broker down the sweep sends it (the row is already committed).
     transaction.on_commit(lambda: mail_deliver.delay(mail.pk), robust=True)
+
+
+def refusal_queue(*, account: MailAccount, to: str, subject: str, body: str, in_reply_to: str = "") -> MailMessage:
+    """The answer to a mail that was not taken (too large to read): no ticket, no thread; written in the caller's
+    transaction with the record of the refusal, sent by a task (or the sweep) once, retried like every mail."""
+    now = timezone.now()
+    mail = MailMessage.objects.create(
+        thread=None,
+        inbox_id=account.inbox_id,
+        direction=MailMessage.Direction.OUT,
+        kind=MailMessage.Kind.REFUSAL,
+        status=MailMessage.Status.QUEUED,
+        message_id=make_msgid(domain=_domain(account.address)).strip("<>"),
+        in_reply_to=in_reply_to,
+        references=in_reply_to,
+        from_address=account.address,
+        to_address=to,
+        subject=subject[:300],
+        full_text=body,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    _deliver_after_commit(mail)
     return mail
 
 
@@ -112,15 +143,13 @@ def acknowledgement_queue(*, thread: MailThread, in_reply_to: MailMessage | None
     """The automatic answer to a new offline message or e-mail ticket: it says when a reply can be expected. Off
     for an inbox that says so, for an account-less inbox, and once a sender had one this hour (no loops with
     another auto-responder)."""
-    from chat.services import ratelimits
     from mail.emails import expected_answer_text
 
     account = account_of(thread.ticket.inbox_id)
     contact = thread.conversation.contact
     if account is None or not account.acknowledge or not contact.email:
         return None
-    ack_limit = ratelimits.Action("mail-ack", 3600, "MAIL_ACKS_PER_SENDER_PER_HOUR", "MAIL_ACKS_PER_ACCOUNT_PER_HOUR")
-    if ratelimits.rate_limit_hit(action=ack_limit, address=contact.email.lower(), site_key=account.address):
+    if ratelimits.rate_limit_hit(action=ACKS_PER_SENDER, address=contact.email.lower(), site_key=account.address):
         return None
     # Stored once, so written in the inbox's language (its operators'); the quoted answer is the customer's.
     with translation.override(thread.ticket.inbox.language or "en"):
@@ -191,7 +220,7 @@ def mail_deliver(*, mail_id: int) -> str:
     if not claimed:
         return "not_due"
     mail = MailMessage.objects.select_related(
-        "thread__ticket__inbox", "thread__conversation__contact", "chat_message"
+        "inbox__mail_account", "thread__ticket__inbox", "thread__conversation__contact", "chat_message"
     ).get(pk=mail_id)
     ours = MailMessage.objects.filter(pk=mail_id, claimed_at=now)
     try:
