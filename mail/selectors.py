@@ -13,7 +13,7 @@ def mail_details(payloads: list[dict]) -> list[dict]:
     by_message = {
         mail.chat_message_id: mail
         for mail in MailMessage.objects.filter(chat_message_id__in=[p["id"] for p in payloads]).only(
-            "id", "chat_message_id", "direction", "kind", "status", "failure_reason", "attempts", "sent_at", "html"
+            "id", "chat_message_id", "direction", "kind", "status", "failure_reason", "attempts", "sent_at"
         )
     }
     attachments: dict[int, list[dict]] = {}
