@@ -48,7 +48,32 @@ def _address_header(values: str) -> str:
     return " ".join(f"<{value}>" for value in values.split() if value)
 
 
+def _refusal_email(mail: MailMessage) -> EmailMultiAlternatives:
+    """The plain-text answer to a mail that was not taken: written when it was refused, sent as it was written."""
+    account = mail.inbox.mail_account
+    headers = {
+        "From": formataddr((account.sender_name(), account.address)),
+        "Message-ID": f"<{mail.message_id}>",
+        "Auto-Submitted": "auto-replied",
+        "X-Auto-Response-Suppress": "All",
+        "X-Loop": account.address,
+        "Content-Language": mail.inbox.language if mail.inbox.language in ("en", "fa") else "en",
+    }
+    if mail.in_reply_to:
+        headers["In-Reply-To"] = f"<{mail.in_reply_to}>"
+        headers["References"] = f"<{mail.in_reply_to}>"
+    return EmailMultiAlternatives(
+        subject=mail.subject,
+        body=mail.full_text,
+        from_email=bounce_address(account.address, mail.pk),
+        to=[mail.to_address],
+        headers=headers,
+    )
+
+
 def email_for(mail: MailMessage) -> EmailMultiAlternatives:
+    if mail.thread_id is None:
+        return _refusal_email(mail)
     thread = mail.thread
     ticket = thread.ticket
     inbox = ticket.inbox

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage as ParsedHeaders
 from email.parser import BytesParser
-from email.utils import formataddr, getaddresses, make_msgid, parseaddr
+from email.utils import getaddresses, parseaddr
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMessage
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -49,6 +49,7 @@ from mail.models import MailAccount, RefusedMail
 from mail.parsing import clean_header, is_automatic, message_ids
 from mail.secrets import imap_password
 from mail.services.inbound import Outcome, mail_receive
+from mail.services.outbound import refusal_queue
 
 logger = logging.getLogger(__name__)
 
@@ -245,9 +246,8 @@ def _destination(outcome: Outcome) -> str:
     return "refused"  # accepted and dropped (a mail loop): not stored, not to be read again
 
 
-def _answer_too_large(
-    account: MailAccount, to: str, subject: str, message_id: str, size: int, limit: int
-) -> EmailMessage:
+def _answer_too_large(account: MailAccount, subject: str, size: int, limit: int) -> tuple[str, str]:
+    """The title and text of the answer, in the inbox's language."""
     inbox = account.inbox
     with translation.override(inbox.language if inbox.language in ("en", "fa") else "en"):
         values = {
@@ -270,19 +270,7 @@ def _answer_too_large(
             )
             % values
         )
-        language = translation.get_language()
-    headers = {
-        "From": formataddr((account.sender_name(), account.address)),
-        "Auto-Submitted": "auto-replied",
-        "X-Auto-Response-Suppress": "All",
-        "X-Loop": account.address,
-        "Content-Language": language,
-    }
-    headers["Message-ID"] = make_msgid(domain=account.address.rpartition("@")[2] or None)
-    if message_id:
-        headers["In-Reply-To"] = f"<{message_id}>"
-        headers["References"] = f"<{message_id}>"
-    return EmailMessage(subject=title, body=body, from_email=account.address, to=[to], headers=headers)
+    return title, body
 
 
 def _refuse_too_large(mailbox: BaseMailBox, uid: str, size: int, account: MailAccount) -> bool:
@@ -307,6 +295,7 @@ def _refuse_too_large(mailbox: BaseMailBox, uid: str, size: int, account: MailAc
     ):
         return True  # recorded (and answered) by a poll that died before it moved the mail
     answer_to = envelope or sender
+    answer = None
     if is_automatic(headers, sender, envelope):
         note = "Not answered: an automatic mail."
     elif not answer_to or "@" not in answer_to:
@@ -316,23 +305,24 @@ def _refuse_too_large(mailbox: BaseMailBox, uid: str, size: int, account: MailAc
     elif ratelimits.rate_limit_hit(action=TOO_LARGE_ANSWER, address=answer_to, site_key=account.address):
         note = f"Not answered: {answer_to} was answered within the hour."
     else:
-        try:
-            _answer_too_large(account, answer_to, subject, message_id, size, limit).send()
-            note = f"The sender was told ({answer_to})."
-        except Exception as exc:  # noqa: BLE001 — the record matters more than the courtesy
-            logger.warning("could not answer a too-large mail to %s", answer_to, exc_info=True)
-            note = f"The answer to {answer_to} could not be sent: {type(exc).__name__}: {exc}"
-    RefusedMail.objects.create(
-        inbox=account.inbox,
-        reason=RefusedMail.Reason.TOO_LARGE,
-        sender=(sender or answer_to)[:320],
-        recipient=recipient[:320],
-        message_id=message_id,
-        subject=subject,
-        size=size,
-        detail=f"5.3.4 Message too big: {size} bytes, this desk takes mail up to {limit} bytes (read by IMAP, not "
-        f"downloaded). {note}",
-    )
+        answer = _answer_too_large(account, subject, size, limit)
+        note = f"The sender was told ({answer_to})."
+    with transaction.atomic():
+        # The record and the answer together: a poll that dies after this commit finds the record and sends
+        # nothing more; the answer is a queued mail, sent by a task or the sweep once, retried if the server fails.
+        RefusedMail.objects.create(
+            inbox=account.inbox,
+            reason=RefusedMail.Reason.TOO_LARGE,
+            sender=(sender or answer_to)[:320],
+            recipient=recipient[:320],
+            message_id=message_id,
+            subject=subject,
+            size=size,
+            detail=f"5.3.4 Message too big: {size} bytes, this desk takes mail up to {limit} bytes (read by IMAP, "
+            f"not downloaded). {note}",
+        )
+        if answer is not None:
+            refusal_queue(account=account, to=answer_to, subject=answer[0], body=answer[1], in_reply_to=message_id)
     logger.info("IMAP mail too large (%s bytes) from %s to %s: %s", size, sender, account.address, note)
     return True
 

@@ -127,6 +127,7 @@ class MailMessage(models.Model):
         REPLY = "reply", _("Operator's reply")
         ACK = "ack", _("Acknowledgement")
         AUTO = "auto", _("Automatic mail from the customer's side")
+        REFUSAL = "refusal", _("Answer to a refused mail")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -134,7 +135,10 @@ class MailMessage(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    thread = models.ForeignKey(MailThread, verbose_name=_("thread"), on_delete=models.CASCADE, related_name="mails")
+    # None only for a refusal: the answer to a mail that was not taken (too large to read), with no ticket.
+    thread = models.ForeignKey(
+        MailThread, verbose_name=_("thread"), on_delete=models.CASCADE, related_name="mails", null=True, blank=True
+    )
     inbox = models.ForeignKey("chat.Inbox", verbose_name=_("inbox"), on_delete=models.CASCADE, related_name="+")
     chat_message = models.OneToOneField(
         "chat.Message", verbose_name=_("message"), on_delete=models.CASCADE, related_name="mail", null=True
@@ -149,7 +153,7 @@ class MailMessage(models.Model):
     from_address = models.CharField(_("from"), max_length=320, blank=True, default="")
     to_address = models.CharField(_("to"), max_length=320, blank=True, default="")
     subject = models.CharField(_("subject"), max_length=300, blank=True, default="")
-    # Received: the sanitised HTML part (nh3), if any, and the whole mail as it arrived.
+    # Received: the sanitised HTML part (nh3), if any, and the whole mail as it arrived. A refusal: its text.
     html = models.TextField(_("HTML (sanitised)"), blank=True, default="")
     full_text = models.TextField(_("full text"), blank=True, default="")
     raw = models.FileField(_("original"), upload_to="mail/raw/%Y/%m/", blank=True)

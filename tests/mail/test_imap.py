@@ -22,10 +22,12 @@ from imap_tools import MailBoxUnencrypted
 
 import mail.imap as imap_module
 from chat.models import ChannelKind
+from mail.addresses import bounce_address
 from mail.admin import MailAccountForm
 from mail.imap import folders_of, mailbox_recipients, poll_account, poll_all
 from mail.models import MailAccount, MailMessage, MailThread, RefusedMail
 from mail.secrets import SecretError, decrypt_password, encrypt_password, imap_password
+from mail.services import outbound
 from tests.factories import InboxFactory
 from tests.mail.mails import customer_mail
 from tests.processes import free_port, require
@@ -247,9 +249,17 @@ def test_a_too_large_mail_is_refused_from_its_headers_and_the_sender_is_told(
     assert refused.size == len(raw) and refused.message_id
     assert "told" in refused.detail
     assert mailbox.raws() == [] and mailbox.raws(mailbox.refused) == [raw]
-    assert not MailMessage.objects.exists() and not Ticket.objects.exists()
+    assert not Ticket.objects.exists() and not MailThread.objects.exists()
+    # The answer is a queued mail written with the record, sent by the task after the commit (or the sweep).
+    [queued] = MailMessage.objects.all()
+    assert (queued.kind, queued.direction, queued.thread) == (MailMessage.Kind.REFUSAL, MailMessage.Direction.OUT, None)
+    assert queued.status == MailMessage.Status.QUEUED and mailoutbox == []
+    assert outbound.mail_sweep() == 1
+    queued.refresh_from_db()
+    assert queued.status == MailMessage.Status.SENT and queued.attempts == 1
     [answer] = mailoutbox
-    assert answer.to == ["ali@customer.test"] and answer.from_email == ADDRESS
+    assert answer.to == ["ali@customer.test"] and answer.extra_headers["From"].endswith(f"<{ADDRESS}>")
+    assert answer.from_email == bounce_address(ADDRESS, queued.pk)
     assert answer.extra_headers["Auto-Submitted"] == "auto-replied"
     assert answer.extra_headers["In-Reply-To"] == f"<{refused.message_id}>"
     assert "Scans of my invoice" in answer.subject
@@ -290,9 +300,34 @@ def test_a_too_large_mail_read_again_after_a_crash_is_recorded_and_answered_once
 
     assert "error" in poll_account(account)
     assert "error" not in poll_account(account)
+    outbound.mail_sweep()
 
     assert RefusedMail.objects.count() == 1 and len(mailoutbox) == 1
     assert mailbox.raws() == [] and len(mailbox.raws(mailbox.refused)) == 1
+
+
+def test_the_answer_to_a_too_large_mail_is_retried_when_the_mail_server_fails(
+    mailbox, account, settings, monkeypatch, mailoutbox
+):
+    settings.MAIL_MAX_BYTES = 2000
+    mailbox.append(a_mail(sender="ali@customer.test", body="z" * 5000))
+    poll_all()
+    [queued] = MailMessage.objects.filter(kind=MailMessage.Kind.REFUSAL)
+
+    def refused(self, *args, **kwargs):
+        raise ConnectionRefusedError("the mail server is down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refused)
+        assert outbound.mail_deliver(mail_id=queued.pk) == "retry"
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempts, mailoutbox) == (MailMessage.Status.QUEUED, 1, [])
+    assert "the mail server is down" in queued.failure_reason
+
+    queued.next_attempt_at = timezone.now()
+    queued.save(update_fields=["next_attempt_at"])
+    assert outbound.mail_sweep() == 1 and outbound.mail_sweep() == 0
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["ali@customer.test"]
 
 
 def test_a_deferred_mail_stays_in_the_folder_and_is_taken_later(mailbox, account, settings):
