@@ -285,6 +285,12 @@ class Conversation(models.Model):
     # Visitor presence across all server processes: open sockets and when the last one closed.
     visitor_connection_count = models.IntegerField(_("visitor connections"), default=0)
     visitor_last_seen_at = models.DateTimeField(_("visitor last seen"), default=timezone.now)
+    # Read receipts: the newest message each side has seen (the visitor with the widget open and visible, an
+    # operator with the thread open), and when. Only ever move forward (chat/services/receipts.py).
+    visitor_read_message_id = models.BigIntegerField(_("read by the visitor up to"), null=True, blank=True)
+    visitor_read_at = models.DateTimeField(_("read by the visitor at"), null=True, blank=True)
+    operator_read_message_id = models.BigIntegerField(_("read by an operator up to"), null=True, blank=True)
+    operator_read_at = models.DateTimeField(_("read by an operator at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -387,9 +393,9 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=Q(sender__in=["visitor", "operator", "system"]), name="message_sender_valid"
             ),
-            # Only operators write private notes.
+            # Only operators write private notes; the desk writes lines for operators only (a transfer).
             models.CheckConstraint(
-                condition=Q(private=False) | Q(sender="operator"), name="message_private_by_operator"
+                condition=Q(private=False) | Q(sender__in=["operator", "system"]), name="message_private_by_desk"
             ),
         ]
         indexes = [

@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 WELCOME = "welcome"
 MESSAGE_NEW = "message.new"
 MESSAGE_ACK = "message.ack"
+MESSAGE_READ = "message.read"
 TYPING = "typing"
 CONVERSATION_QUEUED = "conversation.queued"
 CONVERSATION_UPDATED = "conversation.updated"
@@ -279,7 +280,11 @@ def send_to_inbox_visitors(inbox_id: int, frame: dict) -> None:
 def _logged(inbox_id: int, frame: dict) -> dict:
     """Appends an operator frame to the inbox's InboxEvent log (for `sync`) in the caller's transaction; returns it
     with its `event_id`."""
-    conversation_id = (frame.get("conversation") or {}).get("id") or (frame.get("message") or {}).get("conversation_id")
+    conversation_id = (
+        (frame.get("conversation") or {}).get("id")
+        or (frame.get("message") or {}).get("conversation_id")
+        or frame.get("conversation_id")
+    )
     event = InboxEvent.objects.create(
         inbox_id=inbox_id, conversation_id=conversation_id, type=frame["type"], payload=frame
     )

@@ -139,6 +139,11 @@ def conversation_payload(
         if last
         else None,
         "ticket": ticket_payload(conversation.ticket) if conversation.ticket_id else None,
+        # Read receipts (message.read): the newest message each side has seen, and when.
+        "visitor_read_message_id": conversation.visitor_read_message_id,
+        "visitor_read_at": iso(conversation.visitor_read_at),
+        "operator_read_message_id": conversation.operator_read_message_id,
+        "operator_read_at": iso(conversation.operator_read_at),
     }
 
 

@@ -78,6 +78,10 @@ def _js_strings() -> dict:
         "mine_empty": _("You have no conversations."),
         "all_empty": _("No open conversations."),
         "waiting": _("waiting"),
+        # The list's timers, each labelled with what it counts.
+        "timer_waiting": _("waiting %(time)s"),
+        "timer_since_last": _("last message %(time)s ago"),
+        "timer_since_last_title": _("Time since the conversation's last message"),
         "no_messages_yet": _("No messages yet."),
         "visitor": _("Visitor"),
         "system": _("System"),
@@ -87,6 +91,8 @@ def _js_strings() -> dict:
         "reply_placeholder": _("Reply to the visitor… (/ for saved replies)"),
         "typing": _("%(name)s is typing…"),
         "sending": _("Sending…"),
+        # The visitor has read the reply (read receipts), at that clock time.
+        "seen_at": _("Seen %(time)s"),
         "send_failed": _("Not sent. Retry"),
         "claimed_by": _("Taken by %(name)s"),
         "status_queued": _("Waiting"),

@@ -28,7 +28,7 @@ from chat.consumers.protocol import (
 )
 from chat.inbox_selectors import operator_for_user, operator_session_valid, session_user
 from chat.models import MAIL_KINDS, Conversation, OperatorProfile
-from chat.services import assignment, conversations, messages, presence
+from chat.services import assignment, conversations, messages, presence, receipts
 from chat.services.access import session_digest
 from chat.services.errors import ChatError
 
@@ -77,6 +77,7 @@ class AgentConsumer(ProtocolConsumer):
         "conversation.resolve": "on_resolve",
         "conversation.history": "on_history",
         "sync": "on_sync",
+        "message.read": "on_message_read",
     }
 
     async def connect(self):
@@ -257,6 +258,15 @@ class AgentConsumer(ProtocolConsumer):
             realtime.conversation_visitor_group(conversation_id),
             {"type": realtime.TYPING, "is_typing": is_typing, "name": self.profile.display_name},
         )
+
+    def _read(self, conversation_id: int, message_id: int) -> None:
+        selectors.conversation_for_operator(profile=self.profile, conversation_id=conversation_id, lock=False)
+        receipts.conversation_read(conversation_id=conversation_id, reader=receipts.OPERATOR, message_id=message_id)
+
+    async def on_message_read(self, frame):
+        conversation_id = field(frame, "conversation_id", int)
+        message_id = field(frame, "message_id", int)
+        await db(self._read)(conversation_id, message_id)
 
     async def on_transfer(self, frame):
         conversation_id = field(frame, "conversation_id", int)

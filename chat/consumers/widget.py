@@ -25,7 +25,7 @@ from chat.consumers.protocol import (
     field,
 )
 from chat.models import Conversation, Inbox
-from chat.services import conversations, messages, ratelimits, visitors
+from chat.services import conversations, messages, ratelimits, receipts, visitors
 from chat.services.broadcast import visitor_view
 from chat.services.errors import ChatError
 from surveys import selectors as survey_selectors
@@ -85,6 +85,7 @@ class WidgetConsumer(ProtocolConsumer):
         "typing": "on_typing",
         "conversation.close": "on_close",
         "survey.answer": "on_survey_answer",
+        "message.read": "on_message_read",
     }
 
     async def connect(self):
@@ -102,6 +103,7 @@ class WidgetConsumer(ProtocolConsumer):
         self.sent_at: list[float] = []
         self.refused_at: list[float] = []
         self.typing_sent: tuple[bool | None, float] = (None, 0.0)
+        self.read_up_to = 0  # the newest message this socket said the visitor read: a repeat costs no statement
         self.hello_timer: asyncio.TimerHandle | None = None
         self.address = ratelimits.client_address_of_scope(self.scope)
         self.slot: ratelimits.SocketSlot | None = None
@@ -363,6 +365,17 @@ class WidgetConsumer(ProtocolConsumer):
             {"type": realtime.TYPING, "conversation_id": self.conversation_id, "is_typing": is_typing},
             inbox_id=self.inbox.pk,
         )
+
+    async def on_message_read(self, frame):
+        message_id = field(frame, "message_id", int)
+        if self.conversation_id is None:
+            raise ChatError("not_found", _("You have no open conversation."))
+        if message_id <= self.read_up_to:
+            return
+        await db(receipts.conversation_read)(
+            conversation_id=self.conversation_id, reader=receipts.VISITOR, message_id=message_id
+        )
+        self.read_up_to = message_id
 
     async def on_close(self, frame):
         if self.contact is None:

@@ -1,6 +1,7 @@
 // The agent inbox: wires the socket, the lists, the thread, the contact column, dialogs and shortcuts together.
 import { Alerts } from "./alerts.js";
 import { Composer } from "./composer.js";
+import { setFaviconBadge } from "./favicon.js";
 import { contactName, count, dateTime, shortDate, t } from "./format.js";
 import { api, toast } from "./http.js";
 import { navigationOrder, onListClick, renderLists, tickTimers } from "./lists.js";
@@ -92,7 +93,12 @@ function render() {
   saveUnread();
   const derived = renderLists();
   renderPresence();
-  document.title = `${derived.queue.length ? `(${count(derived.queue.length)}) ` : ""}${document.title.replace(/^\([^)]*\) /, "")}`;
+  // The tab says how many need her: chats waiting in the queue plus unread visitor messages (docs/inbox.md).
+  let unread = derived.queue.length;
+  for (const n of state.unread.values()) unread += n;
+  const badge = unread ? (unread > 99 ? `${count(99)}+` : count(unread)) : "";
+  document.title = `${badge ? `(${badge}) ` : ""}${document.title.replace(/^\([^)]*\) /, "")}`;
+  setFaviconBadge(badge);
   const selected = state.conversations.get(state.selectedId);
   if (selected) renderHeader(selected);
 }
@@ -130,6 +136,9 @@ function applyFrame(frame) {
     case "message.new":
     case "message.ack":
       onMessage(frame.message, frame.type);
+      break;
+    case "message.read":
+      onRead(frame);
       break;
     case "message.delivery":
       onDelivery(frame);
@@ -233,13 +242,51 @@ function onMessage(message, type) {
   if (conversation) {
     conversation.last_message = { body: message.body, sender: message.sender, created_at: message.created_at };
   }
-  if (message.conversation_id === state.selectedId) {
+  const open = message.conversation_id === state.selectedId;
+  if (open) {
     renderMessages(state.selectedId);
     if (message.sender === "visitor") showTyping("");
-  } else if (isNew && type === "message.new" && message.sender === "visitor") {
+    sendRead();
+  }
+  // Unread: in a conversation she is not looking at (another one, or this one while the tab is hidden).
+  if ((!open || document.hidden) && isNew && type === "message.new" && message.sender === "visitor") {
     state.unread.set(message.conversation_id, (state.unread.get(message.conversation_id) || 0) + 1);
   }
 }
+
+// --- Read receipts (message.read) ----------------------------------------------------------------
+
+const readSent = new Map(); // conversation id → the newest message this page said she has read
+
+// She sees the open conversation (the tab visible): the visitor is told up to which of their messages.
+function sendRead() {
+  const conversation = state.conversations.get(state.selectedId);
+  if (!conversation || conversation.mail || document.hidden) return;
+  let newest = 0;
+  for (const message of threadOf(conversation.id).values()) {
+    if (!message.pending && !message.private && message.sender === "visitor" && message.id > newest) newest = message.id;
+  }
+  if (newest > (readSent.get(conversation.id) || 0) && newest > (conversation.operator_read_message_id || 0)) {
+    readSent.set(conversation.id, newest);
+    socket.send({ type: "message.read", conversation_id: conversation.id, message_id: newest });
+  }
+}
+
+// The visitor has read up to a message: "Seen" under her newest reply at or before it.
+function onRead(frame) {
+  const conversation = state.conversations.get(frame.conversation_id);
+  if (!conversation || frame.reader !== "visitor") return;
+  if ((conversation.visitor_read_message_id || 0) >= frame.message_id) return;
+  conversation.visitor_read_message_id = frame.message_id;
+  conversation.visitor_read_at = frame.read_at;
+  if (frame.conversation_id === state.selectedId) renderMessages(frame.conversation_id);
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) return;
+  if (state.unread.delete(state.selectedId)) render();
+  sendRead();
+});
 
 // A mail reply was sent, is being retried, or failed (a bounce, a refusal): shown on the message.
 function onDelivery(frame) {
@@ -370,6 +417,7 @@ async function select(conversationId) {
   }
   loadContact(conversationId);
   loadFollowup(conversationId);
+  sendRead();
 }
 
 function step(offset) {

@@ -111,14 +111,16 @@ function messageNode(message) {
   const node = messageTemplate.content.firstElementChild.cloneNode(true);
   node.dataset.messageId = message.id ?? "";
   node.classList.add(`msg-${message.sender}`);
-  if (message.private) node.classList.add("msg-private");
+  // A system line for operators only (a transfer) reads as a line of the thread, not as a note.
+  const note = message.private && message.sender !== "system";
+  if (note) node.classList.add("msg-private");
   if (message.pending) node.classList.add("msg-pending");
   if (message.failed) node.classList.add("msg-failed");
   let author = message.author_name;
   if (message.sender === "visitor") author = author || t("visitor");
   if (message.sender === "system") author = t("system");
   node.querySelector(".msg-author").textContent = author || "";
-  if (message.private) {
+  if (note) {
     const label = document.createElement("span");
     label.className = "msg-note-label";
     label.textContent = t("private_note");
@@ -182,6 +184,22 @@ function mailLine(node, stateLine, mail) {
   }
 }
 
+// "Seen" and when, under her newest public reply that the visitor has read (message.read).
+function markSeen(conversation, messages, nodes) {
+  const upTo = conversation?.visitor_read_message_id;
+  if (!upTo || conversation.mail) return;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i];
+    if (message.pending || message.private || message.sender !== "operator" || message.id > upTo) continue;
+    const seen = document.createElement("span");
+    seen.className = "msg-seen";
+    seen.textContent = t("seen_at", { time: clock(conversation.visitor_read_at) });
+    if (conversation.visitor_read_at) seen.title = dateTime(conversation.visitor_read_at);
+    nodes[i].querySelector(".msg-state").append(seen);
+    return;
+  }
+}
+
 function fileSize(bytes) {
   if (bytes >= 1024 * 1024) return t("size_mb", { n: count((bytes / (1024 * 1024)).toFixed(1)) });
   return t("size_kb", { n: count(Math.max(1, Math.round(bytes / 1024))) });
@@ -212,6 +230,7 @@ export function renderMessages(conversationId, { keepPosition = false } = {}) {
     return;
   }
   const nodes = messages.map(messageNode);
+  markSeen(state.conversations.get(conversationId), messages, nodes);
   if (state.hasEarlier.has(conversationId)) nodes.unshift(earlierButton());
   thread.replaceChildren(...nodes);
   if (keepPosition) thread.scrollTop = thread.scrollHeight - fromBottom;

@@ -77,6 +77,7 @@
       you: "You",
       sending: "Sending…",
       sent: "Sent",
+      seen: "Seen",
       waiting_conn: "Waiting for connection…",
       failed: "Not sent.",
       retry: "Retry",
@@ -141,6 +142,7 @@
       you: "شما",
       sending: "در حال ارسال…",
       sent: "ارسال شد",
+      seen: "دیده شد",
       waiting_conn: "در انتظار اتصال…",
       failed: "ارسال نشد.",
       retry: "تلاش دوباره",
@@ -343,6 +345,8 @@
     rendered: new Map(), // message id -> element
     pending: new Map(), // client_id -> {client_id, body, state, el, timer}
     lastId: 0,
+    readSent: 0, // the newest message this widget told the desk the visitor has seen (message.read)
+    seenUpTo: 0, // the newest message an operator has read: our messages up to it show "Seen"
     unread: 0,
     baseTitle: null,
     survey: null,
@@ -498,6 +502,8 @@
         return render(); // with nobody online and no chat, the offline form comes back below the thanks
       case "availability":
         return onAvailability(f);
+      case "message.read":
+        return onSeen(f.message_id);
       case "error":
         return onError(f);
     }
@@ -546,7 +552,9 @@
   function setConversation(c) {
     // A late frame about a conversation the visitor has moved on from must not end the new one.
     if (!c || S.gone.has(c.id) || (S.conv && c.id < S.conv.id)) return;
+    if (!S.conv || S.conv.id !== c.id) S.readSent = S.seenUpTo = 0;
     S.conv = c;
+    if (c.operator_read_message_id) onSeen(c.operator_read_message_id);
     if (c.status === "ended") showTyping(null);
     render();
   }
@@ -580,6 +588,7 @@
     if (added) {
       render();
       scrollDown();
+      sendRead();
     }
   }
 
@@ -619,7 +628,29 @@
 
   function markSent(el) {
     el.setAttribute("data-state", "sent");
-    el._meta.append(h("span", { class: "sd-state", text: " · " + t("sent") }));
+    el._state = h("span", { class: "sd-state", text: " · " + t("sent") });
+    el._meta.append(el._state);
+    if (el._id != null && el._id <= S.seenUpTo) markSeen(el);
+  }
+
+  function markSeen(el) {
+    el.setAttribute("data-state", "seen");
+    el._state.textContent = " · " + t("seen");
+  }
+
+  // An operator has read up to `id`: the visitor's messages up to it say "Seen".
+  function onSeen(id) {
+    if (typeof id !== "number" || id <= S.seenUpTo) return;
+    S.seenUpTo = id;
+    for (const [mid, el] of S.rendered) if (mid <= id && el.getAttribute("data-state") === "sent") markSeen(el);
+  }
+
+  // The visitor sees the thread (open, page visible): tell the desk up to which message, once per step.
+  function sendRead() {
+    if (!S.open || document.hidden || !S.ready || !S.conv) return;
+    let newest = 0;
+    for (const [mid, el] of S.rendered) if (mid > newest && !el.classList.contains("sd-msg-visitor")) newest = mid;
+    if (newest > S.readSent && wsSend({ type: "message.read", message_id: newest })) S.readSent = newest;
   }
 
   function setState(p, state, why) {
@@ -1095,6 +1126,7 @@
       clearUnread();
       render();
       scrollDown();
+      sendRead();
       if (focus) {
         const target = els.panel.querySelector(
           ".sd-view:not([hidden]) input, .sd-view:not([hidden]) textarea, .sd-view:not([hidden]) button.sd-primary"
@@ -1361,6 +1393,7 @@
         if (!document.hidden) {
           clearUnread();
           reconnectNow();
+          sendRead();
         }
       })
     );

@@ -112,6 +112,14 @@ class Visitor:
                 return frame
         raise AssertionError(f"no {frame_type} frame within {timeout}s; got {[f['type'] for f in self.frames]}")
 
+    def frames_of(self, frame_type: str) -> list[dict]:
+        """The frames of that type received so far (after reading what has arrived)."""
+        try:
+            self.wait_for("__none__", timeout=0.3)
+        except AssertionError:
+            pass
+        return [f for f in self.frames if f["type"] == frame_type]
+
     def bodies(self) -> list[str]:
         """Every message body this visitor's socket has received."""
         seen = [m["body"] for f in self.frames if f["type"] == "welcome" for m in f.get("messages", [])]
