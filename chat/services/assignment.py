@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat.models import MAIL_KINDS, Conversation, Message, OperatorProfile, Team
@@ -189,7 +190,7 @@ def conversation_transfer(
         end=at,
         operator=profile.user,
     )
-    transfer_note(conversation, profile, note)
+    transfer_note(conversation, profile, note, target=target, team=None if target is not None else team)
     conversation_changed(conversation)
     if conversation.status == Conversation.Status.QUEUED:
         conversation_assign_auto(conversation=conversation)
@@ -200,8 +201,28 @@ def conversation_transfer(
     return conversation
 
 
-def transfer_note(conversation: Conversation, profile: OperatorProfile, note: str) -> None:
-    """The note a transfer carries, as a private note for whoever takes the conversation over."""
+def transfer_note(
+    conversation: Conversation,
+    profile: OperatorProfile,
+    note: str,
+    *,
+    target: OperatorProfile | None = None,
+    team: Team | None = None,
+) -> None:
+    """The thread's record of a transfer, for operators only: a line saying who handed it to whom ("Sara
+    transferred this conversation to Ali"), written once in the inbox's language (its operators'), then the note
+    it carries, as a private note for whoever takes it over."""
+    by = operator_name(profile.user)
+    with translation.override(conversation.inbox.language or settings.LANGUAGE_CODE):
+        if target is not None:
+            line = _("%(by)s transferred this conversation to %(to)s.") % {"by": by, "to": operator_name(target.user)}
+        else:
+            line = _("%(by)s transferred this conversation to the team %(team)s.") % {"by": by, "team": team.name}
+    message_created(
+        Message.objects.create(
+            conversation=conversation, sender=Message.Sender.SYSTEM, body=line, private=True, author_name=by
+        )
+    )
     note = (note or "").strip()
     if note:
         message_created(
@@ -209,7 +230,7 @@ def transfer_note(conversation: Conversation, profile: OperatorProfile, note: st
                 conversation=conversation,
                 sender=Message.Sender.OPERATOR,
                 author=profile.user,
-                author_name=operator_name(profile.user),
+                author_name=by,
                 body=note,
                 private=True,
             )

@@ -113,7 +113,7 @@ def thread_transfer(
     conversation.transfer_count += 1
     conversation.save(update_fields=["assignee", "assigned_at", "team", "transfer_count", "updated_at"])
     _ticket_follows(conversation)
-    transfer_note(conversation, profile, note)
+    transfer_note(conversation, profile, note, target=target, team=team)
     conversation_changed(conversation)
     return conversation
 

@@ -84,18 +84,21 @@ function updateTimer(element, conversation, now = Date.now()) {
     if (level) element.classList.add(`sla-${level}`);
     return;
   }
+  // Each timer says what it counts: the wait in the queue, the first reply's time left (or overdue), or the
+  // time since the conversation's last message.
   if (conversation.status === "queued") {
-    element.textContent = duration(waitedSeconds(conversation, now));
+    element.textContent = t("timer_waiting", { time: duration(waitedSeconds(conversation, now)) });
     element.title = sla ? slaLabel(sla) : t("waiting");
     if (sla) element.classList.add(`sla-${sla.level}`);
   } else if (sla) {
-    element.textContent = duration(Math.abs(sla.left));
+    element.textContent = slaLabel(sla);
     element.title = slaLabel(sla);
     element.classList.add(`sla-${sla.level}`);
   } else {
-    element.textContent = duration(waitedSeconds(conversation, now));
+    const last = conversation.last_message?.created_at || conversation.requested_at || conversation.created_at;
+    element.textContent = t("timer_since_last", { time: duration((now - Date.parse(last)) / 1000) });
     const resolution = resolutionSla(conversation, now);
-    element.title = resolution ? resolutionLabel(resolution) : "";
+    element.title = resolution ? resolutionLabel(resolution) : t("timer_since_last_title");
     if (resolution) element.classList.add(`sla-${resolution.level}`);
   }
 }

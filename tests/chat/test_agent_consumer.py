@@ -147,8 +147,12 @@ async def test_transfer_to_an_operator_and_to_a_team_is_counted(inbox, operator)
     while update["conversation"]["transfer_count"] != 1:
         update = await agent.expect("conversation.updated")
     assert update["conversation"]["assignee"]["id"] == colleague.user_id
-    note = await db(Message.objects.get)(conversation_id=conversation_id, private=True)
+    note = await db(Message.objects.get)(conversation_id=conversation_id, private=True, sender="operator")
     assert note.body == "Billing question"
+    # The thread records who handed it to whom, for operators only, before the note.
+    line = await db(Message.objects.get)(conversation_id=conversation_id, private=True, sender="system")
+    assert line.body == f"{operator.display_name} transferred this conversation to {colleague.display_name}."
+    assert line.pk < note.pk
     assert not any(f.get("message", {}).get("private") for f in await widget.drain(0.2))
     await agent.send({"type": "conversation.transfer", "conversation_id": conversation_id, "to_team_id": team.pk})
     update = await agent.expect("conversation.updated", timeout=3)
@@ -157,6 +161,12 @@ async def test_transfer_to_an_operator_and_to_a_team_is_counted(inbox, operator)
     assert update["conversation"]["status"] == "queued" and update["conversation"]["team"]["id"] == team.pk
     transfers = await db(ReportingEvent.objects.filter(name="conversation_transferred").count)()
     assert transfers == 2
+    lines = await db(list)(
+        Message.objects.filter(conversation_id=conversation_id, sender="system", private=True).values_list(
+            "body", flat=True
+        )
+    )
+    assert lines[-1] == f"{operator.display_name} transferred this conversation to the team {team.name}."
     await agent.send({"type": "conversation.transfer", "conversation_id": conversation_id})
     await agent.error("invalid_frame")
     await agent.send({"type": "conversation.transfer", "conversation_id": conversation_id, "to_team_id": 99999})

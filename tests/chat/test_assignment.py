@@ -170,6 +170,22 @@ def test_a_transfer_to_an_operator_gives_them_the_ticket_too(inbox):
     assert conversation.ticket.assignee_id == second.user_id
 
 
+def test_a_transfer_line_is_written_in_the_inbox_s_language_for_operators_only(inbox):
+    from chat.services.assignment import conversation_transfer
+
+    inbox.language = "fa"
+    inbox.save()
+    first = OperatorFactory(inboxes=[inbox], status="away", display_name="سارا")
+    second = OperatorFactory(inboxes=[inbox], status="away", display_name="علی")
+    conversation = _answered_by(first, inbox)
+
+    conversation_transfer(profile=first, conversation_id=conversation.pk, to_operator_id=second.user_id)
+
+    line = conversation.messages.get(sender="system", private=True)
+    assert line.body == "سارا این گفتگو را به علی منتقل کرد."
+    assert not conversation.messages.filter(sender="system", private=False).exists()
+
+
 def test_a_transfer_to_a_team_unassigns_the_ticket_until_an_operator_of_the_team_takes_it(inbox):
     from chat.services.assignment import conversation_transfer
     from tests.factories import TeamFactory
