@@ -1,8 +1,19 @@
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import CannedReply, Contact, Conversation, Inbox, Message, OperatorProfile, PresenceInterval, Team
+from chat.models import (
+    CannedReply,
+    Contact,
+    Conversation,
+    Inbox,
+    Label,
+    Message,
+    OperatorProfile,
+    PresenceInterval,
+    Team,
+)
 from chat.services.presence import operator_status_set
 from tickets.admin import BusinessHoursInline, HolidayInline, SlaTargetInline
 
@@ -87,7 +98,7 @@ class ConversationAdmin(admin.ModelAdmin):
         "ended_at",
         "transfer_count",
     ]
-    list_filter = ["status", "end_reason", "channel_kind", "inbox", "team", "assignee", "requested_at"]
+    list_filter = ["status", "end_reason", "channel_kind", "inbox", "team", "assignee", "labels", "requested_at"]
     search_fields = ["id", "contact__name", "contact__email", "messages__body"]
     date_hierarchy = "requested_at"
     # The reports' link behind an operator's transfers (supportdesk.reports.links): what she transferred away.
@@ -190,3 +201,26 @@ class PresenceIntervalAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["name", "colour_swatch", "inbox_or_global", "created_at"]
+    list_filter = [("inbox", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "inbox__name"]
+    readonly_fields = ["created_at"]
+    fields = ["name", "colour", "inbox", "created_at"]
+    list_select_related = ["inbox"]
+
+    @admin.display(description=_("colour"), ordering="colour")
+    def colour_swatch(self, label):
+        return format_html(
+            '<span style="display:inline-block;inline-size:1em;block-size:1em;border-radius:3px;'
+            'background:{};vertical-align:middle"></span> {}',
+            label.colour,
+            label.colour,
+        )
+
+    @admin.display(description=_("inbox"), ordering="inbox__name")
+    def inbox_or_global(self, label):
+        return label.inbox.name if label.inbox_id else _("Global (every inbox)")

@@ -5,8 +5,10 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -291,6 +293,9 @@ class Conversation(models.Model):
     visitor_read_at = models.DateTimeField(_("read by the visitor at"), null=True, blank=True)
     operator_read_message_id = models.BigIntegerField(_("read by an operator up to"), null=True, blank=True)
     operator_read_at = models.DateTimeField(_("read by an operator at"), null=True, blank=True)
+    labels = models.ManyToManyField(
+        "Label", verbose_name=_("labels"), through="ConversationLabel", related_name="conversations", blank=True
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -440,6 +445,74 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut} — {self.title}"
+
+
+validate_colour = RegexValidator(r"^#[0-9a-fA-F]{6}\Z", _("A colour is written #rrggbb, e.g. #1f6feb."))
+
+
+class Label(models.Model):
+    """A tag operators put on conversations: one inbox's, or global (no inbox: usable in every inbox)."""
+
+    name = models.CharField(_("name"), max_length=50)
+    colour = models.CharField(_("colour"), max_length=7, default="#6e7781", validators=[validate_colour])
+    inbox = models.ForeignKey(
+        Inbox,
+        verbose_name=_("inbox"),
+        on_delete=models.CASCADE,
+        related_name="labels",
+        null=True,
+        blank=True,
+        help_text=_("Empty: a global label, usable in every inbox."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
+        constraints = [
+            # NULL inboxes never clash in a plain unique constraint: the globals need one of their own.
+            models.UniqueConstraint(
+                Lower("name"),
+                "inbox",
+                condition=Q(inbox__isnull=False),
+                name="label_unique_name_per_inbox",
+                violation_error_message=_("This inbox already has a label with this name."),
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=Q(inbox__isnull=True),
+                name="label_unique_global_name",
+                violation_error_message=_("There is already a global label with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConversationLabel(models.Model):
+    """A label on a conversation: who put it there, and when."""
+
+    conversation = models.ForeignKey(
+        Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="label_links"
+    )
+    label = models.ForeignKey(Label, verbose_name=_("label"), on_delete=models.CASCADE, related_name="links")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("added by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["label__name"]
+        verbose_name = _("conversation label")
+        verbose_name_plural = _("conversation labels")
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "label"], name="conversation_label_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.label_id}"
 
 
 class InboxEvent(models.Model):

@@ -11,7 +11,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.models import MAIL_KINDS, Contact, Conversation, Inbox, InboxEvent, Message, OperatorProfile, Team
+from chat.models import MAIL_KINDS, Contact, Conversation, Inbox, InboxEvent, Label, Message, OperatorProfile, Team
 from chat.services.errors import ChatError
 from chat.snapshots import same_row, snapshot
 from tickets.business_hours import schedule_for
@@ -101,11 +101,30 @@ def _waiting(conversation: Conversation) -> tuple[int | None, int | None]:
 _UNREAD = object()
 
 
+def label_payload(label: Label) -> dict:
+    return {"id": label.pk, "name": label.name, "colour": label.colour}
+
+
+def labels_usable_in(inbox_ids) -> QuerySet[Label]:
+    """The labels an operator may put on a conversation of these inboxes: theirs, and the global ones."""
+    return Label.objects.filter(Q(inbox_id__in=list(inbox_ids)) | Q(inbox__isnull=True))
+
+
+def available_labels(inbox_ids) -> list[dict]:
+    """The labels of her inboxes and the global ones (`inbox_id` null), by name: what the inbox's picker offers."""
+    return [{**label_payload(label), "inbox_id": label.inbox_id} for label in labels_usable_in(inbox_ids)]
+
+
 def conversation_payload(
-    conversation: Conversation, *, waiting: tuple[int | None, int | None] | None = None, last=_UNREAD
+    conversation: Conversation,
+    *,
+    waiting: tuple[int | None, int | None] | None = None,
+    last=_UNREAD,
+    labels: bool = True,
 ) -> dict:
     """Frame shape C. `waiting` (queue position, estimated wait) and `last` (its last public message, or None) are
-    given by a caller that read them for many conversations at once."""
+    given by a caller that read them for many conversations at once; `labels` (read from the prefetch when there is
+    one) is left out for the visitor, who never sees them."""
     position, wait = waiting or _waiting(conversation)
     if last is _UNREAD:
         last = conversation.messages.filter(private=False).order_by("-id").first()
@@ -144,6 +163,7 @@ def conversation_payload(
         "visitor_read_at": iso(conversation.visitor_read_at),
         "operator_read_message_id": conversation.operator_read_message_id,
         "operator_read_at": iso(conversation.operator_read_at),
+        **({"labels": [label_payload(label) for label in conversation.labels.all()]} if labels else {}),
     }
 
 
@@ -315,7 +335,9 @@ def inbox_queue(inbox_ids: list[int]) -> list[dict]:
 
 def _with_related(conversations) -> list[Conversation]:
     if isinstance(conversations, QuerySet):
-        conversations = conversations.select_related("contact", "assignee__operator", "team", "ticket")
+        conversations = conversations.select_related(
+            "contact", "assignee__operator", "team", "ticket"
+        ).prefetch_related("labels")
     return list(conversations)
 
 
@@ -380,6 +402,7 @@ def operator_welcome(profile: OperatorProfile) -> dict:
             for o in operators
         ],
         "teams": [{"id": t.pk, "name": t.name} for t in Team.objects.filter(inboxes__in=inbox_ids).distinct()],
+        "labels": available_labels(inbox_ids),
         "last_event_id": last_event_id,
     }
 

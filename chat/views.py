@@ -17,7 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat import inbox_selectors as selectors
 from chat.models import MAIL_KINDS, Conversation, Inbox
-from chat.selectors import conversation_payload, conversation_payloads, mail_tickets_open, message_payload
+from chat.selectors import (
+    available_labels,
+    conversation_payload,
+    conversation_payloads,
+    mail_tickets_open,
+    message_payload,
+)
 from chat.services.contacts import ContactNotesTooLong, contact_update_notes
 from mail.selectors import mail_details
 from surveys.selectors import survey_results_for_conversation
@@ -163,6 +169,10 @@ def _js_strings() -> dict:
         "size_mb": _("%(n)s MB"),
         "confirm_resolve_ticket": _("Resolve this ticket? The customer is sent the survey by e-mail."),
         "transfers": _("Transfers: %(count)s"),
+        "labels": _("Labels"),
+        "labels_none_available": _("No labels are defined for this inbox. A manager adds them in the admin."),
+        "label_filter_all": _("All labels"),
+        "label_filter_empty": _("No conversation here has this label."),
     }
 
 
@@ -170,7 +180,8 @@ def _js_strings() -> dict:
 @operator_required
 def inbox(request):
     operator = request.operator
-    inboxes = Inbox.objects.filter(pk__in=selectors.operator_inbox_ids(operator=operator))
+    inbox_ids = selectors.operator_inbox_ids(operator=operator)
+    inboxes = Inbox.objects.filter(pk__in=inbox_ids)
     conversations = _open_and_mail(operator)
     context = {
         "operator": operator,
@@ -183,6 +194,7 @@ def inbox(request):
                 "max_chats": operator.max_chats,
             },
             "conversations": conversations,
+            "labels": available_labels(inbox_ids),
             "message_max_chars": settings.MESSAGE_MAX_CHARS,
         },
         "js_strings": _js_strings(),

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from chat.models import CannedReply, ChannelKind, Contact, Conversation, Inbox, Message, OperatorProfile, Team
+from chat.models import CannedReply, ChannelKind, Contact, Conversation, Inbox, Label, Message, OperatorProfile, Team
 from surveys.models import SurveyInvitation, SurveyResponse, SurveyTemplate
 from tickets.models import BusinessHoursInterval, Holiday, ReportingEvent, SlaTarget, Ticket
 
@@ -97,6 +97,15 @@ class ConversationFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory, inbox=factory.SelfAttribute("..inbox"))
     channel_kind = factory.LazyAttribute(lambda c: c.inbox.kind)
     requested_at = factory.LazyFunction(timezone.now)
+
+
+class LabelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Label
+
+    name = factory.Sequence(lambda n: f"label {n}")
+    colour = "#1f6feb"
+    inbox = None
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

@@ -28,7 +28,7 @@ from chat.consumers.protocol import (
 )
 from chat.inbox_selectors import operator_for_user, operator_session_valid, session_user
 from chat.models import MAIL_KINDS, Conversation, OperatorProfile
-from chat.services import assignment, conversations, messages, presence, receipts
+from chat.services import assignment, conversations, labels, messages, presence, receipts
 from chat.services.access import session_digest
 from chat.services.errors import ChatError
 
@@ -76,6 +76,7 @@ class AgentConsumer(ProtocolConsumer):
         "conversation.transfer": "on_transfer",
         "conversation.resolve": "on_resolve",
         "conversation.history": "on_history",
+        "conversation.labels": "on_labels",
         "sync": "on_sync",
         "message.read": "on_message_read",
     }
@@ -286,6 +287,17 @@ class AgentConsumer(ProtocolConsumer):
     async def on_resolve(self, frame):
         conversation_id = field(frame, "conversation_id", int)
         await db(conversations.conversation_resolve)(profile=self.profile, conversation_id=conversation_id)
+
+    async def on_labels(self, frame):
+        conversation_id = field(frame, "conversation_id", int)
+        label_ids = frame.get("labels")
+        if not isinstance(label_ids, list) or not all(
+            isinstance(pk, int) and not isinstance(pk, bool) for pk in label_ids
+        ):
+            raise ChatError("invalid_frame", _("The field “labels” must be a list of label ids."))
+        await db(labels.conversation_labels_set)(
+            profile=self.profile, conversation_id=conversation_id, label_ids=label_ids
+        )
 
     def _history(self, conversation_id: int) -> dict:
         conversation = selectors.conversation_for_operator(

@@ -217,7 +217,9 @@ class WidgetConsumer(ProtocolConsumer):
         return {
             "type": realtime.WELCOME,
             "contact": selectors.contact_payload(self.contact),
-            "conversation": visitor_view(selectors.conversation_payload(conversation)) if conversation else None,
+            "conversation": visitor_view(selectors.conversation_payload(conversation, labels=False))
+            if conversation
+            else None,
             "messages": messages_,
             "online": online,
             "next_opening": selectors.iso(next_opening),
@@ -344,7 +346,7 @@ class WidgetConsumer(ProtocolConsumer):
             .filter(pk=self.conversation_id)
             .first()
         )
-        return visitor_view(selectors.conversation_payload(conversation)) if conversation else None
+        return visitor_view(selectors.conversation_payload(conversation, labels=False)) if conversation else None
 
     async def conversation_refresh(self, event):
         state = await db(self._conversation_state)()

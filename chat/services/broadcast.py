@@ -7,18 +7,22 @@ from chat.models import Conversation, Message
 from chat.selectors import conversation_payload, inbox_queue, message_payload
 
 
-def conversation_changed(conversation: Conversation, *, frame_type: str = realtime.CONVERSATION_UPDATED) -> dict:
+def conversation_changed(
+    conversation: Conversation, *, frame_type: str = realtime.CONVERSATION_UPDATED, visitor: bool = True
+) -> dict:
+    """`visitor=False`: a change only operators can see (its labels), which the visitor's sockets need not hear."""
     payload = conversation_payload(conversation)
     realtime.send_to_inbox_operators(conversation.inbox_id, {"type": frame_type, "conversation": payload})
-    realtime.send_to_conversation_visitor(
-        conversation.pk, {"type": realtime.CONVERSATION_UPDATED, "conversation": visitor_view(payload)}
-    )
+    if visitor:
+        realtime.send_to_conversation_visitor(
+            conversation.pk, {"type": realtime.CONVERSATION_UPDATED, "conversation": visitor_view(payload)}
+        )
     return payload
 
 
 def visitor_view(payload: dict) -> dict:
-    """What a visitor may see of a conversation: not the ticket's internals, not the team."""
-    return {key: value for key, value in payload.items() if key not in ("ticket", "team")}
+    """What a visitor may see of a conversation: not the ticket's internals, not the team, not its labels."""
+    return {key: value for key, value in payload.items() if key not in ("ticket", "team", "labels")}
 
 
 def queue_moved(inbox_id: int) -> None:

@@ -4,6 +4,7 @@ import { Composer } from "./composer.js";
 import { setFaviconBadge } from "./favicon.js";
 import { contactName, count, dateTime, shortDate, t } from "./format.js";
 import { api, toast } from "./http.js";
+import { bindLabelFilter, bindLabelPicker, closePicker, renderLabelFilter } from "./labels.js";
 import { navigationOrder, onListClick, renderLists, tickTimers } from "./lists.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { AgentSocket } from "./socket.js";
@@ -123,6 +124,10 @@ function applyFrame(frame) {
     case "welcome":
       sync.onWelcome(frame.queue || []);
       if (frame.operator) Object.assign(state.me, pick(frame.operator, ["status", "max_chats", "name"]));
+      if (frame.labels) {
+        state.labels = frame.labels;
+        renderLabelFilter();
+      }
       mergeConversations(frame.queue);
       mergeConversations(frame.conversations);
       mergeConversations(frame.tickets);
@@ -399,6 +404,7 @@ async function select(conversationId) {
   if (state.selectedId !== conversationId) {
     composer.reset();
     showTyping("");
+    closePicker();
   }
   state.selectedId = conversationId;
   state.unread.delete(conversationId);
@@ -466,6 +472,11 @@ bindTransfer((frame) => {
   pending.transfer = frame.conversation_id;
   socket.send(frame);
 });
+bindLabelFilter(render);
+bindLabelPicker((conversationId, labels) => {
+  pending.action = conversationId;
+  socket.send({ type: "conversation.labels", conversation_id: conversationId, labels });
+});
 $("act-claim").addEventListener("click", claim);
 $("act-transfer").addEventListener("click", openTransfer);
 $("act-resolve").addEventListener("click", askResolve);
@@ -531,6 +542,7 @@ $("help-open").addEventListener("click", () => $("help-dialog").showModal());
 // --- Start ------------------------------------------------------------------------------------
 
 onListClick((id) => select(id));
+renderLabelFilter();
 setInterval(() => {
   tickTimers();
   const selected = state.conversations.get(state.selectedId);

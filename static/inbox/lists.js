@@ -13,6 +13,7 @@ import {
   t,
   waitedSeconds,
 } from "./format.js";
+import { fillChips, matchesLabelFilter } from "./labels.js";
 import { inboxNames, isMine, lists, state } from "./state.js";
 
 const template = document.getElementById("tpl-conv-item");
@@ -64,6 +65,7 @@ function item(conversation, listName) {
   }
   node.querySelector(".conv-preview").textContent = preview;
   node.querySelector(".conv-channel").textContent = channelLabel(conversation);
+  fillChips(node.querySelector(".conv-labels"), conversation);
   const button = node.querySelector(".conv-btn");
   button.setAttribute("aria-current", conversation.id === state.selectedId ? "true" : "false");
   button.setAttribute("aria-label", `${contactName(conversation)}, ${channelLabel(conversation)}`);
@@ -109,10 +111,22 @@ function dueLabel(due, now) {
   return sameDay ? clock(due) : shortDate(due);
 }
 
+// The lists as shown: only the conversations with the chosen label, when one is chosen.
+function shownLists() {
+  const derived = lists();
+  const keep = (list) => list.filter(matchesLabelFilter);
+  return {
+    queue: keep(derived.queue),
+    mine: keep(derived.mine),
+    all: keep(derived.all),
+    tickets: Object.fromEntries(Object.entries(derived.tickets).map(([stage, list]) => [stage, keep(list)])),
+  };
+}
+
 export function renderLists() {
   const focused = document.activeElement?.closest?.(".conv-item");
   const focusKey = focused ? `${focused.dataset.list}:${focused.dataset.conversationId}` : null;
-  const derived = lists();
+  const derived = shownLists();
   for (const [name, list] of Object.entries(sections)) {
     const shown = name === "tickets" ? derived.tickets[state.ticketFilter] || [] : derived[name];
     list.replaceChildren(...shown.map((c) => item(c, name)));
@@ -124,12 +138,17 @@ export function renderLists() {
     button.querySelector(".count").textContent = count(derived.tickets[stage].length);
   }
   sections.tickets.dataset.empty = t(`tickets_empty_${state.ticketFilter}`);
+  for (const list of Object.values(sections)) {
+    if (state.labelFilter) list.dataset.empty = t("label_filter_empty");
+    else if (list !== sections.tickets) list.dataset.empty = t(list.dataset.emptyKey);
+  }
   document.getElementById("queue-count").classList.toggle("has", derived.queue.length > 0);
   if (focusKey) {
     const [name, id] = focusKey.split(":");
     sections[name].querySelector(`[data-conversation-id="${id}"] .conv-btn`)?.focus();
   }
-  return derived;
+  // Unfiltered: the page's title counts everyone waiting, whatever the lists show.
+  return lists();
 }
 
 export function tickTimers() {
@@ -153,7 +172,7 @@ for (const button of ticketFilters) {
 // Conversation ids in the order j/k walks them: the queue, mine, the tickets shown, then everyone's chats when
 // that list is unfolded.
 export function navigationOrder() {
-  const derived = lists();
+  const derived = shownLists();
   const seen = new Set();
   const order = [];
   const tickets = derived.tickets[state.ticketFilter] || [];

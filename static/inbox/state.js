@@ -21,6 +21,8 @@ export const state = {
   hasEarlier: new Set(), // conversation ids with older messages than the ones loaded
   unread: storedUnread(),
   selectedId: null,
+  // The labels she may use: each inbox's (`inbox_id`) and the global ones (`inbox_id` null).
+  labels: initial.labels || [],
   ticketFilter: sessionStorage.getItem("supportdesk.inbox.ticket-filter") || "new",
   // Socket updates seen per conversation: an HTTP answer that started before one of them is older than it.
   updates: new Map(),

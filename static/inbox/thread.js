@@ -12,6 +12,7 @@ import {
   t,
   waitedSeconds,
 } from "./format.js";
+import { renderThreadLabels } from "./labels.js";
 import { channelLabel } from "./lists.js";
 import { canAct, isMine, sortedMessages, state, ticketStage } from "./state.js";
 
@@ -64,6 +65,7 @@ export function renderHeader(conversation) {
     $("composer-input").placeholder = t(conversation.mail ? "mail_reply_placeholder" : "reply_placeholder");
   }
   renderTicketBar(conversation);
+  renderThreadLabels(conversation);
 }
 
 // An offline message or e-mail ticket: always answerable (a reply to a resolved one is still a mail), taken

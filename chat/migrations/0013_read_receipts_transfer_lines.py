@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0011_hourly_cost'),
+        ('chat', '0012_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
