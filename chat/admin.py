@@ -50,6 +50,8 @@ class OperatorProfileAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "user__username", "user__email"]
     filter_horizontal = ["teams", "inboxes"]
     readonly_fields = ["status_changed_at", "last_assigned_at", "connection_count", "disconnected_at", "last_seen_at"]
+    # Set by the operator on her profile page, where an upload is checked and redrawn (chat.services.avatars).
+    exclude = ["avatar"]
 
     def save_model(self, request, obj, form, change):
         # A status set here goes through the presence service, as the inbox's does: logged, announced, and an

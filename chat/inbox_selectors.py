@@ -82,7 +82,7 @@ def conversation_messages(
 ) -> tuple[list[Message], bool]:
     """A page of messages, oldest first, private notes included: the newest MESSAGES_PAGE (after `after_id`,
     or before `before_id`, when given), and whether older ones remain."""
-    messages = conversation.messages.select_related("author")
+    messages = conversation.messages.select_related("author__operator")
     if after_id is not None:
         messages = messages.filter(pk__gt=after_id)
     if before_id is not None:

@@ -152,6 +152,8 @@ class OperatorProfile(models.Model):
     # Refreshed by every open inbox socket: a count that stops being refreshed belongs to a server that died.
     last_seen_at = models.DateTimeField(_("last seen with the inbox open"), null=True, blank=True)
     hourly_cost = hourly_cost_field(_("What an hour online costs, for the cost per conversation; empty: the team's."))
+    # A square PNG made by chat.services.avatars, named by its content's hash: avatars/<user id>/<hash>.png.
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True, default="")
 
     class Meta:
         ordering = ["display_name"]

@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat.faces import contact_face, operator_face
 from chat.models import MAIL_KINDS, Contact, Conversation, Inbox, InboxEvent, Label, Message, OperatorProfile, Team
 from chat.services.errors import ChatError
 from chat.snapshots import same_row, snapshot
@@ -39,12 +40,28 @@ def operator_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def author_payload(message: Message) -> dict | None:
+    """The face of an operator's message: {"id", "initials", "colour", "avatar_url"}; None for other senders."""
+    if message.sender != Message.Sender.OPERATOR or message.author_id is None:
+        return None
+    author = message.author
+    return {"id": author.pk, **operator_face(author, name=message.author_name or operator_name(author))}
+
+
+def assignee_payload(user) -> dict | None:
+    if user is None:
+        return None
+    name = operator_name(user)
+    return {"id": user.pk, "name": name, **operator_face(user, name=name)}
+
+
 def message_payload(message: Message) -> dict:
     return {
         "id": message.pk,
         "conversation_id": message.conversation_id,
         "sender": message.sender,
         "author_name": message.author_name,
+        "author": author_payload(message),
         "body": message.body,
         "private": message.private,
         "created_at": iso(message.created_at),
@@ -135,8 +152,12 @@ def conversation_payload(
         "ticket_id": conversation.ticket_id,
         "status": conversation.status,
         "end_reason": conversation.end_reason,
-        "contact": {"id": conversation.contact_id, "name": conversation.contact.name},
-        "assignee": {"id": assignee.pk, "name": operator_name(assignee)} if assignee else None,
+        "contact": {
+            "id": conversation.contact_id,
+            "name": conversation.contact.name,
+            **contact_face(conversation.contact),
+        },
+        "assignee": assignee_payload(assignee),
         "queue_position": position,
         "estimated_wait_seconds": wait,
         "created_at": iso(conversation.requested_at),
@@ -185,7 +206,7 @@ def open_conversation_for(contact: Contact) -> Conversation | None:
 
 def visitor_messages(conversation: Conversation, *, after_id: int | None) -> list[dict]:
     """The public messages of a conversation after `after_id` (all when None), oldest first."""
-    messages = conversation.messages.filter(private=False)
+    messages = conversation.messages.filter(private=False).select_related("author__operator")
     if after_id is not None:
         messages = messages.filter(pk__gt=after_id)
     return [message_payload(m) for m in messages.order_by("id")]
@@ -193,7 +214,7 @@ def visitor_messages(conversation: Conversation, *, after_id: int | None) -> lis
 
 def conversation_messages(conversation: Conversation) -> list[dict]:
     """Every message, private notes included (operators only)."""
-    return [message_payload(m) for m in conversation.messages.order_by("id")]
+    return [message_payload(m) for m in conversation.messages.select_related("author__operator").order_by("id")]
 
 
 def online_operator_count(inbox: Inbox) -> int:

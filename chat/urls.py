@@ -15,6 +15,8 @@ urlpatterns = [
         name="inbox-transfer-targets",
     ),
     path("inbox/canned-replies/", views.canned_replies, name="inbox-canned-replies"),
+    path("inbox/profile/", views.profile, name="inbox-profile"),
+    path("avatars/<int:user_id>/<str:digest>.png", views.operator_avatar, name="operator-avatar"),
     path("api/widget/v1/session", api.WidgetSessionApi.as_view(), name="widget-session"),
     path("api/widget/v1/offline-messages", api.WidgetOfflineMessageApi.as_view(), name="widget-offline-messages"),
     path(realtime.BRIDGE_PATH.lstrip("/"), api.realtime_bridge, name="realtime-bridge"),

@@ -9,14 +9,17 @@ import json
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import inbox_selectors as selectors
-from chat.models import MAIL_KINDS, Conversation, Inbox
+from chat.faces import avatar_digest, avatar_url, colour_for, initials
+from chat.forms import ProfileForm
+from chat.models import MAIL_KINDS, Conversation, Inbox, OperatorProfile
 from chat.selectors import (
     available_labels,
     conversation_payload,
@@ -24,6 +27,7 @@ from chat.selectors import (
     mail_tickets_open,
     message_payload,
 )
+from chat.services.avatars import operator_profile_update
 from chat.services.contacts import ContactNotesTooLong, contact_update_notes
 from mail.selectors import mail_details
 from surveys.selectors import survey_results_for_conversation
@@ -183,6 +187,11 @@ def inbox(request):
     inbox_ids = selectors.operator_inbox_ids(operator=operator)
     inboxes = Inbox.objects.filter(pk__in=inbox_ids)
     conversations = _open_and_mail(operator)
+    me_face = {
+        "avatar_url": avatar_url(operator),
+        "initials": initials(operator.display_name),
+        "colour": colour_for(operator.user_id),
+    }
     context = {
         "operator": operator,
         "inbox_names": {str(inbox.pk): inbox.name for inbox in inboxes},
@@ -192,11 +201,13 @@ def inbox(request):
                 "name": operator.display_name,
                 "status": operator.status,
                 "max_chats": operator.max_chats,
+                "face": me_face,
             },
             "conversations": conversations,
             "labels": available_labels(inbox_ids),
             "message_max_chars": settings.MESSAGE_MAX_CHARS,
         },
+        "me_face": me_face,
         "js_strings": _js_strings(),
         # Short labels: the select sits in a narrow bar.
         "ticket_statuses": [("open", _("Open")), ("pending", _("Pending")), ("resolved", _("Resolved"))],
@@ -294,3 +305,51 @@ def canned_replies(request):
             ]
         }
     )
+
+
+@require_http_methods(["GET", "POST"])
+@operator_required
+def profile(request):
+    """The signed-in operator's display name and photo."""
+    operator = request.operator
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES)
+        if form.is_valid():
+            operator_profile_update(
+                profile=operator,
+                display_name=form.cleaned_data["display_name"],
+                avatar_png=form.cleaned_data["avatar"],
+                remove_avatar=form.cleaned_data["remove_avatar"],
+            )
+            messages.success(request, _("Your profile is saved."))
+            return redirect("inbox-profile")
+    else:
+        form = ProfileForm(initial={"display_name": operator.display_name})
+    context = {
+        "operator": operator,
+        "form": form,
+        "avatar_url": avatar_url(operator),
+        "initials": initials(operator.display_name),
+        "colour": colour_for(operator.user_id),
+    }
+    return render(request, "chat/profile.html", context)
+
+
+@require_GET
+def operator_avatar(request, user_id: int, digest: str):
+    """An operator's current avatar, public (the widget shows it on other sites) but only at the address of its
+    content's hash: a replaced or removed avatar's address answers 404."""
+    operator = OperatorProfile.objects.filter(user_id=user_id).only("user_id", "avatar").first()
+    if operator is None or avatar_digest(operator) != digest:
+        raise Http404(_("No such avatar."))
+    try:
+        with operator.avatar.open("rb") as file:
+            data = file.read()
+    except FileNotFoundError as exc:
+        raise Http404(_("No such avatar.")) from exc
+    response = HttpResponse(data, content_type="image/png")
+    # The address changes with the picture, so the picture at an address never does.
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response

@@ -229,6 +229,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Received mail and attachments: never served by URL, only through the inbox's checked views (docs/email.md).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
+# Operators' avatars (chat.services.avatars): the largest upload taken; what is kept is a small PNG made from it.
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -100,6 +100,7 @@ export class Composer {
       client_id: frame.client_id,
       sender: "operator",
       author_name: state.me.name,
+      author: state.me.face,
       body,
       private: isPrivate,
       pending: true,

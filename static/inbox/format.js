@@ -43,6 +43,23 @@ export function contactName(conversation) {
   return contact.name || `${t("visitor")} #${contact.id ?? conversation.id}`;
 }
 
+// A face (protocol.md): the photo when there is one, else the initials on their colour; decorative (the name is beside it).
+export function faceNode(face, size = "") {
+  const node = document.createElement(face?.avatar_url ? "img" : "span");
+  node.className = `face${size ? ` face-${size}` : ""}`;
+  node.setAttribute("aria-hidden", "true");
+  if (face?.avatar_url) {
+    // A photo replaced since the frame was sent answers 404: show the initials instead.
+    node.addEventListener("error", () => node.replaceWith(faceNode({ ...face, avatar_url: null }, size)), { once: true });
+    node.src = face.avatar_url;
+    node.alt = "";
+  } else {
+    node.dataset.i = face?.initials || "?";
+    if (face?.colour) node.style.backgroundColor = face.colour;
+  }
+  return node;
+}
+
 export function previewText(conversation) {
   const last = conversation.last_message;
   if (!last) return "";

@@ -4,6 +4,7 @@ import {
   contactName,
   count,
   duration,
+  faceNode,
   firstResponseSla,
   previewText,
   resolutionLabel,
@@ -48,6 +49,7 @@ function item(conversation, listName) {
   node.classList.toggle("selected", conversation.id === state.selectedId);
   node.classList.toggle("unread", unread > 0);
   node.querySelector(".conv-name").textContent = contactName(conversation);
+  node.querySelector(".conv-top").prepend(faceNode(conversation.contact, "small"));
   const badge = node.querySelector(".conv-badge");
   badge.hidden = unread === 0;
   badge.textContent = count(unread);

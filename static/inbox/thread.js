@@ -5,6 +5,7 @@ import {
   count,
   dateTime,
   duration,
+  faceNode,
   firstResponseSla,
   resolutionLabel,
   resolutionSla,
@@ -44,6 +45,7 @@ export function renderHeader(conversation) {
   $("thread-empty").hidden = true;
   $("thread-wrap").hidden = false;
   $("thread-title").textContent = contactName(conversation);
+  $("thread-face").replaceChildren(faceNode(conversation.contact));
   $("thread-meta").textContent = statusLine(conversation);
   if (conversation.mail) {
     renderMailHeader(conversation);
@@ -122,6 +124,7 @@ function messageNode(message) {
   if (message.sender === "visitor") author = author || t("visitor");
   if (message.sender === "system") author = t("system");
   node.querySelector(".msg-author").textContent = author || "";
+  if (message.sender === "operator") node.querySelector(".msg-head").prepend(faceNode(message.author, "small"));
   if (note) {
     const label = document.createElement("span");
     label.className = "msg-note-label";

@@ -561,6 +561,23 @@
 
   /* ---------------------------------------------------------------- messages */
 
+  // An operator's photo, else her initials on her colour (drawn by CSS: no text of its own for readers or tests).
+  // A photo that no longer loads (replaced since the frame was sent) falls back to the initials.
+  function faceEl(f, cls) {
+    f = f || {};
+    const el = f.avatar_url
+      ? h("img", {
+          class: "sd-face " + cls,
+          src: f.avatar_url,
+          alt: "",
+          "aria-hidden": "true",
+          onerror: () => el.replaceWith(faceEl(Object.assign({}, f, { avatar_url: null }), cls)),
+        })
+      : h("span", { class: "sd-face " + cls, "data-i": f.initials || "?", "aria-hidden": "true" });
+    if (!f.avatar_url && f.colour) el.style.backgroundColor = f.colour;
+    return el;
+  }
+
   function messageEl(m, own) {
     const who =
       m.sender === "visitor" ? t("you") : m.sender === "operator" ? m.author_name || t("someone") : "";
@@ -569,6 +586,7 @@
       "div",
       { class: "sd-msg sd-msg-" + (own ? "visitor" : m.sender === "system" ? "system" : "operator") },
       m.sender === "operator" ? h("div", { class: "sd-author", text: who }) : null,
+      m.sender === "operator" ? faceEl(m.author, "sd-face-s") : null,
       h(
         "div",
         { class: "sd-bubble" },
@@ -1191,6 +1209,11 @@
     } else if (open && c.assignee && c.assignee.name) {
       sub = t("chatting", { name: c.assignee.name });
     }
+    const who = open && c.status !== "queued" ? c.assignee : null;
+    const faceKey = who ? who.avatar_url || who.initials + who.colour : "";
+    if (faceKey !== els.faceKey) els.face.replaceChildren(who ? faceEl(who, "") : "");
+    els.faceKey = faceKey;
+    els.face.hidden = !who;
     els.subtitle.textContent = sub;
     els.queue.textContent = queue;
     els.queue.hidden = !queue;
@@ -1263,6 +1286,7 @@
       els.badge
     );
     els.subtitle = h("p", { class: "sd-subtitle" });
+    els.face = h("span", { class: "sd-head-face", hidden: true });
     els.endBtn = h("button", {
       type: "button",
       class: "sd-head-btn sd-end",
@@ -1272,6 +1296,7 @@
     const header = h(
       "header",
       { class: "sd-head" },
+      els.face,
       h("div", { class: "sd-head-text" }, h("h2", { id: titleId, class: "sd-title", text: cfg.name || t("title") }), els.subtitle),
       els.endBtn,
       h(

@@ -3,6 +3,7 @@
 import pytest
 from channels.db import database_sync_to_async
 
+from chat.faces import colour_for, initials
 from chat.models import CannedReply, Conversation, Message, OperatorProfile
 from tests.chat.conftest import agent_socket, operator_socket, say, visitor
 from tests.factories import CannedReplyFactory, InboxFactory, OperatorFactory, TeamFactory, UserFactory
@@ -47,7 +48,13 @@ async def test_welcome_shows_the_operator_the_queue_and_their_chats(inbox, opera
     }
     assert [c["id"] for c in welcome["conversations"]] == [first_id]
     mine = welcome["conversations"][0]
-    assert mine["assignee"] == {"id": operator.user_id, "name": operator.display_name}
+    assert mine["assignee"] == {
+        "id": operator.user_id,
+        "name": operator.display_name,
+        "initials": initials(operator.display_name),
+        "colour": colour_for(operator.user_id),
+        "avatar_url": None,
+    }
     assert [c["id"] for c in welcome["queue"]] == [second_id]
     queued = welcome["queue"][0]
     assert queued["status"] == "queued" and queued["queue_position"] == 1

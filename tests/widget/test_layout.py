@@ -37,14 +37,19 @@ def test_persian_widget_is_right_to_left_in_persian(asgi_server, host_site, widg
     page.mouse.move(5, 5)
     page.shot("widget-persian.png")
 
-    # Right-to-left: the header title starts at the right, own messages sit on the left, replies on the right.
+    # Right-to-left: the operator's face starts the header at the right, her name's line after it; own messages
+    # sit on the left, replies on the right with her face on their right.
     panel = page.panel.bounding_box()
+    face = page.q(".sd-head-face").bounding_box()
     title = page.q(".sd-title").bounding_box()
-    assert panel["x"] + panel["width"] - (title["x"] + title["width"]) < 30
+    assert panel["x"] + panel["width"] - (face["x"] + face["width"]) < 30
+    assert 0 <= face["x"] - (title["x"] + title["width"]) < 20
     own = page.q(".sd-msg-visitor .sd-bubble").bounding_box()
     reply = page.q(".sd-msg-operator .sd-bubble").bounding_box()
+    reply_face = page.q(".sd-msg-operator .sd-face").bounding_box()
     assert own["x"] < reply["x"]
-    assert reply["x"] + reply["width"] > panel["x"] + panel["width"] - 30
+    assert reply_face["x"] + reply_face["width"] > panel["x"] + panel["width"] - 30
+    assert 0 <= reply_face["x"] - (reply["x"] + reply["width"]) < 12
     assert page.q(".sd-subtitle").text_content() == "در حال گفتگو با Reza"
 
 
