@@ -23,6 +23,7 @@ def _script_from_cache(page, desk_url: str) -> None:
         return lambda route: route.fulfill(body=body, content_type=f"{kind}; charset=utf-8")
 
     page.route(f"{desk_url}/static/widget/widget.js", serve("widget.js", "text/javascript"))
+    page.route(f"{desk_url}/static/widget/widget-app.js", serve("widget-app.js", "text/javascript"))
     page.route(f"{desk_url}/static/widget/widget.css", serve("widget.css", "text/css"))
 
 
@@ -120,7 +121,7 @@ def test_reconnects_back_off_exponentially_with_jitter(asgi_server, host_site, w
         })()"""
     )
     page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
-    page.launcher.wait_for()
+    page.open()  # the chat, and its socket, come with the first opening (docs/widget.md)
     page.wait_for_function("window.__opened.length === 1")
     asgi_server.stop()
     page.wait_for_function("window.__opened.length >= 6", timeout=30_000)
