@@ -1,6 +1,7 @@
 // The reply box: replies and private notes (sent with a client id, shown at once, confirmed by the ack),
 // saved replies on "/", and the typing indicator the visitor sees (never for a private note).
 import { CannedReplies } from "./canned.js";
+import { EmojiPicker } from "./emoji.js";
 import { t } from "./format.js";
 import { toast } from "./http.js";
 import { state, threadOf } from "./state.js";
@@ -42,6 +43,7 @@ export class Composer {
     });
     privateToggle.addEventListener("change", () => this.setPrivate(privateToggle.checked));
     $("canned-open").addEventListener("click", () => this.canned.open());
+    this.emoji = new EmojiPicker({ button: $("emoji-open"), box: $("emoji-box"), textarea: input });
     $("thread").addEventListener("click", (event) => {
       const button = event.target.closest("[data-retry]");
       if (button) this.retry(button.dataset.retry);
