@@ -156,7 +156,11 @@ def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it_
     expect(ana.locator(".toast")).to_contain_text("Transferred")
     ben.locator("#list-mine").get_by_text("Tom Baker").click()
     expect(ben.locator("#thread .msg-private")).to_contain_text("Wants the parcel sent to his office")
+    # The thread marks the transfer with a line of its own, for operators only.
+    expect(ben.locator("#thread .msg-system")).to_contain_text("Ana Silva transferred this conversation to Ben Okafor.")
     expect(ben.locator("#thread-meta")).to_contain_text("Transfers: 1")
+    # The list's timer says what it counts.
+    expect(ben.locator("#list-mine .conv-timer")).to_have_text(re.compile(r"^(reply due in|last message) "))
     send(ben, "Done: the parcel goes to your office.")
     visitor.wait_for("message.new", lambda f: f["message"]["author_name"] == "Ben Okafor")
 
@@ -168,6 +172,7 @@ def test_transfer_moves_the_chat_to_the_other_operator_live_and_resolve_ends_it_
     expect(ben.locator("#readonly-note")).to_be_visible()
     expect(ben.locator("#composer")).to_be_hidden()
     assert "Wants the parcel sent to his office" not in visitor.bodies()
+    assert not any("transferred" in body for body in visitor.bodies())
     invite = visitor.wait_for("survey.invite", timeout=30)
     assert [question["key"] for question in invite["questions"]][:1] == ["csat"]
     conversation = Conversation.objects.get(contact_id=visitor.contact_id)
