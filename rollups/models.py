@@ -32,6 +32,9 @@ class Rollup(models.Model):
     channel_kind = models.CharField(_("channel kind"), max_length=20, blank=True, default="")
     team_id = models.IntegerField(_("team"), null=True)
     operator_id = models.IntegerField(_("operator"), null=True)
+    # The per-label sources only ("lconv", "lcreated", "lresponses"): the label the row's figures carry, None for
+    # "no label". A row with two labels is in both labels' rows. None on every other source.
+    label_id = models.IntegerField(_("label"), null=True)
     data = models.JSONField(_("figures"))
 
     class Meta:

@@ -65,7 +65,10 @@ def _fresh() -> None:
         refresh_if_late()
 
 
-_DIMENSION = {"inbox": 1, "channel_kind": 2, "team": 3, "operator": 4, "day": 0}
+_DIMENSION = {"inbox": 1, "channel_kind": 2, "team": 3, "operator": 4, "day": 0, "label": 5}
+# The per-label sources (rollups.sources.LABEL_SOURCES) are read per label only: their rows keep the label in every
+# grouping, and a row with two labels is in both.
+LABEL = "label"
 
 
 def _days(filters: MetricFilter) -> tuple[date, date]:
@@ -110,14 +113,14 @@ def _rows(source: str, filters: MetricFilter, by: str | None):
 def merged(source: str, filters: MetricFilter, by: str | None, *, skip: frozenset = frozenset()) -> dict:
     """{key: the source's data added over the rows of the period and selection} (key None when `by` is None),
     without the histograms named in `skip`."""
-    if by is not None and by not in BREAKDOWNS:
+    if by is not None and by not in BREAKDOWNS and by != LABEL:
         raise ValueError(f"unknown breakdown {by!r}; one of {', '.join(BREAKDOWNS)}")
     _fresh()
     out: dict = defaultdict(dict)
     position = _DIMENSION.get(by)
-    fields = ("day", "inbox_id", "channel_kind", "team_id", "operator_id", "data")
+    fields = ("day", "inbox_id", "channel_kind", "team_id", "operator_id", "label_id", "data")
     for row in _rows(source, filters, by).values_list(*fields):
-        add(out[None if position is None else row[position]], row[5], skip=skip)
+        add(out[None if position is None else row[position]], row[6], skip=skip)
     if by is None:
         out.setdefault(None, {})
     return dict(out)
@@ -245,20 +248,48 @@ def canned_by_author(*, filters: MetricFilter, by: str | None = None) -> dict:
     }
 
 
+def _with_means(responses: dict | None) -> dict:
+    """A survey source's sums with the mean per scale."""
+    r = dict(responses or {})
+    for question, scales in (("csat", CSAT_SCALES), ("ces", CES_SCALES)):
+        for scale in scales:
+            alias = scale.replace("-", "_")
+            n = r.get(f"{question}_n_{alias}", 0)
+            if n:
+                r[f"{question}_mean_{alias}"] = r[f"{question}_sum_{alias}"] / n
+    return r
+
+
 def survey_metrics(*, filters: MetricFilter, by: str | None = None) -> dict:
     """{key: the shape of surveys.selectors.survey_metrics}."""
     responses = merged("responses", filters, by)
     invitations = merged("invitations", filters, by)
     out = {}
     for key in set(responses) | set(invitations):
-        r = dict(responses.get(key) or {})
-        for question, scales in (("csat", CSAT_SCALES), ("ces", CES_SCALES)):
-            for scale in scales:
-                alias = scale.replace("-", "_")
-                n = r.get(f"{question}_n_{alias}", 0)
-                if n:
-                    r[f"{question}_mean_{alias}"] = r[f"{question}_sum_{alias}"] / n
-        out[key] = survey_shape(r, invitations.get(key) or {})
+        out[key] = survey_shape(_with_means(responses.get(key)), invitations.get(key) or {})
+    return out
+
+
+def label_metrics(*, filters: MetricFilter) -> dict:
+    """{label id (None: no label): {"outcomes": {"requested", "answered"}, "frt", "counts": {"created"},
+    "surveys": the shape of surveys.selectors.survey_metrics}} for the period and selection.
+
+    The same figures as the other breakdowns, of the rows that carry the label: live conversations requested in the
+    period, tickets created in it (a ticket carries the labels of all its conversations), survey answers given in
+    it (the labels of the invitation's conversation). A row with two labels counts in both; the rows do not add up
+    to the selection's figures."""
+    conversations = merged("lconv", filters, LABEL)
+    created = merged("lcreated", filters, LABEL)
+    responses = merged("lresponses", filters, LABEL)
+    out = {}
+    for key in set(conversations) | set(created) | set(responses):
+        c, t = conversations.get(key) or {}, created.get(key) or {}
+        out[key] = {
+            "outcomes": {"requested": c.get("requested", 0), "answered": c.get("answered", 0)},
+            "frt": {"count": t.get("frt_n", 0), "wall": _stats(t, "frt"), "business": _stats(t, "frtb")},
+            "counts": {"created": t.get("created", 0)},
+            "surveys": survey_shape(_with_means(responses.get(key)), {}),
+        }
     return out
 
 

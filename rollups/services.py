@@ -76,18 +76,20 @@ FINEST = INBOX | KIND | TEAM | OPERATOR
 
 
 def grouped(key: tuple, grouping: int) -> tuple:
-    """A finest slice's (inbox, channel kind, team, operator) as one grouping keeps it."""
-    inbox, kind, team, operator = key
+    """A finest slice's (inbox, channel kind, team, operator, label) as one grouping keeps it: every grouping keeps
+    the label (None on the sources that have none), the per-label breakdown's key."""
+    inbox, kind, team, operator, label = key
     return (
         inbox if grouping & INBOX else None,
         kind if grouping & KIND else "",
         team if grouping & TEAM else None,
         operator if grouping & OPERATOR else None,
+        label,
     )
 
 
 def _groupings(finest: dict[tuple, dict]) -> dict[tuple, dict]:
-    """{(grouping, inbox, kind, team, operator): data} of every grouping, added up from the finest slices."""
+    """{(grouping, inbox, kind, team, operator, label): data} of every grouping, added up from the finest slices."""
     out: dict[tuple, dict] = {}
     for key, data in finest.items():
         for grouping in range(FINEST + 1):
@@ -106,9 +108,10 @@ def _rows(grain: str, day: date, source: str, sums: dict[tuple, dict]) -> list[R
             channel_kind=kind or "",
             team_id=team_id,
             operator_id=operator_id,
+            label_id=label_id,
             data=_in_order(data),
         )
-        for (grouping, inbox_id, kind, team_id, operator_id), data in sums.items()
+        for (grouping, inbox_id, kind, team_id, operator_id, label_id), data in sums.items()
     ]
 
 
@@ -127,14 +130,17 @@ def _build(first: date, last: date, now: datetime) -> list[Rollup]:
     rows = []
     for name, build in SOURCES.items():
         per_day: dict[date, dict] = defaultdict(dict)
-        for (day, inbox_id, kind, team_id, operator_id), data in build(start, end, now).items():
-            per_day[day][(inbox_id, kind or "", team_id, operator_id)] = data
+        for (day, inbox_id, kind, team_id, operator_id, *label), data in build(start, end, now).items():
+            # The per-label sources' keys end with the label; the others' have none.
+            per_day[day][(inbox_id, kind or "", team_id, operator_id, label[0] if label else None)] = data
         for day, finest in per_day.items():
             rows += _rows(Rollup.Grain.DAY, day, name, _groupings(finest))
     return rows
 
 
-COLUMNS = ("grain", "day", "source", "grouping", "inbox_id", "channel_kind", "team_id", "operator_id", "data")
+COLUMNS = (
+    "grain", "day", "source", "grouping", "inbox_id", "channel_kind", "team_id", "operator_id", "label_id", "data"
+)  # fmt: skip
 
 
 def _insert(rows: list[Rollup]) -> None:
@@ -146,7 +152,10 @@ def _insert(rows: list[Rollup]) -> None:
         sql = f"COPY {Rollup._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
         with cursor.cursor.copy(sql) as copy:
             for r in rows:
-                values = (r.grain, r.day, r.source, r.grouping, r.inbox_id, r.channel_kind, r.team_id, r.operator_id)
+                values = (
+                    r.grain, r.day, r.source, r.grouping, r.inbox_id, r.channel_kind, r.team_id, r.operator_id,
+                    r.label_id,
+                )  # fmt: skip
                 copy.write_row((*values, json.dumps(r.data)))
 
 
@@ -155,7 +164,7 @@ def _rebuild_month(month: date) -> int:
     following = (month + timedelta(days=32)).replace(day=1)
     finest: dict[str, dict[tuple, dict]] = defaultdict(dict)
     days = Rollup.objects.filter(grain=Rollup.Grain.DAY, grouping=FINEST, day__gte=month, day__lt=following)
-    fields = ("source", "inbox_id", "channel_kind", "team_id", "operator_id", "day", "data")
+    fields = ("source", "inbox_id", "channel_kind", "team_id", "operator_id", "label_id", "day", "data")
     for source, *key, day, data in days.values_list(*fields).order_by():
         total = add(finest[source].setdefault(tuple(key), {}), data)
         hours = data.get("a:hours")

@@ -17,7 +17,7 @@ from django.db.models import Case, Count, F, FloatField, Q, Sum, When
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
-from chat.models import Conversation, Message, PresenceInterval
+from chat.models import Conversation, ConversationLabel, Message, PresenceInterval
 from rollups import histograms
 from surveys.models import SurveyInvitation, SurveyResponse
 from surveys.scales import CES_SCALES, CSAT_SCALES
@@ -52,13 +52,13 @@ def _sliced(qs, source: Source, period: str):
     )
 
 
-def _key(row: dict) -> Key:
-    return tuple(row[name] for name in SLICE)
+def _key(row: dict, fields=SLICE) -> Key:
+    return tuple(row[name] for name in fields)
 
 
-def _counts(qs, aggregates: dict, out: dict) -> None:
-    for row in qs.values(*SLICE).annotate(**aggregates).order_by():
-        data = out[_key(row)]
+def _counts(qs, aggregates: dict, out: dict, fields=SLICE) -> None:
+    for row in qs.values(*fields).annotate(**aggregates).order_by():
+        data = out[_key(row, fields)]
         for name in aggregates:
             value = row[name]
             data[name] = (value or 0) if not isinstance(value, float) else value
@@ -215,9 +215,7 @@ def transfers_away(start: datetime, end: datetime, now: datetime) -> dict:
     return out
 
 
-def survey_responses(start: datetime, end: datetime, now: datetime) -> dict:
-    out = _table()
-    qs = _sliced(SurveyResponse.objects.filter(_in("created_at", start, end)), RESPONSE, "created_at")
+def _response_aggregates() -> dict:
     aggregates = response_counts()
     for question, scales in (("csat", CSAT_SCALES), ("ces", CES_SCALES)):
         for key in scales:
@@ -225,7 +223,13 @@ def survey_responses(start: datetime, end: datetime, now: datetime) -> dict:
             aggregates[f"{question}_sum_{alias}"] = Sum(
                 question, filter=Q(**{f"{question}_scale": key, f"{question}__isnull": False})
             )
-    _counts(qs, aggregates, out)
+    return aggregates
+
+
+def survey_responses(start: datetime, end: datetime, now: datetime) -> dict:
+    out = _table()
+    qs = _sliced(SurveyResponse.objects.filter(_in("created_at", start, end)), RESPONSE, "created_at")
+    _counts(qs, _response_aggregates(), out)
     return out
 
 
@@ -368,3 +372,73 @@ def operators_time(start: datetime, end: datetime, now: datetime) -> dict:
 
 
 SOURCES["operators"] = operators_time
+
+
+# --- Per label (a conversation's labels, chat.ConversationLabel) ----------------------------------------------------
+#
+# Keys are (day, inbox, channel kind, team, operator, label): a row counts once for each label it carries, and once
+# for "no label" (label None) when it carries none, so the rows of a breakdown do not add up to the selection. Each
+# source places and slices its rows as its unlabelled twin does (conversations requested, tickets created, survey
+# answers), so that a label's figures are the same figures, of the labelled rows.
+
+LABEL_SLICE = (*SLICE, "_label")
+
+
+def label_conversations(start: datetime, end: datetime, now: datetime) -> dict:
+    """Live conversations requested in the period, per label of the conversation."""
+    out = _table()
+    live = Conversation.objects.filter(_in("requested_at", start, end), channel_kind__in=LIVE_KINDS)
+    qs = _sliced(live, CONVERSATION, "requested_at").annotate(_label=F("label_links__label_id"))
+    answered = Q(first_response_at__isnull=False)
+    aggregates = {"requested": Count("requested_at"), "answered": Count("requested_at", filter=answered)}
+    _counts(qs, aggregates, out, LABEL_SLICE)
+    return out
+
+
+def label_tickets_created(start: datetime, end: datetime, now: datetime) -> dict:
+    """Tickets created in the period (FRT), per label of any of the ticket's conversations: a ticket whose two
+    conversations carry the same label counts once for it; a ticket none of whose conversations has a label counts
+    for "no label"."""
+    out = _table()
+    tickets = Ticket.objects.filter(_in("created_at", start, end))
+    labels: dict[int, set] = defaultdict(set)
+    pairs = ConversationLabel.objects.filter(conversation__ticket__in=tickets.values("pk"))
+    for ticket_id, label_id in pairs.values_list("conversation__ticket_id", "label_id").order_by():
+        labels[ticket_id].add(label_id)
+    rows = _sliced(tickets, TICKET_CREATED, "created_at").values_list(
+        "pk", *SLICE, "first_response_seconds", "first_response_business_seconds"
+    )
+    for pk, *key, frt, frtb in rows.order_by():
+        for label_id in labels.get(pk) or (None,):
+            data = out[(*key, label_id)]
+            data["created"] = data.get("created", 0) + 1
+            for name, value in (("frt", frt), ("frtb", frtb)):
+                if value is None or frt is None:
+                    continue
+                data[f"{name}_n"] = data.get(f"{name}_n", 0) + 1
+                data[f"{name}_sum"] = data.get(f"{name}_sum", 0.0) + value
+                hist = data.setdefault(f"h:{name}", {})
+                b = histograms.bucket(value)
+                hist[b] = hist.get(b, 0) + 1
+    return out
+
+
+def label_survey_responses(start: datetime, end: datetime, now: datetime) -> dict:
+    """Survey answers given in the period, per label of the invitation's conversation (sliced by the invitation's
+    inbox, team and operator, metrics.md "Surveys")."""
+    out = _table()
+    responses = SurveyResponse.objects.filter(_in("created_at", start, end))
+    qs = _sliced(responses, RESPONSE, "created_at").annotate(
+        _label=F("invitation__conversation__label_links__label_id")
+    )
+    _counts(qs, _response_aggregates(), out, LABEL_SLICE)
+    return out
+
+
+# Sources whose keys carry a label (Rollup.label_id): read by the per-label breakdown only.
+LABEL_SOURCES = {
+    "lconv": label_conversations,
+    "lcreated": label_tickets_created,
+    "lresponses": label_survey_responses,
+}
+SOURCES.update(LABEL_SOURCES)

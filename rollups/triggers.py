@@ -44,6 +44,33 @@ TABLES = {
 
 MARKS = "rollups_rollupmark"
 
+# Tables whose rows place no figure themselves but change which rows count where: a label put on or taken off a
+# conversation moves its conversation (requested), its ticket (created: FRT) and its survey answer between the rows
+# of the per-label breakdown. Each lists the spans as queries of the rows it touches, `{row}` standing for OLD or
+# NEW; an update marks when a listed column changed.
+LINKS = {
+    "chat_conversationlabel": {
+        "spans": [
+            "SELECT c.requested_at, c.requested_at FROM chat_conversation c "
+            "WHERE c.id = {row}.conversation_id AND c.requested_at IS NOT NULL",
+            "SELECT t.created_at, t.created_at FROM tickets_ticket t JOIN chat_conversation c ON c.ticket_id = t.id "
+            "WHERE c.id = {row}.conversation_id",
+            "SELECT r.created_at, r.created_at FROM surveys_surveyresponse r "
+            "JOIN surveys_surveyinvitation i ON i.id = r.invitation_id WHERE i.conversation_id = {row}.conversation_id",
+        ],
+        "columns": ["conversation_id", "label_id"],
+    },
+    # A labelled conversation moved to another ticket (a follow-up) takes its labels from one ticket to the other.
+    "chat_conversation_ticket": {
+        "table": "chat_conversation",
+        "spans": [
+            "SELECT t.created_at, t.created_at FROM tickets_ticket t WHERE t.id = {row}.ticket_id "
+            "AND EXISTS (SELECT 1 FROM chat_conversationlabel l WHERE l.conversation_id = {row}.id)",
+        ],
+        "columns": ["ticket_id"],
+    },
+}
+
 
 def _values(row: str, since: str, until: str | None) -> tuple[str, str, str]:
     start = f"{row}.{since}"
@@ -52,6 +79,9 @@ def _values(row: str, since: str, until: str | None) -> tuple[str, str, str]:
 
 
 def _inserts(row: str, spans, *, sqlite: bool) -> str:
+    if spans and isinstance(spans[0], str):
+        # A link table's spans: queries of the rows it touches (LINKS).
+        return "\n".join(f"INSERT INTO {MARKS} (since, until) {span.format(row=row)};" for span in spans)
     out = []
     for since, until in spans:
         start, end, present = _values(row, since, until)
@@ -67,8 +97,14 @@ def _changed(columns, *, sqlite: bool) -> str:
     return " OR ".join(f"OLD.{c} {differs} NEW.{c}" for c in columns)
 
 
-def postgresql_sql(table: str, spec: dict) -> list[str]:
-    name = f"rollups_mark_{table}"
+def _names(key: str, spec: dict) -> tuple[str, str]:
+    """(trigger name, table): a spec keyed by its table, or by a name of its own with the table in "table" (a
+    second set of triggers on a table that has one)."""
+    return f"rollups_mark_{key}", spec.get("table", key)
+
+
+def postgresql_sql(key: str, spec: dict) -> list[str]:
+    name, table = _names(key, spec)
     old, new = _inserts("OLD", spec["spans"], sqlite=False), _inserts("NEW", spec["spans"], sqlite=False)
     return [
         f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
@@ -89,8 +125,8 @@ END $$ LANGUAGE plpgsql""",
     ]
 
 
-def sqlite_sql(table: str, spec: dict) -> list[str]:
-    name = f"rollups_mark_{table}"
+def sqlite_sql(key: str, spec: dict) -> list[str]:
+    name, table = _names(key, spec)
     old, new = _inserts("OLD", spec["spans"], sqlite=True), _inserts("NEW", spec["spans"], sqlite=True)
     statements = []
     for suffix, event, body, when in (
@@ -112,8 +148,8 @@ def install(schema_editor, tables: dict) -> None:
 
 def uninstall(schema_editor, tables: dict) -> None:
     sqlite = schema_editor.connection.vendor == "sqlite"
-    for table in tables:
-        name = f"rollups_mark_{table}"
+    for key, spec in tables.items():
+        name, table = _names(key, spec)
         if sqlite:
             for suffix in ("insert", "delete", "update"):
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_{suffix}")

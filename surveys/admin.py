@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from chat.admin_filters import label_filter
 from chat.models import Conversation
 from surveys.models import SurveyInvitation, SurveyResponse, SurveyTemplate
 from surveys.selectors import survey_result_payload
@@ -95,7 +96,16 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
         "sent_at",
         "answered_at",
     ]
-    list_filter = ["status", "inbox", "channel_kind", "team", "includes_nps", "language", "created_at"]
+    list_filter = [
+        "status",
+        "inbox",
+        "channel_kind",
+        "team",
+        "includes_nps",
+        "language",
+        label_filter("conversation"),
+        "created_at",
+    ]
     search_fields = ["contact__name", "contact__email", "conversation__id"]
     raw_id_fields = ["conversation", "contact", "ticket", "operator"]
     readonly_fields = [

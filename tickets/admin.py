@@ -10,6 +10,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from chat.admin_filters import label_filter
 from tickets.models import BreachedTicket, BusinessHoursInterval, Holiday, ReportingEvent, SlaTarget, Ticket
 from tickets.services import ticket_set_priority, ticket_set_status
 
@@ -174,6 +175,7 @@ class TicketAdmin(admin.ModelAdmin):
         "assignee",
         "first_response_breached",
         "resolution_breached",
+        label_filter("conversations"),
         "created_at",
     ]
     actions = TICKET_ACTIONS

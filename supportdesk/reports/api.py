@@ -193,6 +193,39 @@ class ByOperatorSerializer(AnswerSerializer):
     teams = RowSerializer(many=True)
 
 
+class CsatPartsSerializer(serializers.Serializer):
+    csat = RatePartsSerializer(help_text="satisfied answers and answers")
+
+
+class LabelRowSerializer(serializers.Serializer):
+    key = serializers.IntegerField(allow_null=True, help_text="the label's id, or null (no label)")
+    label = serializers.CharField()
+    requested = serializers.IntegerField(help_text="live chats requested")
+    answered = serializers.IntegerField(help_text="live chats an operator replied to")
+    tickets_created = serializers.IntegerField()
+    frt_count = serializers.IntegerField(help_text="tickets created with a first response")
+    frt_mean = serializers.FloatField(allow_null=True, help_text="seconds")
+    frt_median = serializers.FloatField(allow_null=True, help_text="seconds")
+    frt_p90 = serializers.FloatField(allow_null=True, help_text="seconds")
+    frt_business_mean = serializers.FloatField(allow_null=True, help_text="seconds")
+    frt_business_median = serializers.FloatField(allow_null=True, help_text="seconds")
+    frt_business_p90 = serializers.FloatField(allow_null=True, help_text="seconds")
+    csat = serializers.FloatField(allow_null=True, help_text="percent")
+    csat_responses = serializers.IntegerField()
+    csat_satisfied = serializers.IntegerField()
+    csat_mean = serializers.FloatField(allow_null=True)
+    csat_mean_by_scale = serializers.DictField(child=serializers.FloatField(), help_text="mean per scale")
+    rates = CsatPartsSerializer()
+
+
+class ByLabelSerializer(AnswerSerializer):
+    period = PeriodSerializer()
+    labels = LabelRowSerializer(
+        many=True,
+        help_text="a conversation with two labels counts in both rows: the rows do not add up to the summary",
+    )
+
+
 class DaySerializer(serializers.Serializer):
     day = serializers.DateField()
     requested = serializers.IntegerField()
@@ -298,6 +331,17 @@ class ByOperatorView(ReportView):
             "operators": [_row(r) for r in figures.breakdown(query, by="operator")],
             "teams": [_row(r) for r in figures.breakdown(query, by="team")],
         }
+
+
+class ByLabelView(ReportView):
+    serializer_class = ByLabelSerializer
+
+    @extend_schema(parameters=PARAMETERS, responses=ByLabelSerializer, summary="Volume, FRT and CSAT per label")
+    def get(self, request):
+        return super().get(request)
+
+    def compose(self, query: ReportQuery) -> dict:
+        return {"period": _period(query), "labels": figures.label_breakdown(query)}
 
 
 class TimeseriesView(ReportView):

@@ -95,6 +95,27 @@ def breakdown_csv(query: ReportQuery, *, by: str) -> StreamingHttpResponse:
     return _response(rows(), f"report-{by}_{_stamp(query)}.csv")
 
 
+LABEL_COLUMNS = [(f.key, f"{f.key}{UNIT_SUFFIX[f.unit]}") for f in figures.LABEL_FIGURES] + [
+    ("answered", "answered"),
+    ("frt_count", "frt_count"),
+    ("csat_satisfied", "csat_satisfied"),
+]
+
+
+def label_csv(query: ReportQuery) -> StreamingHttpResponse:
+    """The per-label table (label empty: no label). A conversation with two labels is in both rows: the rows do not
+    add up to the summary."""
+
+    def rows():
+        yield ["label_id", "label", *(name for _key, name in LABEL_COLUMNS)]
+        with figures.report_session():
+            table = figures.label_breakdown(query)
+        for row in table:
+            yield [_cell(row["key"]), row["label"], *(_cell(row.get(key)) for key, _name in LABEL_COLUMNS)]
+
+    return _response(rows(), f"report-label_{_stamp(query)}.csv")
+
+
 def timeseries_csv(query: ReportQuery) -> StreamingHttpResponse:
     columns = ["day", "requested", "frt_median", "csat", "abandonment"]
 

@@ -308,6 +308,69 @@ def breakdown(query: ReportQuery, *, by: str, now: datetime | None = None) -> li
     return out
 
 
+# --- Per label ------------------------------------------------------------------------------------------------------
+
+# The figures of the per-label table (metrics.md, "Per label"): volume, first response time, CSAT, each the
+# figure of the same name of the other tables, of the conversations (tickets, survey answers) that carry the label.
+LABEL_FIGURES: list[Figure] = [
+    FIGURES_BY_KEY["requested"],
+    Figure("tickets_created", _("Tickets created"), "count", source="tickets_created"),
+    FIGURES_BY_KEY["frt_median"],
+    FIGURES_BY_KEY["frt_p90"],
+    FIGURES_BY_KEY["frt_business_median"],
+    FIGURES_BY_KEY["frt_business_p90"],
+    FIGURES_BY_KEY["csat"],
+    Figure("csat_responses", _("CSAT answers"), "count", source="survey_answers"),
+    FIGURES_BY_KEY["csat_mean"],
+]
+NO_LABEL = _("(no label)")
+
+
+def label_breakdown(query: ReportQuery) -> list[dict]:
+    """Rows [{"key" (label id, None: no label), "label", "targets", <LABEL_FIGURES>, "rates"}], ordered by label
+    name, "no label" last. A conversation with two labels counts in both rows: the rows do not add up to the
+    selection's figures."""
+    from chat.models import Label
+
+    filters = ticket_filter(query)
+    metrics = rollups.label_metrics(filters=filters)
+    labels = {
+        label.pk: label.name if label.inbox_id is None else f"{label.name} ({label.inbox.name})"
+        for label in Label.objects.filter(pk__in=[k for k in metrics if k is not None]).select_related("inbox")
+    }
+    targets = targets_for(query)
+    out = []
+    for key, m in metrics.items():
+        if key is not None and key not in labels:
+            continue  # a label deleted since the day was rolled up: its links are gone, its day is marked
+        frt, csat = m["frt"], m["surveys"]["csat"]
+        out.append(
+            {
+                "key": key,
+                "label": labels[key] if key is not None else str(NO_LABEL),
+                "targets": targets,
+                "requested": m["outcomes"]["requested"],
+                "answered": m["outcomes"]["answered"],
+                "tickets_created": m["counts"]["created"],
+                "frt_count": frt["count"],
+                "frt_mean": frt["wall"]["mean"],
+                "frt_median": frt["wall"]["median"],
+                "frt_p90": frt["wall"]["p90"],
+                "frt_business_mean": frt["business"]["mean"],
+                "frt_business_median": frt["business"]["median"],
+                "frt_business_p90": frt["business"]["p90"],
+                "csat": _pct(csat["rate"]),
+                "csat_responses": csat["responses"],
+                "csat_satisfied": csat["satisfied"],
+                "csat_mean": csat["mean"],
+                "csat_mean_by_scale": csat["mean_by_scale"] or {},
+                "rates": {"csat": {"numerator": csat["satisfied"], "denominator": csat["responses"]}},
+            }
+        )
+    out.sort(key=lambda r: (r["key"] is None, str(r["label"]).lower()))
+    return out
+
+
 def timeseries(query: ReportQuery) -> list[dict]:
     """Per day of the period: volume, FRT median, CSAT %, abandonment rate (None where nothing happened)."""
     filters = ticket_filter(query)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from chat.admin_filters import NO_LABEL
 from supportdesk.reports.query import ReportQuery
 from tickets.selectors.conversations import LIVE_KINDS
 
@@ -78,6 +79,13 @@ def changelist_url(source: str, query: ReportQuery, *, by: str | None = None, ke
         params.pop("first_response_at__isnull")
         params["reporting_events__name__exact"] = "conversation_transferred"
         operator_field = "reporting_events__operator"
+    if by == "label":
+        # The per-label table: the conversations carrying the label (or none), the tickets and survey invitations of
+        # such conversations (chat.admin_filters.label_filter).
+        if admin_list == "chat_conversation":
+            params["labels__isnull" if key is None else "labels__id__exact"] = "True" if key is None else str(key)
+        else:
+            params["label"] = NO_LABEL if key is None else str(key)
     _add(params, "inbox__in", inbox_ids)
     _add(params, "channel_kind__in", kinds)
     _add(params, "team__in", team_ids)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/reports/summary", api.SummaryView.as_view(), name="reports-api-summary"),
     path("api/v1/reports/by-channel", api.ByChannelView.as_view(), name="reports-api-by-channel"),
     path("api/v1/reports/by-operator", api.ByOperatorView.as_view(), name="reports-api-by-operator"),
+    path("api/v1/reports/by-label", api.ByLabelView.as_view(), name="reports-api-by-label"),
     path("api/v1/reports/timeseries", api.TimeseriesView.as_view(), name="reports-api-timeseries"),
     path("api/v1/schema/", SpectacularAPIView.as_view(permission_classes=[IsAdminUser]), name="api-schema"),
     path(

@@ -25,7 +25,12 @@ TABLES = [
     ("channel_kind", gettext_lazy("Per channel kind")),
     ("team", gettext_lazy("Per team")),
     ("operator", gettext_lazy("Per operator")),
+    ("label", gettext_lazy("Per label")),
 ]
+LABEL_NOTE = gettext_lazy(
+    "A conversation with two labels counts in both rows: the rows do not add up to the total. A ticket carries the "
+    "labels of all its conversations; a survey answer those of its conversation."
+)
 # Columns of the breakdown tables: every card figure.
 TABLE_FIGURES = figures.FIGURES
 
@@ -163,18 +168,21 @@ def dashboard_context(query: ReportQuery) -> dict:
 def table_context(query: ReportQuery, by: str) -> dict:
     """One breakdown table: every figure per inbox, channel kind, team or operator, each linked."""
     rows = []
-    for row in figures.breakdown(query, by=by):
+    columns = figures.LABEL_FIGURES if by == "label" else TABLE_FIGURES
+    table = figures.label_breakdown(query) if by == "label" else figures.breakdown(query, by=by)
+    for row in table:
         rows.append(
             {
                 "label": row["label"],
-                "cells": [_cell(f, row[f.key], row["targets"], query, by=by, key=row["key"]) for f in TABLE_FIGURES],
+                "cells": [_cell(f, row[f.key], row["targets"], query, by=by, key=row["key"]) for f in columns],
             }
         )
     return {
         "by": by,
         "title": dict(TABLES)[by],
         "rows": rows,
-        "table_figures": TABLE_FIGURES,
+        "table_figures": columns,
+        "note": LABEL_NOTE if by == "label" else "",
         "querystring": query.querystring(),
     }
 
@@ -237,6 +245,8 @@ def export(request, site, table: str):
         return exports.summary_csv(query)
     if table == "timeseries":
         return exports.timeseries_csv(query)
+    if table == "label":
+        return exports.label_csv(query)
     if table in dict(TABLES):
         return exports.breakdown_csv(query, by=table)
     raise Http404

@@ -15,7 +15,7 @@ import time_machine
 from django.db.models import F
 from django.utils import timezone
 
-from chat.models import ChannelKind, Conversation, PresenceInterval
+from chat.models import ChannelKind, Conversation, ConversationLabel, PresenceInterval
 from rollups import histograms
 from rollups import selectors as rollups
 from rollups.models import Rollup, RollupMark
@@ -26,6 +26,7 @@ from tests.factories import (
     ContactFactory,
     ConversationFactory,
     InboxFactory,
+    LabelFactory,
     OperatorFactory,
     SurveyInvitationFactory,
     SurveyResponseFactory,
@@ -66,6 +67,7 @@ def _snapshot() -> list:
                 r.channel_kind,
                 r.team_id,
                 r.operator_id,
+                r.label_id,
                 json.dumps(normal(r.data), sort_keys=True),
             )
         )
@@ -83,6 +85,7 @@ class World:
             InboxFactory(kind=ChannelKind.EMAIL, team=self.teams[1]),
         ]
         self.operators = [OperatorFactory(inboxes=self.inboxes).user for _ in range(3)]
+        self.labels = [LabelFactory(), LabelFactory(), LabelFactory(inbox=self.inboxes[0])]
 
     def instant(self) -> datetime:
         start = datetime(2026, 2, 20, 0, 0, tzinfo=UTC)
@@ -191,6 +194,37 @@ class World:
             )
             SurveyInvitation.objects.filter(pk=invitation.pk).update(status=SurveyInvitation.Status.ANSWERED)
 
+    def label(self) -> None:
+        """A label put on a conversation, or one of its labels taken off, at any time after its day was rolled up."""
+        conversation = Conversation.objects.order_by("?").first()
+        if conversation is None:
+            return
+        label = self.rng.choice(self.labels)
+        links = ConversationLabel.objects.filter(conversation=conversation, label=label)
+        if links.exists():
+            links.delete()
+        else:
+            ConversationLabel.objects.create(conversation=conversation, label=label)
+
+    def relabel(self) -> None:
+        """A label's links changed in bulk: one moved to another label, or a label deleted with its links."""
+        if self.rng.random() < 0.5:
+            link = ConversationLabel.objects.order_by("?").first()
+            if link is not None:
+                others = [x for x in self.labels if not ConversationLabel.objects.filter(
+                    conversation_id=link.conversation_id, label=x).exists()]  # fmt: skip
+                if others:
+                    ConversationLabel.objects.filter(pk=link.pk).update(label=self.rng.choice(others))
+        elif len(self.labels) > 1:
+            self.labels.pop(self.rng.randrange(len(self.labels))).delete()
+
+    def move(self) -> None:
+        """A conversation continues another ticket (a follow-up), by a bare update: its labels go along."""
+        conversation = Conversation.objects.filter(label_links__isnull=False).order_by("?").first()
+        ticket = Ticket.objects.order_by("?").first()
+        if conversation is not None and ticket is not None:
+            Conversation.objects.filter(pk=conversation.pk).update(ticket=ticket)
+
     def delete(self) -> None:
         ticket = Ticket.objects.order_by("?").first()
         if ticket is not None:
@@ -228,6 +262,8 @@ def test_incremental_rollups_equal_a_rebuild_after_a_random_history(berlin, seed
             + [world.first_response] * 4
             + [world.resolve] * 3
             + [world.reopen, world.transfer, world.survey, world.survey, world.delete, world.presence]
+            + [world.label] * 4
+            + [world.relabel, world.move]
         )
         for i in range(160):
             rng.choice(steps)()
@@ -239,6 +275,7 @@ def test_incremental_rollups_equal_a_rebuild_after_a_random_history(berlin, seed
         rebuild()
         assert _snapshot() == incremental
         assert len(incremental) > 20
+        assert any(" 'lconv'," in row and "None, None, None, None, None" not in row for row in incremental)
 
 
 def _filters(**kw) -> MetricFilter:
@@ -312,3 +349,97 @@ def test_rollups_read_as_the_source_rows_do(berlin, by):
                 local = timezone.localtime(requested)
                 grid[local.isoweekday() - 1][local.hour] += 1
             assert rollups.requests_by_weekday_hour(filters=filters) == grid
+
+
+def _percentile(values: list[float], p: float) -> float | None:
+    """percentile_cont: interpolated between the two ranks around p × (n − 1)."""
+    if not values:
+        return None
+    values = sorted(values)
+    position = p * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _exact_per_label(filters: MetricFilter) -> dict:
+    """Per label (None: no label), from the source rows: live chats requested, tickets created (a ticket carries its
+    conversations' labels) with their FRT, CSAT answers (the invitation's conversation's labels) — metrics.md."""
+    from surveys.models import SurveyResponse
+    from surveys.selectors.metrics import RESPONSE
+    from tickets.selectors.conversations import LIVE_KINDS
+    from tickets.selectors.filters import CONVERSATION, TICKET_CREATED, apply_filter
+
+    def labels_of(conversations) -> set:
+        return set(ConversationLabel.objects.filter(conversation__in=conversations).values_list("label_id", flat=True))
+
+    out: dict = {}
+
+    def row(label):
+        return out.setdefault(label, {"requested": 0, "created": 0, "frt": [], "csat": 0, "satisfied": 0})
+
+    live = Conversation.objects.filter(channel_kind__in=LIVE_KINDS)
+    for conversation in apply_filter(live, filters, CONVERSATION, "requested_at"):
+        for label in labels_of([conversation]) or {None}:
+            row(label)["requested"] += 1
+    for ticket in apply_filter(Ticket.objects.all(), filters, TICKET_CREATED, "created_at"):
+        for label in labels_of(ticket.conversations.all()) or {None}:
+            row(label)["created"] += 1
+            if ticket.first_response_seconds is not None:
+                row(label)["frt"].append(ticket.first_response_seconds)
+    responses = apply_filter(SurveyResponse.objects.select_related("invitation"), filters, RESPONSE, "created_at")
+    for response in responses:
+        for label in labels_of([response.invitation.conversation_id]) or {None}:
+            if response.csat is not None:
+                row(label)["csat"] += 1
+                row(label)["satisfied"] += int(response.csat >= 4)
+    return out
+
+
+@pytest.mark.django_db
+def test_label_rollups_read_as_the_source_rows_do(berlin):
+    rng = random.Random(5)
+    with time_machine.travel(NOW, tick=False):
+        world = World(rng)
+        for step in (
+            [world.new_chat] * 60
+            + [world.first_response] * 40
+            + [world.resolve] * 25
+            + [world.transfer] * 8
+            + [world.survey] * 20
+            + [world.label] * 70
+        ):
+            step()
+        # A ticket with two conversations, the second labelled differently: the ticket carries both labels.
+        ticket = Ticket.objects.filter(conversations__isnull=False, first_response_seconds__isnull=False).first()
+        # Ended, so that it never is a second open conversation of the contact (one open per contact).
+        second = ConversationFactory(
+            inbox=ticket.inbox,
+            contact=ticket.contact,
+            ticket=ticket,
+            requested_at=ticket.created_at,
+            status="ended",
+            end_reason="resolved",
+            ended_at=ticket.created_at,
+        )
+        ConversationLabel.objects.create(conversation=second, label=world.labels[0])
+        team = world.teams[0].pk
+        for filters in (
+            _filters(),
+            _filters(team_ids=(team,)),
+            _filters(inbox_ids=(world.inboxes[0].pk,), operator_ids=(world.operators[0].pk,)),
+        ):
+            exact = _exact_per_label(filters)
+            read = rollups.label_metrics(filters=filters)
+            if filters == _filters():
+                assert len(exact) == 4  # the three labels and "no label"
+            assert set(read) == set(exact)
+            for label, e in exact.items():
+                r = read[label]
+                assert r["outcomes"]["requested"] == e["requested"]
+                assert r["counts"]["created"] == e["created"]
+                assert r["frt"]["count"] == len(e["frt"])
+                for name, p in (("median", 0.5), ("p90", 0.9)):
+                    assert _close(r["frt"]["wall"][name], _percentile(e["frt"], p), percentile=True), (label, name)
+                csat = r["surveys"]["csat"]
+                assert (csat["responses"], csat["satisfied"]) == (e["csat"], e["satisfied"])
