@@ -11,6 +11,7 @@ note says so. System lines (transfers and the like) are not searched.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -59,7 +60,8 @@ def search_terms(query: str) -> list[str]:
 def conversation_search(*, operator: OperatorProfile, query: str, limit: int = 20) -> list[SearchHit]:
     """The conversations of the operator's active inboxes that match `query`, best first (the module's ranking).
     Raises QueryTooShort for a query of fewer than MIN_QUERY_CHARS letters or digits (but a ticket number)."""
-    query = query.strip()[:MAX_QUERY_CHARS]
+    # Control characters mean nothing in a search, and PostgreSQL refuses NUL in any text.
+    query = "".join(ch for ch in query if unicodedata.category(ch) != "Cc").strip()[:MAX_QUERY_CHARS]
     terms = search_terms(query)
     number = TICKET_NUMBER.fullmatch(query)
     if not number and sum(len(term) for term in terms) < MIN_QUERY_CHARS:

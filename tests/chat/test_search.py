@@ -144,9 +144,21 @@ def test_a_query_too_short_is_refused_but_a_ticket_number_of_one_digit_is_not(sh
 def test_query_syntax_of_either_database_is_only_text(shop):
     inbox, operator = shop
     conversation = chat(inbox, "Maria Lopez", "", '100% sure it\'s broken: NEAR(a b) OR "x"')
-    for query in ['"broken', "it's", "NEAR(a", "sure OR", "100%", "broken)*:", "a & b | !c"]:
+    for query in [
+        '"broken',
+        "it's",
+        "NEAR(a",
+        "sure OR",
+        "100%",
+        "broken)*:",
+        "a & b | !c",
+        "__ ab",
+        "ab\x00cd",
+        "_" * 99,
+    ]:
         conversation_search(operator=operator, query=query)
     assert found(operator, "it's broken") == [(conversation.pk, "message")]
+    assert found(operator, "broken __") == [(conversation.pk, "message")]
 
 
 def test_the_snippet_cuts_around_the_first_match_and_marks_every_matching_word():
