@@ -141,10 +141,9 @@ function open(index) {
 }
 
 export function closeSearch() {
-  if (!input.value && !sidebar.classList.contains("searching")) return false;
+  if (!input.value && !sidebar.classList.contains("searching")) return;
   input.value = "";
   changed();
-  return true;
 }
 
 export function focusSearch() {
