@@ -15,6 +15,7 @@ urlpatterns = [
         name="inbox-transfer-targets",
     ),
     path("inbox/canned-replies/", views.canned_replies, name="inbox-canned-replies"),
+    path("inbox/search/", views.search, name="inbox-search"),
     path("inbox/profile/", views.profile, name="inbox-profile"),
     path("avatars/<int:user_id>/<str:digest>.png", views.operator_avatar, name="operator-avatar"),
     path("api/widget/v1/session", api.WidgetSessionApi.as_view(), name="widget-session"),

@@ -20,16 +20,19 @@ from chat import inbox_selectors as selectors
 from chat.faces import avatar_digest, avatar_url, colour_for, initials
 from chat.forms import ProfileForm
 from chat.models import MAIL_KINDS, Conversation, Inbox, OperatorProfile
+from chat.search_selectors import MIN_QUERY_CHARS, QueryTooShort, conversation_search
 from chat.selectors import (
     available_labels,
     conversation_payload,
     conversation_payloads,
+    iso,
     mail_tickets_open,
     message_payload,
 )
 from chat.services.avatars import operator_profile_update
 from chat.services.contacts import ContactNotesTooLong, contact_update_notes
 from mail.selectors import mail_details
+from supportdesk.templatetags.locale_format import local_numbers
 from surveys.selectors import survey_results_for_conversation
 from tickets.models import Ticket
 
@@ -177,6 +180,10 @@ def _js_strings() -> dict:
         "labels_none_available": _("No labels are defined for this inbox. A manager adds them in the admin."),
         "label_filter_all": _("All labels"),
         "label_filter_empty": _("No conversation here has this label."),
+        "search_empty": _("No conversation matches."),
+        "search_failed": _("Search failed: %(detail)s"),
+        "search_in_note": _("In a private note"),
+        "search_results": _("%(count)s found"),
     }
 
 
@@ -305,6 +312,41 @@ def canned_replies(request):
             ]
         }
     )
+
+
+@require_GET
+@operator_required
+def search(request):
+    """Conversations of my inboxes, open or ended, matching ?q= (chat.search_selectors), best first; each with what
+    matched as text pieces, the matched ones marked, for the page to write as text."""
+    query = request.GET.get("q", "")
+    try:
+        hits = conversation_search(operator=request.operator, query=query)
+    except QueryTooShort:
+        count = local_numbers(str(MIN_QUERY_CHARS))
+        message = _("Type at least %(count)s letters or a ticket number.") % {"count": count}
+        return JsonResponse({"results": [], "message": message})
+    return JsonResponse({"results": [_search_result(hit) for hit in hits], "message": ""})
+
+
+def _search_result(hit) -> dict:
+    conversation = hit.conversation
+    return {
+        "id": conversation.pk,
+        "inbox_id": conversation.inbox_id,
+        "status": conversation.status,
+        "end_reason": conversation.end_reason,
+        "channel_kind": conversation.channel_kind,
+        "ticket_id": conversation.ticket_id,
+        "contact": {"id": conversation.contact_id, "name": conversation.contact.name},
+        "last_activity_at": iso(conversation.last_message_at or conversation.requested_at),
+        "match": {
+            "field": hit.field,
+            "segments": [{"text": text, "match": matched} for text, matched in hit.segments],
+            "private": hit.private,
+            "sender": hit.sender,
+        },
+    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,6 +6,7 @@ import { contactName, count, dateTime, shortDate, t } from "./format.js";
 import { api, toast } from "./http.js";
 import { bindLabelFilter, bindLabelPicker, closePicker, renderLabelFilter } from "./labels.js";
 import { navigationOrder, onListClick, renderLists, tickTimers } from "./lists.js";
+import { bindSearch, closeSearch, focusSearch } from "./search.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { AgentSocket } from "./socket.js";
 import {
@@ -535,13 +536,18 @@ bindShortcuts({
   },
   presence: () => setPresence(state.me.status === "online" ? "away" : "online"),
   help: () => $("help-dialog").showModal(),
-  escape: () => composer.closeCanned(),
+  search: focusSearch,
+  escape: () => {
+    composer.closeCanned();
+    closeSearch();
+  },
 });
 $("help-open").addEventListener("click", () => $("help-dialog").showModal());
 
 // --- Start ------------------------------------------------------------------------------------
 
 onListClick((id) => select(id));
+bindSearch((id) => select(id));
 renderLabelFilter();
 setInterval(() => {
   tickTimers();

@@ -1,5 +1,6 @@
 // Single-key shortcuts for the frequent actions (listed in the "?" dialog). Ignored while typing in a field,
-// except Esc; ignored with Ctrl/Alt/Meta so that browser shortcuts keep working.
+// except Esc; ignored with Ctrl/Alt/Meta so that browser shortcuts keep working, but for Ctrl+K (⌘K), the search
+// key of many web apps, which works from anywhere, the reply box included.
 const KEYS = {
   j: "next",
   k: "previous",
@@ -10,6 +11,7 @@ const KEYS = {
   n: "togglePrivate",
   "/": "canned",
   a: "presence",
+  s: "search",
   "?": "help",
 };
 
@@ -24,6 +26,12 @@ function isTypingTarget(element) {
 
 export function bindShortcuts(actions) {
   document.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "k") {
+      if (document.querySelector("dialog[open]")) return;
+      event.preventDefault();
+      actions.search();
+      return;
+    }
     if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) return;
     if (event.key === "Escape") {
       actions.escape();
