@@ -3,6 +3,7 @@
 import { CannedReplies } from "./canned.js";
 import { t } from "./format.js";
 import { toast } from "./http.js";
+import { Attachments } from "./attachments.js";
 import { state, threadOf } from "./state.js";
 import { renderMessages, setPrivateMode } from "./thread.js";
 
@@ -41,6 +42,7 @@ export class Composer {
       this.sendMessage();
     });
     privateToggle.addEventListener("change", () => this.setPrivate(privateToggle.checked));
+    this.files = new Attachments({ conversationId: () => state.selectedId });
     $("canned-open").addEventListener("click", () => this.canned.open());
     $("thread").addEventListener("click", (event) => {
       const button = event.target.closest("[data-retry]");
@@ -54,6 +56,7 @@ export class Composer {
     this.stopTyping();
     input.value = "";
     this.cannedReplyId = null;
+    this.files.clear();
   }
 
   focus() {
@@ -78,10 +81,20 @@ export class Composer {
     this.setPrivate(!privateToggle.checked);
   }
 
-  sendMessage() {
+  async sendMessage() {
     const conversationId = state.selectedId;
+    if (this.sending || !conversationId) return;
+    // Files still uploading go with this reply: it leaves once they are up.
+    this.sending = true;
+    try {
+      await this.files.settled();
+    } finally {
+      this.sending = false;
+    }
+    if (conversationId !== state.selectedId) return;
     const body = input.value.trim();
-    if (!conversationId || !body) return;
+    const files = this.files.ready();
+    if (!body && !files.length) return;
     if (body.length > state.maxChars) {
       toast(t("error_too_large"), "error");
       return;
@@ -95,6 +108,7 @@ export class Composer {
       private: isPrivate,
     };
     if (this.cannedReplyId) frame.canned_reply_id = this.cannedReplyId;
+    if (files.length) frame.attachments = files.map((file) => file.id);
     threadOf(conversationId).set(`c:${frame.client_id}`, {
       conversation_id: conversationId,
       client_id: frame.client_id,
@@ -103,6 +117,7 @@ export class Composer {
       author: state.me.face,
       body,
       private: isPrivate,
+      attachments: files,
       pending: true,
       frame,
     });
