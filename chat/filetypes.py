@@ -21,6 +21,14 @@ ZIP_BY_EXTENSION = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 TEXT_BY_EXTENSION = {".csv": "text/csv"}
+# Every type detect_content_type can name: what an inbox's list of attachment types may hold.
+KNOWN_TYPES = (
+    *MAGIC,
+    "image/webp",
+    *ZIP_BY_EXTENSION.values(),
+    "text/plain",
+    "text/csv",
+)
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 

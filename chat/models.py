@@ -132,6 +132,16 @@ class Inbox(models.Model):
                 validate_origin(str(origin))
             except ValidationError as exc:
                 raise ValidationError({"allowed_origins": exc.messages}) from exc
+        self._clean_attachment_types()
+
+    def _clean_attachment_types(self) -> None:
+        from chat.filetypes import KNOWN_TYPES
+
+        types = self.attachment_types
+        if not isinstance(types, list) or any(t not in KNOWN_TYPES for t in types):
+            raise ValidationError(
+                {"attachment_types": _("Enter a list of these types: %(types)s.") % {"types": ", ".join(KNOWN_TYPES)}}
+            )
 
     def attachment_limits(self) -> tuple[int, int, list[str]]:
         """(bytes per file, files per message, types taken): the inbox's own, else the deployment's."""

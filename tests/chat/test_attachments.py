@@ -276,3 +276,40 @@ def _png() -> bytes:
     out = BytesIO()
     Image.new("RGBA", (40, 20), (0, 0, 255, 128)).save(out, format="PNG")
     return out.getvalue()
+
+
+def test_uploads_never_sent_are_deleted_with_their_files_after_a_day(inbox):
+    from chat.services.attachments import attachment_purge_unsent
+
+    body = upload(inbox, a_token(inbox), a_photo(), "late.jpg").json()
+    stored = Attachment.objects.get(pk=body["id"])
+    storage, names = stored.file.storage, [stored.file.name, stored.thumbnail.name]
+    assert attachment_purge_unsent() == 0
+    with time_machine.travel(dt.datetime.now(tz=dt.UTC) + dt.timedelta(days=1, seconds=1)):
+        assert attachment_purge_unsent() == 1
+    assert not Attachment.objects.exists()
+    assert not any(storage.exists(name) for name in names)
+
+
+def test_a_missed_chats_transcript_names_its_files_without_them(inbox, settings):
+    from chat.models import Conversation
+    from chat.services.conversations import conversation_miss_if_unanswered
+    from chat.services.messages import visitor_message_send
+    from chat.services.visitors import visitor_contact_get_or_create, visitor_token_read
+    from mail.models import MailThread
+
+    token = a_token(inbox)
+    visitor_id = visitor_token_read(inbox=inbox, token=token).visitor_id
+    contact = visitor_contact_get_or_create(inbox=inbox, visitor_id=visitor_id)
+    contact.email = "ann@example.org"
+    contact.save()
+    pdf = upload(inbox, token, b"%PDF-1.7 the order", "order.pdf").json()
+    message, _ = visitor_message_send(contact=contact, client_id="c-1", body="See the order", attachments=[pdf["id"]])
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    with time_machine.travel(dt.datetime.now(tz=dt.UTC) + dt.timedelta(hours=1)):
+        assert conversation_miss_if_unanswered(conversation_id=conversation.pk)
+    thread = MailThread.objects.get(ticket=conversation.ticket_id)
+    assert (
+        "See the order\n[Attachment “order.pdf”, 18\xa0bytes, not included]"
+        in thread.conversation.messages.first().body
+    )
