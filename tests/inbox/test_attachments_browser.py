@@ -28,6 +28,14 @@ PASTE_SCREENSHOT = """async () => {
     new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
 }"""
 
+DROP_FILE = """() => {
+  const data = new DataTransfer();
+  data.items.add(new File(['1. Print the label\\n2. Drop the parcel'], 'steps.txt', { type: 'text/plain' }));
+  const composer = document.getElementById('composer');
+  composer.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+  composer.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+}"""
+
 
 @pytest.fixture
 def asgi_server(asgi_server_factory):
@@ -64,14 +72,15 @@ def test_the_operator_sees_the_visitors_photo_and_sends_a_file_and_a_pasted_scre
         files=[{"name": "returns-label.pdf", "mimeType": "application/pdf", "buffer": PDF}]
     )
     page.evaluate(PASTE_SCREENSHOT)
+    page.evaluate(DROP_FILE)
     tray = page.locator("#attach-tray li")
-    expect(tray).to_have_count(2)
+    expect(tray).to_have_count(3)
     expect(tray.first).to_have_text(re.compile(r"^returns-label\.pdf×$"))
     composer = page.locator("#composer-input")
     composer.fill("Sorry! Print this label; the photo shows where to drop the parcel.")
     composer.press("Enter")
     reply = visitor.wait_for("message.new", lambda f: f["message"]["sender"] == "operator")["message"]
-    assert [a["name"] for a in reply["attachments"]] == ["returns-label.pdf", "image.png"]
+    assert sorted(a["name"] for a in reply["attachments"]) == ["image.png", "returns-label.pdf", "steps.txt"]
     node = page.locator(f'#thread .msg[data-message-id="{reply["id"]}"]')
     expect(node.locator(".msg-attachments a").first).to_have_text(f"returns-label.pdf ({size})")
     expect(node.locator(".msg-thumb img")).to_have_count(1)

@@ -35,6 +35,14 @@ PASTE_SCREENSHOT = """async () => {
   input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
 }"""
 
+DROP_FILE = """(text) => {
+  const data = new DataTransfer();
+  data.items.add(new File([text], 'receipt.pdf', { type: 'application/pdf' }));
+  const panel = document.querySelector('supportdesk-widget').shadowRoot.querySelector('.sd-panel');
+  panel.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+  panel.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+}"""
+
 
 @pytest.mark.parametrize(
     ("lang", "you_sent", "size_text"),
@@ -106,9 +114,9 @@ def test_a_file_attached_while_the_desk_is_down_goes_with_its_message_once_it_is
 
     asgi_server.stop()
     page.q(".sd-conn", has_text="Reconnecting").wait_for()
-    page.q(".sd-composer input[type=file]").set_input_files(
-        files=[{"name": "receipt.pdf", "mimeType": "application/pdf", "buffer": PDF}]
-    )
+    # Dropped on the panel, as from the file manager.
+    page.evaluate(DROP_FILE, PDF.decode())
+    page.q(".sd-tray li", has_text="receipt.pdf").wait_for()
     page.write("My receipt")
     pending = page.q(".sd-msg-visitor").last
     pending.locator(".sd-state", has_text="Waiting for connection").wait_for()
@@ -121,3 +129,29 @@ def test_a_file_attached_while_the_desk_is_down_goes_with_its_message_once_it_is
     stored = Message.objects.get(body="My receipt")
     assert list(stored.attachments.values_list("name", flat=True)) == ["receipt.pdf"]
     assert Attachment.objects.count() == 1
+
+
+def test_a_file_too_large_for_the_inbox_is_explained_before_it_is_sent_and_a_disguised_one_is_refused(
+    asgi_server, host_site, widget_inbox, operator_socket, visitor
+):
+    widget_inbox.attachment_max_bytes = 2048
+    widget_inbox.save()
+    operator_socket()
+    page = visitor(host_site.widget_page(desk_url=asgi_server.url, site_key=widget_inbox.site_key))
+    page.open()
+    page.fill_prechat("Sara", "sara@example.org")
+    picker = page.q(".sd-composer input[type=file]")
+    picker.set_input_files(files=[{"name": "big.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.q(".sd-err", has_text="big.pdf is larger than 2 KB.").wait_for()
+    assert page.q(".sd-tray li").count() == 0
+
+    # A program named like a photo: the desk reads its content and refuses it; the message says why.
+    program = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
+    picker.set_input_files(files=[{"name": "photo.png", "mimeType": "image/png", "buffer": program}])
+    page.write("")
+    page.q(".sd-composer").evaluate("(form) => form.requestSubmit()")
+    failed = page.q(".sd-msg-visitor.sd-failed")
+    failed.wait_for()
+    assert "not taken here" in failed.text_content()
+    assert not Attachment.objects.exists()
+    page.shot("widget-attachment-refused.png")
