@@ -313,3 +313,15 @@ def test_a_missed_chats_transcript_names_its_files_without_them(inbox, settings)
         "See the order\n[Attachment “order.pdf”, 18\xa0bytes, not included]"
         in thread.conversation.messages.first().body
     )
+
+
+def test_an_inbox_takes_only_types_the_desk_can_recognise_by_content(inbox):
+    from django.core.exceptions import ValidationError
+
+    inbox.attachment_types = ["image/png", "application/x-msdownload"]
+    with pytest.raises(ValidationError) as refused:
+        inbox.full_clean()
+    assert "attachment_types" in refused.value.message_dict
+    inbox.attachment_types = ["image/png", "application/pdf"]
+    inbox.full_clean()
+    assert inbox.attachment_limits()[2] == ["image/png", "application/pdf"]
