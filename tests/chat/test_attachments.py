@@ -325,3 +325,20 @@ def test_an_inbox_takes_only_types_the_desk_can_recognise_by_content(inbox):
     inbox.attachment_types = ["image/png", "application/pdf"]
     inbox.full_clean()
     assert inbox.attachment_limits()[2] == ["image/png", "application/pdf"]
+
+
+def test_a_worker_makes_the_thumbnail_and_until_then_the_image_stands_in_for_it(inbox, celery_worker):
+    import time
+
+    body = upload(inbox, a_token(inbox), a_photo((1600, 1200)), "wide.jpg").json()
+    # The worker may not have run yet: the thumbnail's address is then the image's own.
+    stored = Attachment.objects.get(pk=body["id"])
+    deadline = time.monotonic() + 30
+    while not stored.thumbnail and time.monotonic() < deadline:
+        time.sleep(0.2)
+        stored.refresh_from_db()
+    assert stored.thumbnail, "the worker made no thumbnail"
+    fresh = attachment_links.attachment_payload(stored, audience="v")
+    assert fresh["thumbnail_url"] != fresh["url"]
+    with stored.thumbnail.open("rb") as file, Image.open(file) as thumb:
+        assert thumb.size == (240, 320)  # upright, the long side 320 px
