@@ -40,6 +40,7 @@ class InboxAdmin(admin.ModelAdmin):
             _("Report targets"),
             {"fields": ["target_csat_percent", "target_nps", "target_fcr_percent", "target_abandonment_percent"]},
         ),
+        (_("Attachments"), {"fields": ["attachment_max_bytes", "attachments_per_message", "attachment_types"]}),
     ]
 
 

@@ -18,14 +18,21 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import realtime, selectors
+from chat import attachment_links, realtime, selectors
 from chat.models import Inbox
 from chat.services import ratelimits
-from chat.services.visitors import offline_message_create, visitor_contact_for_token, visitor_session_start
+from chat.services.attachments import AttachmentRefused, attachment_upload
+from chat.services.visitors import (
+    offline_message_create,
+    visitor_contact_for_token,
+    visitor_session_start,
+    visitor_token_read,
+)
 from mail.emails import expected_answer_text
 
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -152,6 +159,36 @@ class WidgetOfflineMessageApi(_WidgetApi):
                 "expected_answer_at": selectors.iso(ticket.first_response_due_at),
                 "expected_answer": expected_answer_text(ticket, contact),
             },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class WidgetUploadApi(_WidgetApi):
+    """POST multipart {site_key, visitor_token, file} → 201 {attachment} (unsent until a message.send names it)."""
+
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        site_key = serializers.CharField(max_length=64)
+        visitor_token = serializers.CharField(max_length=500)
+        file = serializers.FileField(allow_empty_file=False, max_length=1000)
+
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _check_rate(request, ratelimits.UPLOAD, data["site_key"])
+        inbox = _inbox_for(request, data["site_key"])
+        visitor = visitor_token_read(inbox=inbox, token=data["visitor_token"])
+        if visitor is None:
+            # Uploads are kept for a visitor the desk knows: a forged or expired token gets none.
+            raise PermissionDenied(_("Start the chat again before attaching files."))
+        try:
+            attachment = attachment_upload(inbox=inbox, upload=data["file"], visitor_id=visitor.visitor_id)
+        except AttachmentRefused as exc:
+            return Response({"file": [str(exc)], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            attachment_links.attachment_payload(attachment, audience=attachment_links.VISITOR),
             status=status.HTTP_201_CREATED,
         )
 

@@ -100,6 +100,15 @@ class Inbox(models.Model):
     target_nps = models.FloatField(_("NPS target"), null=True, blank=True)
     target_fcr_percent = models.FloatField(_("FCR target (%)"), null=True, blank=True)
     target_abandonment_percent = models.FloatField(_("abandonment target (%)"), null=True, blank=True)
+    # Attachments (docs/security.md); empty means the deployment default from settings.
+    attachment_max_bytes = models.PositiveIntegerField(_("largest attachment (bytes)"), null=True, blank=True)
+    attachments_per_message = models.PositiveSmallIntegerField(_("attachments per message"), null=True, blank=True)
+    attachment_types = models.JSONField(
+        _("attachment types"),
+        default=list,
+        blank=True,
+        help_text=_('Types of file taken, checked by their content, e.g. ["image/png", "application/pdf"].'),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
@@ -123,6 +132,24 @@ class Inbox(models.Model):
                 validate_origin(str(origin))
             except ValidationError as exc:
                 raise ValidationError({"allowed_origins": exc.messages}) from exc
+        self._clean_attachment_types()
+
+    def _clean_attachment_types(self) -> None:
+        from chat.filetypes import KNOWN_TYPES
+
+        types = self.attachment_types
+        if not isinstance(types, list) or any(t not in KNOWN_TYPES for t in types):
+            raise ValidationError(
+                {"attachment_types": _("Enter a list of these types: %(types)s.") % {"types": ", ".join(KNOWN_TYPES)}}
+            )
+
+    def attachment_limits(self) -> tuple[int, int, list[str]]:
+        """(bytes per file, files per message, types taken): the inbox's own, else the deployment's."""
+        return (
+            self.attachment_max_bytes or settings.ATTACHMENT_MAX_BYTES,
+            self.attachments_per_message or settings.ATTACHMENTS_PER_MESSAGE,
+            list(self.attachment_types or settings.ATTACHMENT_TYPES),
+        )
 
     def target(self, name: str) -> float:
         """The inbox's target for a report figure, or the deployment default."""
@@ -389,6 +416,8 @@ class Message(models.Model):
         blank=True,
     )
     client_id = models.CharField(_("client id"), max_length=64, null=True, blank=True)
+    # Read before the attachments, so that a text message costs no query for them.
+    has_attachments = models.BooleanField(_("has attachments"), default=False, db_default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -536,3 +565,65 @@ class InboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk}"
+
+
+def attachment_storage():
+    from django.core.files.storage import storages
+
+    return storages["attachments"]
+
+
+class Attachment(models.Model):
+    """A file a visitor or an operator uploaded: unsent (no message yet), then part of one message. Its type is
+    the one its content shows; an image is kept re-encoded, without its EXIF. Served only at signed addresses."""
+
+    inbox = models.ForeignKey(Inbox, verbose_name=_("inbox"), on_delete=models.CASCADE, related_name="attachments")
+    conversation = models.ForeignKey(
+        Conversation,
+        verbose_name=_("conversation"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        null=True,
+        blank=True,
+    )
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachments", null=True, blank=True
+    )
+    # Who uploaded it: a visitor (the id in their token; they may have no contact yet) or an operator.
+    visitor_id = models.UUIDField(_("visitor id"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        related_name="attachments",
+        null=True,
+        blank=True,
+    )
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    file = models.FileField(_("file"), storage=attachment_storage, upload_to="files/%Y/%m/", max_length=300)
+    thumbnail = models.FileField(
+        _("thumbnail"), storage=attachment_storage, upload_to="thumbnails/%Y/%m/", max_length=300, blank=True
+    )
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [
+            # The unsent uploads of one visitor (their count is bounded) and the purge of old unsent ones.
+            models.Index(fields=["visitor_id"], condition=Q(message__isnull=True), name="attachment_unsent_idx"),
+            models.Index(fields=["created_at"], condition=Q(message__isnull=True), name="attachment_unsent_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in {"image/png", "image/jpeg", "image/gif", "image/webp"}

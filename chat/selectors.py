@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat import attachment_links
 from chat.faces import contact_face, operator_face
 from chat.models import MAIL_KINDS, Contact, Conversation, Inbox, InboxEvent, Label, Message, OperatorProfile, Team
 from chat.services.errors import ChatError
@@ -55,7 +56,8 @@ def assignee_payload(user) -> dict | None:
     return {"id": user.pk, "name": name, **operator_face(user, name=name)}
 
 
-def message_payload(message: Message) -> dict:
+def message_payload(message: Message, *, audience: str = attachment_links.OPERATORS) -> dict:
+    """`audience`: whose signed addresses the attachments get (the visitor's, or the inbox's operators')."""
     return {
         "id": message.pk,
         "conversation_id": message.conversation_id,
@@ -67,6 +69,7 @@ def message_payload(message: Message) -> dict:
         "created_at": iso(message.created_at),
         "client_id": message.client_id,
         "canned_reply_id": message.canned_reply_id,
+        "attachments": attachment_links.message_attachments(message, audience=audience),
     }
 
 
@@ -209,12 +212,16 @@ def visitor_messages(conversation: Conversation, *, after_id: int | None) -> lis
     messages = conversation.messages.filter(private=False).select_related("author__operator")
     if after_id is not None:
         messages = messages.filter(pk__gt=after_id)
-    return [message_payload(m) for m in messages.order_by("id")]
+    return [
+        message_payload(m, audience=attachment_links.VISITOR)
+        for m in attachment_links.attachments_prefetch(messages.order_by("id"))
+    ]
 
 
 def conversation_messages(conversation: Conversation) -> list[dict]:
     """Every message, private notes included (operators only)."""
-    return [message_payload(m) for m in conversation.messages.select_related("author__operator").order_by("id")]
+    messages = conversation.messages.select_related("author__operator").order_by("id")
+    return [message_payload(m) for m in attachment_links.attachments_prefetch(messages)]
 
 
 def online_operator_count(inbox: Inbox) -> int:
@@ -295,7 +302,17 @@ def widget_config(inbox: Inbox) -> dict:
             "ces": template.ask_ces if template else False,
             "allow_comment": template.allow_comment if template else True,
         },
-        "limits": {"message_max_chars": settings.MESSAGE_MAX_CHARS},
+        "limits": _widget_limits(inbox),
+    }
+
+
+def _widget_limits(inbox: Inbox) -> dict:
+    max_bytes, per_message, types = inbox.attachment_limits()
+    return {
+        "message_max_chars": settings.MESSAGE_MAX_CHARS,
+        "attachment_max_bytes": max_bytes,
+        "attachments_per_message": per_message,
+        "attachment_types": types,
     }
 
 

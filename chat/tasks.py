@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from chat.services.attachments import attachment_purge_unsent, attachment_thumbnail_make
 from chat.services.availability import availability_sweep
 from chat.services.conversations import conversation_sweep
 from chat.services.presence import operator_sweep_offline
@@ -17,4 +18,9 @@ def chat_sweep() -> dict:
 
 @shared_task(name="chat.purge_unreachable_visitors")
 def chat_purge_unreachable_visitors() -> dict:
-    return {"contacts_deleted": visitor_purge_unreachable()}
+    return {"contacts_deleted": visitor_purge_unreachable(), "unsent_attachments_deleted": attachment_purge_unsent()}
+
+
+@shared_task(name="chat.attachment_thumbnail")
+def attachment_thumbnail(attachment_id: int) -> bool:
+    return attachment_thumbnail_make(attachment_id=attachment_id)

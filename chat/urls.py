@@ -14,11 +14,18 @@ urlpatterns = [
         views.transfer_targets,
         name="inbox-transfer-targets",
     ),
+    path(
+        "inbox/conversations/<int:conversation_id>/uploads/",
+        views.attachment_upload_view,
+        name="inbox-attachment-upload",
+    ),
+    path("attachments/<str:token>/", views.attachment_file, name="attachment"),
     path("inbox/canned-replies/", views.canned_replies, name="inbox-canned-replies"),
     path("inbox/search/", views.search, name="inbox-search"),
     path("inbox/profile/", views.profile, name="inbox-profile"),
     path("avatars/<int:user_id>/<str:digest>.png", views.operator_avatar, name="operator-avatar"),
     path("api/widget/v1/session", api.WidgetSessionApi.as_view(), name="widget-session"),
+    path("api/widget/v1/uploads", api.WidgetUploadApi.as_view(), name="widget-uploads"),
     path("api/widget/v1/offline-messages", api.WidgetOfflineMessageApi.as_view(), name="widget-offline-messages"),
     path(realtime.BRIDGE_PATH.lstrip("/"), api.realtime_bridge, name="realtime-bridge"),
 ]

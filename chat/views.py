@@ -11,15 +11,17 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chat import attachment_links
 from chat import inbox_selectors as selectors
+from chat.attachment_links import attachments_prefetch
 from chat.faces import avatar_digest, avatar_url, colour_for, initials
 from chat.forms import ProfileForm
-from chat.models import MAIL_KINDS, Conversation, Inbox, OperatorProfile
+from chat.models import MAIL_KINDS, Attachment, Conversation, Inbox, OperatorProfile
 from chat.search_selectors import MIN_QUERY_CHARS, QueryTooShort, conversation_search
 from chat.selectors import (
     available_labels,
@@ -29,6 +31,7 @@ from chat.selectors import (
     mail_tickets_open,
     message_payload,
 )
+from chat.services.attachments import AttachmentRefused, attachment_upload
 from chat.services.avatars import operator_profile_update
 from chat.services.contacts import ContactNotesTooLong, contact_update_notes
 from mail.selectors import mail_details
@@ -173,6 +176,9 @@ def _js_strings() -> dict:
         "mail_failed_toast": _("An e-mail to %(name)s could not be delivered."),
         "mail_original": _("Show the original e-mail"),
         "size_kb": _("%(n)s KB"),
+        "attach_remove": _("Remove %(name)s"),
+        "uploading": _("Uploading…"),
+        "upload_failed": _("%(name)s was not attached: %(reason)s"),
         "size_mb": _("%(n)s MB"),
         "confirm_resolve_ticket": _("Resolve this ticket? The customer is sent the survey by e-mail."),
         "transfers": _("Transfers: %(count)s"),
@@ -245,7 +251,7 @@ def conversation_detail(request, conversation_id: int):
     messages, has_earlier = selectors.conversation_messages(
         conversation=conversation, after_id=_id_param(request, "after"), before_id=_id_param(request, "before")
     )
-    payloads = [message_payload(m) for m in messages]
+    payloads = [message_payload(m) for m in attachments_prefetch(messages)]
     if conversation.channel_kind in MAIL_KINDS:
         mail_details(payloads)
     return JsonResponse(
@@ -394,4 +400,66 @@ def operator_avatar(request, user_id: int, digest: str):
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@require_POST
+@operator_required
+def attachment_upload_view(request, conversation_id: int):
+    """An operator's upload for a conversation of her inboxes (multipart `file`, with CSRF): unsent until her
+    `message.send` names it."""
+    conversation = _conversation_or_404(request, conversation_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse({"file": [_("Choose a file.")], "code": "invalid"}, status=400)
+    try:
+        attachment = attachment_upload(inbox=conversation.inbox, upload=upload, user=request.user)
+    except AttachmentRefused as exc:
+        return JsonResponse({"file": [str(exc)], "code": exc.code}, status=400)
+    return JsonResponse(
+        attachment_links.attachment_payload(attachment, audience=attachment_links.OPERATORS), status=201
+    )
+
+
+def _attachment_granted(request, grant: attachment_links.Grant) -> Attachment | None:
+    attachment = Attachment.objects.select_related("message").filter(pk=grant.attachment_id).first()
+    if attachment is None:
+        return None
+    if grant.audience == attachment_links.OPERATORS:
+        # A signed address alone is not enough for the operators' copy: the session must be of one of them.
+        operator = selectors.operator_for_user(user=request.user)
+        if operator is None or attachment.inbox_id not in selectors.operator_inbox_ids(operator=operator):
+            return None
+        return attachment
+    # The visitor's copy: an attachment of a public message, or a visitor's own upload before it is sent.
+    if attachment.message is not None:
+        return None if attachment.message.private else attachment
+    return attachment if attachment.visitor_id is not None else None
+
+
+@require_GET
+def attachment_file(request, token: str):
+    """An attachment (or its thumbnail) at a signed, expiring address; anything else is a 404."""
+    grant = attachment_links.grant_read(token)
+    attachment = _attachment_granted(request, grant) if grant is not None else None
+    if attachment is None:
+        raise Http404(_("No such attachment, or its link has expired."))
+    field = attachment.thumbnail if grant.thumbnail and attachment.thumbnail else attachment.file
+    thumbnail = field is attachment.thumbnail
+    content_type = (
+        ("image/jpeg" if field.name.endswith(".jpg") else "image/png") if thumbnail else attachment.content_type
+    )
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("No such attachment, or its link has expired.")) from exc
+    response = FileResponse(
+        handle, as_attachment=not attachment.is_image, filename=attachment.name, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # The widget shows images on the customer's site; the address itself is the permission.
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -231,8 +231,58 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
 # Operators' avatars (chat.services.avatars): the largest upload taken; what is kept is a small PNG made from it.
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
+# Chat attachments (chat.services.attachments, docs/security.md): local files under MEDIA_ROOT by default; an
+# S3-compatible bucket with ATTACHMENTS_STORAGE=s3 (django-storages; AWS_* settings below). Never served by URL of
+# the storage: only through the desk's signed, expiring addresses.
+ATTACHMENTS_STORAGE = env.str("ATTACHMENTS_STORAGE", default="local")
+# Defaults of the inbox's own limits (admin → Inboxes): bytes per file, files per message, the types taken (by
+# content), unsent uploads one visitor or operator may hold, and how long a signed address works.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENTS_PER_MESSAGE = env.int("ATTACHMENTS_PER_MESSAGE", default=5)
+ATTACHMENT_TYPES = env.list(
+    "ATTACHMENT_TYPES",
+    default=[
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/zip",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)
+ATTACHMENTS_PENDING_MAX = env.int("ATTACHMENTS_PENDING_MAX", default=20)
+ATTACHMENT_URL_MAX_AGE_SECONDS = env.int("ATTACHMENT_URL_MAX_AGE_SECONDS", default=6 * 3600)
+# Uploads never sent with a message are deleted after this (the hourly purge).
+ATTACHMENT_UNSENT_MAX_AGE_SECONDS = env.int("ATTACHMENT_UNSENT_MAX_AGE_SECONDS", default=24 * 3600)
+# The long side of an image's thumbnail, in pixels (made by a Celery task).
+ATTACHMENT_THUMBNAIL_PIXELS = 320
+_ATTACHMENT_STORAGES = {
+    "local": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT / "attachments"), "base_url": "/media-not-served/attachments/"},
+    },
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default=""),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default="attachments"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    },
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": _ATTACHMENT_STORAGES[ATTACHMENTS_STORAGE],
     "staticfiles": {
         # Hashed, compressed files in production; plain files while developing and testing.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -349,6 +399,9 @@ NEW_CONTACTS_PER_SITE_PER_HOUR = env.int("NEW_CONTACTS_PER_SITE_PER_HOUR", defau
 WS_MAX_SOCKETS_PER_ADDRESS = env.int("WS_MAX_SOCKETS_PER_ADDRESS", default=50)
 OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR = env.int("OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR", default=20)
 OFFLINE_MESSAGES_PER_SITE_PER_HOUR = env.int("OFFLINE_MESSAGES_PER_SITE_PER_HOUR", default=2000)
+# Files uploaded by visitors (POST /api/widget/v1/uploads).
+WIDGET_UPLOADS_PER_ADDRESS_PER_HOUR = env.int("WIDGET_UPLOADS_PER_ADDRESS_PER_HOUR", default=200)
+WIDGET_UPLOADS_PER_SITE_PER_HOUR = env.int("WIDGET_UPLOADS_PER_SITE_PER_HOUR", default=20000)
 
 # --- Metric windows and thresholds (metrics.md) -----------------------------------------------
 

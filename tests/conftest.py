@@ -96,6 +96,7 @@ def _anonymous_limits_per_address_off(settings):
         "VISITOR_MESSAGES_PER_ADDRESS_PER_MINUTE",
         "OFFLINE_MESSAGES_PER_ADDRESS_PER_HOUR",
         "NEW_CONTACTS_PER_ADDRESS_PER_HOUR",
+        "WIDGET_UPLOADS_PER_ADDRESS_PER_HOUR",
         "WS_MAX_SOCKETS_PER_ADDRESS",
     ):
         setattr(settings, name, 0)

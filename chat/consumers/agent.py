@@ -21,6 +21,7 @@ from chat.consumers.protocol import (
     SYNC_MAX_EVENTS,
     ProtocolConsumer,
     SocketClosed,
+    attachments_field,
     body_field,
     client_id_field,
     db,
@@ -225,7 +226,8 @@ class AgentConsumer(ProtocolConsumer):
     async def on_message_send(self, frame):
         conversation_id = field(frame, "conversation_id", int)
         client_id = client_id_field(frame)
-        body = body_field(frame)
+        attachments = attachments_field(frame)
+        body = body_field(frame, allow_empty=bool(attachments))
         private = field(frame, "private", bool, required=False) or False
         canned_reply_id = field(frame, "canned_reply_id", int, required=False)
         message, _created = await db(messages.operator_message_send)(
@@ -235,6 +237,7 @@ class AgentConsumer(ProtocolConsumer):
             body=body,
             private=private,
             canned_reply_id=canned_reply_id,
+            attachments=attachments,
         )
         await self.send_frame(
             {"type": realtime.MESSAGE_ACK, "client_id": client_id, "message": selectors.message_payload(message)}

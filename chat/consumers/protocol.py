@@ -115,10 +115,28 @@ def client_id_field(frame: dict) -> str:
     return client_id
 
 
-def body_field(frame: dict, limit: int | None = None) -> str:
+ATTACHMENTS_MAX_IDS = 50
+
+
+def attachments_field(frame: dict) -> list[int]:
+    """The optional `attachments` of a `message.send`: ids of the sender's uploads."""
+    ids = frame.get("attachments") or []
+    if (
+        not isinstance(ids, list)
+        or len(ids) > ATTACHMENTS_MAX_IDS
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+    ):
+        raise ChatError("invalid_frame", _("The field “attachments” must be a list of upload ids."))
+    return ids
+
+
+def body_field(frame: dict, limit: int | None = None, *, allow_empty: bool = False) -> str:
+    """`allow_empty`: a message that carries attachments needs no text (its body may also be missing)."""
+    if allow_empty and frame.get("body") is None:
+        return ""
     body = field(frame, "body", str)
     limit = limit or settings.MESSAGE_MAX_CHARS
-    if not body.strip():
+    if not body.strip() and not allow_empty:
         raise ChatError("invalid_frame", _("The message is empty."))
     if len(body) > limit:
         raise ChatError("too_large", _("A message is at most %(n)s characters long.") % {"n": limit})

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from chat import realtime, selectors
+from chat import attachment_links, realtime, selectors
 from chat.consumers import recovery
 from chat.consumers.protocol import (
     CLOSE_FLOODING,
@@ -19,6 +19,7 @@ from chat.consumers.protocol import (
     CLOSE_UNAUTHENTICATED,
     ProtocolConsumer,
     SocketSet,
+    attachments_field,
     body_field,
     client_id_field,
     db,
@@ -287,7 +288,7 @@ class WidgetConsumer(ProtocolConsumer):
             "s": f"{settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS:g}",
         }
 
-    def _store(self, client_id: str, body: str):
+    def _store(self, client_id: str, body: str, attachments: list[int]):
         """The limits, the contact (made by the first message) and the message, in one trip to a database thread:
         (message, None), or (None, why it was refused)."""
         refusal = self._shared_refusal()
@@ -301,7 +302,9 @@ class WidgetConsumer(ProtocolConsumer):
                 )
             except ratelimits.RateLimitedError as exc:
                 raise ChatError("rate_limited", ratelimits.rate_limited_detail(exc.retry_after)) from exc
-        message, _created = messages.visitor_message_send(contact=self.contact, client_id=client_id, body=body)
+        message, _created = messages.visitor_message_send(
+            contact=self.contact, client_id=client_id, body=body, attachments=attachments
+        )
         return message, None
 
     async def _refused(self, now: float, refusal: str) -> None:
@@ -314,14 +317,15 @@ class WidgetConsumer(ProtocolConsumer):
 
     async def on_message_send(self, frame):
         client_id = client_id_field(frame)
-        body = body_field(frame)
+        attachments = attachments_field(frame)
+        body = body_field(frame, allow_empty=bool(attachments))
         now = time.monotonic()
         window = settings.VISITOR_RATE_LIMIT_WINDOW_SECONDS
         _trim(self.sent_at, now - window)
         # This socket's own pace first: a flood from one socket costs no trip to the database thread or the cache.
         if len(self.sent_at) >= settings.VISITOR_RATE_LIMIT_MESSAGES:
             await self._refused(now, self._pace_refusal())
-        message, refusal = await db(self._store)(client_id, body)
+        message, refusal = await db(self._store)(client_id, body, attachments)
         if refusal is not None:
             await self._refused(now, refusal)
         self.sent_at.append(now)
@@ -329,7 +333,11 @@ class WidgetConsumer(ProtocolConsumer):
         if joined:
             await self._follow(message.conversation_id)
         await self.send_frame(
-            {"type": realtime.MESSAGE_ACK, "client_id": client_id, "message": selectors.message_payload(message)}
+            {
+                "type": realtime.MESSAGE_ACK,
+                "client_id": client_id,
+                "message": selectors.message_payload(message, audience=attachment_links.VISITOR),
+            }
         )
         if joined:
             # What the conversation's group heard before this socket joined it (an instant assignment) is lost;

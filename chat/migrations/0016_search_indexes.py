@@ -17,7 +17,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chat", "0014_operator_avatar"),
+        ("chat", "0015_attachments"),
     ]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chat import realtime
+from chat import attachment_links, realtime
 from chat.models import Conversation, Message
 from chat.selectors import conversation_payload, inbox_queue, message_payload
 
@@ -43,5 +43,11 @@ def message_created(message: Message, *, event_id: int | None = None) -> dict:
         inbox_id=conversation.inbox_id, assignee_id=conversation.assignee_id, frame=frame, event_id=event_id
     )
     if not message.private:
+        if message.has_attachments:
+            # The visitor's copy carries addresses of the visitor's audience.
+            frame = {
+                "type": realtime.MESSAGE_NEW,
+                "message": message_payload(message, audience=attachment_links.VISITOR),
+            }
         realtime.send_to_conversation_visitor(conversation.pk, frame)
     return payload

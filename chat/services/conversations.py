@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -200,15 +201,24 @@ def conversation_visitor_left_if_gone(*, conversation_id: int, now: datetime | N
     return True
 
 
+def _transcript_text(message: Message) -> str:
+    """A message as the transcript shows it: its files are named with their sizes, not included."""
+    lines = [message.body] if message.body else []
+    lines += [
+        _("[Attachment “%(name)s”, %(size)s, not included]") % {"name": a.name, "size": filesizeformat(a.size)}
+        for a in message.attachments.all()
+    ]
+    return "\n".join(lines)
+
+
 def _turn_into_offline_ticket(conversation: Conversation, at: datetime) -> None:
     """A missed chat becomes an offline message: the ticket moves to the offline channel and its targets, and,
     when the visitor left an e-mail address, it is answered by mail from the Tickets list like one (its thread
     holds what they wrote), acknowledged with when."""
     if conversation.ticket is None:
         return
-    written = list(
-        conversation.messages.filter(sender=Message.Sender.VISITOR).order_by("id").values_list("body", flat=True)
-    )
+    visitor_messages = conversation.messages.filter(sender=Message.Sender.VISITOR).order_by("id")
+    written = [_transcript_text(m) for m in visitor_messages.prefetch_related("attachments")]
     conversation.ticket = ticket_set_channel_kind(
         ticket=conversation.ticket,
         channel_kind=ChannelKind.OFFLINE_FORM,

@@ -15,6 +15,7 @@ from chat import realtime, selectors
 from chat.models import MAIL_KINDS, CannedReply, Contact, Conversation, InboxEvent, Message, OperatorProfile
 from chat.selectors import conversation_for_operator, operator_name
 from chat.services.assignment import _assign
+from chat.services.attachments import attachments_attach, attachments_for_send
 from chat.services.broadcast import conversation_changed, message_created
 from chat.services.conversations import conversation_request
 from chat.services.errors import ChatError
@@ -79,7 +80,16 @@ def _visitor_message_insert(
     """Inserts the visitor's message unless one with its client id is stored already (in any of the contact's
     conversations); its id, or None for a resend. One statement: the check, the insert and the unique constraint."""
     table, conversations = Message._meta.db_table, Conversation._meta.db_table
-    columns = ["conversation_id", "sender", "author_name", "body", "private", "client_id", "created_at"]
+    columns = [
+        "conversation_id",
+        "sender",
+        "author_name",
+        "body",
+        "private",
+        "client_id",
+        "has_attachments",
+        "created_at",
+    ]
     values = [
         conversation.pk,
         Message.Sender.VISITOR,
@@ -87,6 +97,7 @@ def _visitor_message_insert(
         fields["body"],
         False,
         client_id,
+        fields.get("has_attachments", False),
         connection.ops.adapt_datetimefield_value(fields["created_at"]),
     ]
     with connection.cursor() as cursor:
@@ -143,8 +154,9 @@ def _visitor_message_in_one_statement(contact: Contact, client_id: str | None, b
             f"ev AS (INSERT INTO {events} (inbox_id, conversation_id, type, payload, created_at) "
             "SELECT conv.inbox_id, conv.id, %(type)s, jsonb_build_object('type', %(type)s::text, 'message', "
             "jsonb_build_object('id', msg.id, 'conversation_id', conv.id, 'sender', %(visitor)s::text, "
-            "'author_name', conv.name, 'body', %(body)s::text, 'private', false, 'created_at', %(created_at)s::text, "
-            "'client_id', %(client_id)s::text, 'canned_reply_id', null)), %(at)s "
+            "'author_name', conv.name, 'author', null, 'body', %(body)s::text, 'private', false, "
+            "'created_at', %(created_at)s::text, "
+            "'client_id', %(client_id)s::text, 'canned_reply_id', null, 'attachments', '[]'::jsonb)), %(at)s "
             "FROM conv JOIN msg ON msg.conversation_id = conv.id RETURNING id) "
             "SELECT conv.id, conv.inbox_id, conv.assignee_id, conv.status, conv.name, msg.id, ev.id "
             "FROM conv LEFT JOIN msg ON true LEFT JOIN ev ON true",
@@ -184,9 +196,16 @@ def _visitor_message_in_one_statement(contact: Contact, client_id: str | None, b
     return message, event_id
 
 
-def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) -> tuple[Message, bool]:
-    """Stored once per client id; the first message of a visitor with no open conversation requests one."""
+def visitor_message_send(
+    *, contact: Contact, client_id: str | None, body: str, attachments: list[int] | None = None
+) -> tuple[Message, bool]:
+    """Stored once per client id; the first message of a visitor with no open conversation requests one.
+    `attachments`: ids of the visitor's unsent uploads, sent with it (the body may then be empty)."""
     now = timezone.now()
+    if attachments:
+        return _visitor_message_send_in_transaction(
+            contact=contact, client_id=client_id, body=body, now=now, attachment_ids=attachments
+        )
     if connection.vendor == "postgresql":
         stored = _visitor_message_in_one_statement(contact, client_id, body, now)
         if stored is not None:
@@ -199,15 +218,23 @@ def visitor_message_send(*, contact: Contact, client_id: str | None, body: str) 
 
 @transaction.atomic
 def _visitor_message_send_in_transaction(
-    *, contact: Contact, client_id: str | None, body: str, now
+    *, contact: Contact, client_id: str | None, body: str, now, attachment_ids: list[int] | None = None
 ) -> tuple[Message, bool]:
-    """The same in a transaction of its own, for the first message, a resend, and SQLite (which has no writable
-    common table expressions): a message into an open conversation is three statements there, the conversation's
-    update, the insert, and its inbox event (bench/chat_load.py, docs/performance.md)."""
+    """The same in a transaction of its own, for the first message, a resend, a message with attachments, and
+    SQLite (which has no writable common table expressions): a message into an open conversation is three
+    statements there, the conversation's update, the insert, and its inbox event (bench/chat_load.py,
+    docs/performance.md)."""
+    if attachment_ids:
+        # A resend is answered with the stored message, whatever it names; anything else must be the visitor's.
+        if client_id and (earlier := _earlier(contact, client_id)) is not None:
+            return earlier, False
+        files = attachments_for_send(ids=attachment_ids, inbox_id=contact.inbox_id, visitor_id=contact.visitor_id)
+    else:
+        files = []
     touched = _open_conversation_touch(contact, now)
     if touched is not None:
         conversation, author_name = touched
-        fields = {"author_name": author_name, "body": body, "created_at": now}
+        fields = {"author_name": author_name, "body": body, "created_at": now, "has_attachments": bool(files)}
         message_id = _visitor_message_insert(conversation, contact, client_id, **fields)
         if message_id is None:
             # A resend: the conversation's update is undone, and the stored message answers it.
@@ -218,6 +245,8 @@ def _visitor_message_send_in_transaction(
             id=message_id, conversation=conversation, sender=Message.Sender.VISITOR, client_id=client_id, **fields
         )
         message._state.adding, message._state.db = False, connection.alias
+        if files:
+            attachments_attach(attachments=files, message=message)
         message_created(message)
         return message, True
     # The socket's contact was loaded at hello; the pre-chat form may have named the visitor since.
@@ -227,7 +256,7 @@ def _visitor_message_send_in_transaction(
         return earlier, False
     try:
         with transaction.atomic():
-            conversation = conversation_request(contact=contact, at=now, subject=body)
+            conversation = conversation_request(contact=contact, at=now, subject=body or files[0].name)
     except IntegrityError:
         # Another socket of this visitor requested one at the same instant: write into theirs.
         conversation = _open_conversation_locked(contact)
@@ -239,10 +268,13 @@ def _visitor_message_send_in_transaction(
         sender=Message.Sender.VISITOR,
         author_name=contact.name,
         body=body,
+        has_attachments=bool(files),
         created_at=now,
     )
     if not created:
         return message, False
+    if files:
+        attachments_attach(attachments=files, message=message)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, visitor_last_seen_at=now)
     message_created(message)
     return message, True
@@ -272,14 +304,19 @@ def operator_message_send(
     body: str,
     private: bool = False,
     canned_reply_id: int | None = None,
+    attachments: list[int] | None = None,
 ) -> tuple[Message, bool]:
-    """A reply (the first public one is the first response) or a private note (never seen by the visitor)."""
+    """A reply (the first public one is the first response) or a private note (never seen by the visitor), with
+    `attachments`: ids of the operator's unsent uploads for the conversation's inbox."""
     conversation = conversation_for_operator(profile=profile, conversation_id=conversation_id, lock=True)
     if client_id and (message := conversation.messages.filter(client_id=client_id).first()) is not None:
         return message, False
     by_mail = conversation.channel_kind in MAIL_KINDS
     if conversation.status == Conversation.Status.ENDED and not by_mail:
         raise ChatError("closed", _("This conversation has ended."))
+    if attachments and by_mail and not private:
+        raise ChatError("invalid_frame", _("Attachments cannot be sent by e-mail yet; send them in a live chat."))
+    files = attachments_for_send(ids=attachments or [], inbox_id=conversation.inbox_id, user=profile.user)
     canned = _canned_reply(profile, conversation, canned_reply_id) if canned_reply_id is not None else None
     now = timezone.now()
     if not private and conversation.status == Conversation.Status.QUEUED:
@@ -294,10 +331,13 @@ def operator_message_send(
         body=body,
         private=private,
         canned_reply=canned,
+        has_attachments=bool(files),
         created_at=now,
     )
     if not created:
         return message, False
+    if files:
+        attachments_attach(attachments=files, message=message)
     if by_mail and not private:
         # In the reply's transaction: the mail is a row, sent by a task once this commits.
         from mail.services import outbound, threads

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat.filetypes import content_matches
 from chat.models import ChannelKind, Contact, Conversation, Message
 from chat.services import ratelimits
 from chat.services.broadcast import conversation_changed, message_created
@@ -200,30 +201,9 @@ def _allowed_attachment(content_type: str, content: bytes) -> str | None:
         return _("larger than %(mb)s MB") % {"mb": settings.MAIL_ATTACHMENT_MAX_BYTES // (1024 * 1024)}
     if content_type not in settings.MAIL_ATTACHMENT_TYPES:
         return _("files of type %(type)s are not kept") % {"type": content_type}
-    if not _content_matches(content_type, content):
+    if not content_matches(content_type, content):
         return _("its content is not a %(type)s file") % {"type": content_type}
     return None
-
-
-MAGIC = {
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/gif": (b"GIF87a", b"GIF89a"),
-    "application/pdf": (b"%PDF-",),
-    "application/zip": (b"PK\x03\x04",),
-}
-
-
-def _content_matches(content_type: str, content: bytes) -> bool:
-    if content_type == "image/webp":
-        return content[:4] == b"RIFF" and content[8:12] == b"WEBP"
-    if content_type in MAGIC:
-        return content.startswith(MAGIC[content_type])
-    if content_type.startswith("application/vnd.openxmlformats"):
-        return content.startswith(MAGIC["application/zip"])
-    if content_type.startswith("text/"):
-        return b"\x00" not in content[:4096]
-    return True
 
 
 def _body_for_inbox(parsed: ParsedMail, refused_attachments: list[str]) -> str:

@@ -4,6 +4,7 @@ import { CannedReplies } from "./canned.js";
 import { EmojiPicker } from "./emoji.js";
 import { t } from "./format.js";
 import { toast } from "./http.js";
+import { Attachments } from "./attachments.js";
 import { state, threadOf } from "./state.js";
 import { renderMessages, setPrivateMode } from "./thread.js";
 
@@ -42,6 +43,7 @@ export class Composer {
       this.sendMessage();
     });
     privateToggle.addEventListener("change", () => this.setPrivate(privateToggle.checked));
+    this.files = new Attachments({ conversationId: () => state.selectedId });
     $("canned-open").addEventListener("click", () => this.canned.open());
     this.emoji = new EmojiPicker({ button: $("emoji-open"), box: $("emoji-box"), textarea: input });
     $("thread").addEventListener("click", (event) => {
@@ -56,6 +58,7 @@ export class Composer {
     this.stopTyping();
     input.value = "";
     this.cannedReplyId = null;
+    this.files.clear();
   }
 
   focus() {
@@ -80,10 +83,20 @@ export class Composer {
     this.setPrivate(!privateToggle.checked);
   }
 
-  sendMessage() {
+  async sendMessage() {
     const conversationId = state.selectedId;
+    if (this.sending || !conversationId) return;
+    // Files still uploading go with this reply: it leaves once they are up.
+    this.sending = true;
+    try {
+      await this.files.settled();
+    } finally {
+      this.sending = false;
+    }
+    if (conversationId !== state.selectedId) return;
     const body = input.value.trim();
-    if (!conversationId || !body) return;
+    const files = this.files.ready();
+    if (!body && !files.length) return;
     if (body.length > state.maxChars) {
       toast(t("error_too_large"), "error");
       return;
@@ -97,6 +110,7 @@ export class Composer {
       private: isPrivate,
     };
     if (this.cannedReplyId) frame.canned_reply_id = this.cannedReplyId;
+    if (files.length) frame.attachments = files.map((file) => file.id);
     threadOf(conversationId).set(`c:${frame.client_id}`, {
       conversation_id: conversationId,
       client_id: frame.client_id,
@@ -105,6 +119,7 @@ export class Composer {
       author: state.me.face,
       body,
       private: isPrivate,
+      attachments: files,
       pending: true,
       frame,
     });

@@ -138,6 +138,7 @@ function messageNode(message) {
     time.title = dateTime(message.created_at);
   }
   node.querySelector(".msg-body").textContent = message.body;
+  if (message.attachments?.length) node.querySelector(".msg-body").after(attachmentList(message.attachments));
   const stateLine = node.querySelector(".msg-state");
   if (message.mail) mailLine(node, stateLine, message.mail);
   if (message.failed) {
@@ -151,6 +152,33 @@ function messageNode(message) {
     stateLine.textContent = t("sending");
   }
   return node;
+}
+
+// Images as thumbnails that open the file, other files as named links with their sizes (signed, expiring links:
+// a reload or reconnect reads fresh ones).
+function attachmentList(attachments) {
+  const list = document.createElement("ul");
+  list.className = "msg-attachments";
+  for (const attachment of attachments) {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = attachment.url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    if (attachment.thumbnail_url) {
+      const image = document.createElement("img");
+      image.src = attachment.thumbnail_url;
+      image.alt = attachment.name;
+      image.loading = "lazy";
+      link.className = "msg-thumb";
+      link.append(image);
+    } else {
+      link.textContent = `${attachment.name} (${fileSize(attachment.size)})`;
+    }
+    item.append(link);
+    list.append(item);
+  }
+  return list;
 }
 
 // A message that came or went by mail: its delivery (queued, sent, failed and why), the original, attachments.

@@ -11,6 +11,8 @@
   const { SITE_KEY, DESK, warn, safe, store, h, icon, readableOn, nextId, uuid } = L;
   const WS_URL = DESK.replace(/^http/, "ws") + "/ws/widget/" + encodeURIComponent(SITE_KEY) + "/";
   let MAX_CHARS = 4000; // config.limits.message_max_chars replaces it
+  let MAX_FILE = 10485760;
+  let MAX_FILES = 5;
   const ACK_TIMEOUT_MS = 15000;
   const TYPING_EVERY_MS = 2500;
   const TYPING_IDLE_MS = 4000;
@@ -84,6 +86,13 @@
       q_csat: "How satisfied are you with the help you got?",
       q_ces: "How easy was it to get your issue handled?",
       q_nps: "How likely are you to recommend us to a friend or colleague?",
+      attach: "Attach files",
+      remove: "Remove {name}",
+      uploading: "Uploading files…",
+      err_file_big: "{name} is larger than {size}.",
+      err_file_count: "At most {n} files per message.",
+      kb: "{n} KB",
+      mb: "{n} MB",
     },
     fa: {
       open: "باز کردن گفتگو",
@@ -150,6 +159,13 @@
       q_csat: "چقدر از کمکی که دریافت کردید راضی هستید؟",
       q_ces: "رسیدگی به مشکل شما چقدر آسان بود؟",
       q_nps: "چقدر احتمال دارد ما را به یک دوست یا همکار پیشنهاد کنید؟",
+      attach: "پیوست کردن فایل",
+      remove: "حذف {name}",
+      uploading: "در حال بارگذاری فایل‌ها…",
+      err_file_big: "{name} بزرگ‌تر از {size} است.",
+      err_file_count: "حداکثر {n} فایل در هر پیام.",
+      kb: "{n} کیلوبایت",
+      mb: "{n} مگابایت",
     },
   };
   let lang = "en";
@@ -205,7 +221,8 @@
     attempts: 0,
     reconnectTimer: null,
     rendered: new Map(), // message id -> element
-    pending: new Map(), // client_id -> {client_id, body, state, el, timer}
+    pending: new Map(), // client_id -> {client_id, body, files, state, el, timer}
+    files: [], // File objects picked for the next message
     lastId: 0,
     readSent: 0, // the newest message this widget told the desk the visitor has seen (message.read)
     seenUpTo: 0, // the newest message an operator has read: our messages up to it show "Seen"
@@ -234,8 +251,10 @@
       S.contact = r.data.contact || S.contact;
       S.config = r.data.config || S.config;
       if (typeof S.config.online === "boolean") S.online = S.config.online;
-      const limit = S.config.limits && S.config.limits.message_max_chars;
-      if (limit > 0) MAX_CHARS = limit;
+      const limits = S.config.limits || {};
+      if (limits.message_max_chars > 0) MAX_CHARS = limits.message_max_chars;
+      if (limits.attachment_max_bytes > 0) MAX_FILE = limits.attachment_max_bytes;
+      if (limits.attachments_per_message > 0) MAX_FILES = limits.attachments_per_message;
     }
     return r;
   }
@@ -437,12 +456,95 @@
         "div",
         { class: "sd-bubble" },
         own ? h("span", { class: "sd-vh", text: who + ": " }) : null,
-        h("span", { class: "sd-body", text: m.body || "" })
+        m.body ? h("span", { class: "sd-body", text: m.body }) : null,
+        filesEl(m.attachments || [], m.files)
       ),
       m.sender === "system" ? null : meta
     );
     el._meta = meta;
     return el;
+  }
+
+  const sizeOf = (n) =>
+    n < 1048576 ? t("kb", { n: num(Math.max(1, Math.round(n / 1024))) }) : t("mb", { n: num(Math.round(n / 104857.6) / 10) });
+
+  // Images as thumbnails that open the file, other files as named links with their sizes; `local`: files of a
+  // message not sent yet (names only).
+  function filesEl(list, local) {
+    if (local && local.length) return h("ul", { class: "sd-files" }, local.map((f) => h("li", { text: f.name + " · " + sizeOf(f.size) })));
+    if (!list.length) return null;
+    return h(
+      "ul",
+      { class: "sd-files" },
+      list.map((a) =>
+        h(
+          "li",
+          null,
+          a.thumbnail_url
+            ? h("a", { href: a.url, target: "_blank", rel: "noopener noreferrer", class: "sd-thumb" },
+                h("img", { src: a.thumbnail_url, alt: a.name, width: a.width && Math.min(a.width, 200), loading: "lazy" }))
+            : h("a", { href: a.url, target: "_blank", rel: "noopener noreferrer", download: a.name, text: a.name }),
+          a.thumbnail_url ? null : h("span", { class: "sd-size", text: " · " + sizeOf(a.size) })
+        )
+      )
+    );
+  }
+
+  /* ---------------------------------------------------------------- files: picked, dropped or pasted */
+
+  function addFiles(list) {
+    let err = "";
+    for (const file of Array.from(list || [])) {
+      if (S.files.length >= MAX_FILES) err = t("err_file_count", { n: num(MAX_FILES) });
+      else if (file.size > MAX_FILE) err = t("err_file_big", { name: file.name, size: sizeOf(MAX_FILE) });
+      else S.files.push(file);
+    }
+    setFieldError(els.input, els.composerErr, err);
+    renderTray();
+  }
+
+  function renderTray() {
+    els.tray.replaceChildren(
+      ...S.files.map((file, i) =>
+        h(
+          "li",
+          null,
+          h("span", { text: file.name + " · " + sizeOf(file.size) }),
+          h("button", {
+            type: "button",
+            class: "sd-link",
+            "aria-label": t("remove", { name: file.name }),
+            text: "×",
+            onclick: () => {
+              S.files.splice(i, 1);
+              renderTray();
+            },
+          })
+        )
+      )
+    );
+    els.tray.hidden = !S.files.length;
+  }
+
+  // Each file of a message not uploaded yet goes up; false while offline (the message waits, like text).
+  async function uploadFiles(p) {
+    for (const f of p.files) {
+      if (f.id) continue;
+      const form = new FormData();
+      form.append("site_key", SITE_KEY);
+      form.append("visitor_token", S.token || "");
+      form.append("file", f.file, f.name);
+      let res;
+      try {
+        res = await fetch(DESK + "/api/widget/v1/uploads", { method: "POST", mode: "cors", credentials: "omit", body: form });
+      } catch (e) {
+        return false;
+      }
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error((data.file && data.file[0]) || data.detail || t("err_generic"));
+      f.id = data.id;
+    }
+    return true;
   }
 
   // Adds the messages not shown yet, then renders and scrolls once (a welcome may replay a long thread).
@@ -529,37 +631,55 @@
         h("button", { type: "button", class: "sd-link", text: t("retry"), onclick: () => transmit(p) })
       );
     } else {
-      meta.append(h("span", { class: "sd-state", text: t(state === "queued" ? "waiting_conn" : "sending") }));
+      meta.append(
+        h("span", { class: "sd-state", text: t(state === "queued" ? "waiting_conn" : state === "uploading" ? "uploading" : "sending") })
+      );
     }
   }
 
   function saveOutbox() {
     store.set(
       "outbox",
-      Array.from(S.pending.values()).map((p) => ({ client_id: p.client_id, body: p.body }))
+      // Files live in this page's memory only: a message with files is not kept across a reload.
+      Array.from(S.pending.values())
+        .filter((p) => !p.files.length)
+        .map((p) => ({ client_id: p.client_id, body: p.body }))
     );
   }
 
   // A message of ours, shown at the end of the log until the desk acknowledges it (then addMessage replaces it).
-  function addPending(clientId, body) {
-    const p = { client_id: clientId, body, state: "queued", timer: null };
-    p.el = messageEl({ sender: "visitor", body, created_at: new Date().toISOString() }, true);
+  function addPending(clientId, body, files) {
+    const p = { client_id: clientId, body, files: files || [], state: "queued", timer: null };
+    p.el = messageEl({ sender: "visitor", body, files: p.files, created_at: new Date().toISOString() }, true);
     p.el.setAttribute("data-client-id", p.client_id);
     S.pending.set(p.client_id, p);
     els.log.append(p.el);
     return p;
   }
 
-  function queueMessage(body) {
-    const p = addPending(uuid(), body);
+  function queueMessage(body, files) {
+    const p = addPending(uuid(), body, files);
     saveOutbox();
     transmit(p);
     scrollDown();
   }
 
-  function transmit(p) {
+  async function transmit(p) {
+    if (p.state === "uploading") return;
     clearTimeout(p.timer);
-    if (S.ready && wsSend({ type: "message.send", client_id: p.client_id, body: p.body })) {
+    if (p.files.length && S.ready && p.state !== "uploading") {
+      setState(p, "uploading");
+      let up;
+      try {
+        up = await uploadFiles(p);
+      } catch (e) {
+        return setState(p, "failed", e.message);
+      }
+      if (!up) return setState(p, "queued");
+    }
+    const frame = { type: "message.send", client_id: p.client_id, body: p.body };
+    if (p.files.length) frame.attachments = p.files.map((f) => f.id);
+    if (S.ready && wsSend(frame)) {
       setState(p, "sending");
       p.timer = setTimeout(safe(() => p.state === "sending" && setState(p, "failed")), ACK_TIMEOUT_MS);
     } else {
@@ -705,11 +825,14 @@
 
   function sendFromComposer() {
     const body = els.input.value.trim();
-    if (!body || !validateComposer(true)) return;
+    if ((!body && !S.files.length) || !validateComposer(true)) return;
     els.input.value = "";
     autoGrow();
     stopTyping();
-    queueMessage(body);
+    const files = S.files.map((file) => ({ file, name: file.name, size: file.size, id: null }));
+    S.files = [];
+    renderTray();
+    queueMessage(body, files);
     render();
     focusInPanel(els.input);
   }
@@ -1232,11 +1355,28 @@
       "aria-label": t("message"),
       "aria-describedby": inputId + "-err",
       oninput: onComposerInput,
+      onpaste: (ev) => {
+        const files = ev.clipboardData && ev.clipboardData.files;
+        if (files && files.length) {
+          ev.preventDefault();
+          addFiles(files);
+        }
+      },
       onkeydown: (ev) => {
         if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
           ev.preventDefault();
           sendFromComposer();
         }
+      },
+    });
+    els.tray = h("ul", { class: "sd-tray", hidden: true });
+    els.fileInput = h("input", {
+      type: "file",
+      multiple: true,
+      hidden: true,
+      onchange: () => {
+        addFiles(els.fileInput.files);
+        els.fileInput.value = "";
       },
     });
     els.composer = h(
@@ -1250,10 +1390,13 @@
         },
       },
       els.composerErr,
+      els.tray,
       (els.emojiBox = h("div", { class: "sd-emoji-box", role: "group", "aria-label": t("emoji"), hidden: true, onkeydown: onEmojiKey })),
       h(
         "div",
         { class: "sd-compose-row" },
+        els.fileInput,
+        h("button", { type: "button", class: "sd-attach", "aria-label": t("attach"), onclick: () => els.fileInput.click() }, icon("clip")),
         els.input,
         (els.emojiBtn = h("button", {
           type: "button",
@@ -1276,6 +1419,13 @@
         "aria-labelledby": titleId,
         tabindex: "-1",
         hidden: true,
+        // Files dropped anywhere on the panel are attached while the chat's composer is shown.
+        ondragover: (ev) => !els.composer.hidden && ev.preventDefault(),
+        ondrop: (ev) => {
+          if (els.composer.hidden) return;
+          ev.preventDefault();
+          addFiles(ev.dataTransfer && ev.dataTransfer.files);
+        },
         onkeydown: (ev) => {
           if (ev.key === "Escape") {
             ev.stopPropagation();

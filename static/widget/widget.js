@@ -1,4 +1,4 @@
-/* Supportdesk chat widget, embedded with one tag (docs/widget.md):
+﻿/* Supportdesk chat widget, embedded with one tag (docs/widget.md):
  *   <script async src="https://DESK/static/widget/widget.js" data-site-key="KEY"></script>
  * This file is the launcher: the button in the page's corner and what the rest shares (storage, text-only DOM
  * helpers). A closed widget needs nothing more, so the chat itself (widget-app.js) is loaded when the visitor
@@ -117,6 +117,7 @@
     down: "M6 9l6 6 6-6",
     send: "M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z",
     star: "M12 2.6l2.9 6 6.5.9-4.7 4.6 1.1 6.5L12 17.5l-5.8 3.1 1.1-6.5L2.6 9.5l6.5-.9z",
+    clip: "M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l9-9a3.4 3.4 0 0 1 4.8 4.8l-9 9a1.7 1.7 0 0 1-2.4-2.4l8.3-8.3",
   };
   function icon(name) {
     const svg = document.createElementNS(SVG, "svg");

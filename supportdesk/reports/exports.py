@@ -11,7 +11,7 @@ import csv
 from django.db.models import F
 from django.http import StreamingHttpResponse
 
-from chat.models import Conversation
+from chat.models import Attachment, Conversation
 from supportdesk.reports import figures
 from supportdesk.reports.query import ReportQuery
 from tickets.selectors.filters import CONVERSATION, apply_filter
@@ -169,18 +169,45 @@ def conversations_csv(query: ReportQuery) -> StreamingHttpResponse:
     index = {f: i for i, f in enumerate(fields)}
 
     def rows():
-        yield [name for name, _f in CONVERSATION_COLUMNS] + ["wait_s"]
-        for values in qs.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
-            requested, first, ended = (
-                values[index["requested_at"]],
-                values[index["first_response_at"]],
-                values[index["ended_at"]],
-            )
-            until = first or (ended if values[index["end_reason"]] == Conversation.EndReason.ABANDONED else None)
-            wait = (until - requested).total_seconds() if until else None
-            yield [_csv_value(v) for v in values] + [_cell(wait)]
+        # The files sent in a conversation are named with their sizes; the files themselves are not in the export.
+        yield [name for name, _f in CONVERSATION_COLUMNS] + ["wait_s", "attachments_not_included"]
+        for chunk in _chunks(qs.values_list(*fields).iterator(chunk_size=CHUNK_SIZE)):
+            files = _attachments_of([values[index["pk"]] for values in chunk])
+            for values in chunk:
+                requested, first, ended = (
+                    values[index["requested_at"]],
+                    values[index["first_response_at"]],
+                    values[index["ended_at"]],
+                )
+                until = first or (ended if values[index["end_reason"]] == Conversation.EndReason.ABANDONED else None)
+                wait = (until - requested).total_seconds() if until else None
+                yield [_csv_value(v) for v in values] + [_cell(wait), _cell(files.get(values[index["pk"]], ""))]
 
     return _response(rows(), f"conversations_{_stamp(query)}.csv")
+
+
+def _chunks(iterator):
+    chunk = []
+    for item in iterator:
+        chunk.append(item)
+        if len(chunk) == CHUNK_SIZE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _attachments_of(conversation_ids: list[int]) -> dict[int, str]:
+    """ "name (N bytes); …" of the files sent in each conversation (notes' files included), oldest first."""
+    listed: dict[int, list[str]] = {}
+    rows = (
+        Attachment.objects.filter(conversation_id__in=conversation_ids, message__isnull=False)
+        .order_by("id")
+        .values_list("conversation_id", "name", "size")
+    )
+    for conversation_id, name, size in rows:
+        listed.setdefault(conversation_id, []).append(f"{name} ({size} bytes)")
+    return {key: "; ".join(names) for key, names in listed.items()}
 
 
 def _csv_value(value):

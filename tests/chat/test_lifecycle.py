@@ -248,6 +248,6 @@ def test_visitors_who_never_wrote_and_cannot_come_back_are_purged_in_batches(inb
     assert not Contact.objects.filter(pk__in=[c.pk for c in silent]).exists()
     kept = {chatted.pk, ticketed.pk, noted.pk, recent.pk}
     assert set(Contact.objects.values_list("pk", flat=True)) == kept
-    assert chat_purge_unreachable_visitors() == {"contacts_deleted": 0}
+    assert chat_purge_unreachable_visitors() == {"contacts_deleted": 0, "unsent_attachments_deleted": 0}
     entry = settings.CELERY_BEAT_SCHEDULE["chat-purge-unreachable-visitors"]
     assert entry["task"] == "chat.purge_unreachable_visitors"

@@ -82,3 +82,33 @@ def test_numbers_stay_numbers_even_negative_ones(client, manager, frozen_now):
     assert row["survey_comment"] == ""
     (summary, _previous) = _rows(client, "/admin/reports/export/summary.csv")
     assert summary["requested"] == "1"
+
+
+@pytest.mark.django_db
+def test_the_conversations_export_names_the_files_sent_with_their_sizes_but_not_the_files(client, manager, frozen_now):
+    from django.core.files.base import ContentFile
+
+    from chat.models import Attachment
+    from tests.factories import MessageFactory
+
+    conversation = ConversationFactory(requested_at=at(3, 10))
+    message = MessageFactory(conversation=conversation, has_attachments=True)
+    for name, size in (("photo.jpg", 48213), ("=order.pdf", 18230)):
+        attachment = Attachment(
+            inbox=conversation.inbox,
+            conversation=conversation,
+            message=message,
+            name=name,
+            content_type="application/pdf",
+            size=size,
+            sha256="0" * 64,
+        )
+        attachment.file.save(f"{size}.bin", ContentFile(b"x"), save=False)
+        attachment.save()
+    Attachment.objects.create(  # an upload never sent is not part of the conversation
+        inbox=conversation.inbox, name="unsent.txt", content_type="text/plain", size=3, sha256="0" * 64, file="x"
+    )
+    client.force_login(manager)
+
+    (row,) = _rows(client, "/admin/reports/export/conversations.csv")
+    assert row["attachments_not_included"] == "photo.jpg (48213 bytes); =order.pdf (18230 bytes)"
