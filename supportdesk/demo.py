@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from chat.models import CannedReply, ChannelKind, Inbox, OperatorProfile, Team
+from chat.models import CannedReply, ChannelKind, Inbox, Label, OperatorProfile, Team
 from mail.models import MailAccount
 from surveys.models import SurveyTemplate
 
@@ -109,7 +109,13 @@ def create_demo() -> dict:
         CannedReply.objects.get_or_create(
             team=team, inbox=None, shortcut=shortcut, language=language, defaults={"title": title, "body": body}
         )
+    # Labels operators tag conversations with (global: every inbox), and the reports break down by.
+    for name, colour in DEMO_LABELS:
+        Label.objects.get_or_create(inbox=None, name=name, defaults={"colour": colour})
     return {"team": team, "inboxes": [website, persian, helpdesk]}
+
+
+DEMO_LABELS = [("Billing", "#8250df"), ("Shipping", "#1f6feb"), ("Returns", "#bf8700"), ("Bug", "#d1242f")]
 
 
 def demo_origins_follow(*, site_port: int) -> None:

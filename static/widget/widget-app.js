@@ -1403,9 +1403,8 @@
           class: "sd-emoji-btn",
           "aria-label": t("emoji"),
           "aria-expanded": "false",
-          text: "😊",
           onclick: () => toggleEmoji(els.emojiBox.hidden),
-        })),
+        }, icon("smile"))),
         h("button", { type: "submit", class: "sd-send", "aria-label": t("send") }, icon("send"))
       )
     );

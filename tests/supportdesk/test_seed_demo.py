@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.core import serializers
 from django.core.management import call_command
 
-from chat.models import Inbox, OperatorProfile
+from chat.models import Inbox, Label, OperatorProfile
 
 
 def _snapshot() -> str:
@@ -34,3 +34,10 @@ def test_seed_demo_is_idempotent_and_gives_working_logins():
     website = Inbox.objects.get(site_key="demo-site-key")
     assert set(website.operators.all()) == set(operators)
     assert "http://localhost:8001" in website.allowed_origins
+    # Global labels to tag conversations with, in every demo inbox.
+    assert set(Label.objects.filter(inbox=None).values_list("name", flat=True)) == {
+        "Billing",
+        "Shipping",
+        "Returns",
+        "Bug",
+    }
