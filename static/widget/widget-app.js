@@ -380,6 +380,8 @@
     if (f.contact) S.contact = f.contact;
     if (typeof f.online === "boolean") S.online = f.online;
     if ("next_opening" in f) S.config.next_opening = f.next_opening;
+    // No open conversation: the next page needs only the launcher (a survey still waiting comes next and says so).
+    if (!f.conversation) store.set("live", false);
     if (f.conversation) setConversation(f.conversation);
     else if (S.conv && S.conv.status !== "ended") setConversation(Object.assign({}, S.conv, { status: "ended" }));
     addMessages(f.messages || [], !first);
@@ -418,7 +420,7 @@
     if (!S.conv || S.conv.id !== c.id) S.readSent = S.seenUpTo = 0;
     S.conv = c;
     // The launcher loads the chat at once on the next page while a conversation is open (docs/widget.md).
-    store.set("live", c.status !== "ended" || !!S.survey);
+    store.set("live", c.status !== "ended" || !!(S.survey && !S.survey.done));
     if (c.operator_read_message_id) onSeen(c.operator_read_message_id);
     if (c.status === "ended") showTyping(null);
     render();

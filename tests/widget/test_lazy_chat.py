@@ -79,3 +79,16 @@ def test_a_visitor_in_a_conversation_gets_the_chat_at_once_and_a_reply_reaches_t
     )
     page.q(".sd-badge", has_text="1").wait_for()
     assert page.panel.is_hidden()
+
+    # Once the conversation has ended (no survey waiting), the next page needs only the launcher again.
+    agent.send({"type": "conversation.resolve", "conversation_id": conversation["id"]})
+    page.wait_for_function(
+        "() => JSON.parse(localStorage.getItem('supportdesk:' + arguments[0]) || '{}').live === false".replace(
+            "arguments[0]", repr(widget_inbox.site_key)
+        )
+    )
+    seen.clear()
+    page.reload()
+    page.launcher.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert "widget-app.js" not in _widget(seen)
