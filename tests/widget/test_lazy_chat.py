@@ -82,11 +82,8 @@ def test_a_visitor_in_a_conversation_gets_the_chat_at_once_and_a_reply_reaches_t
 
     # Once the conversation has ended (no survey waiting), the next page needs only the launcher again.
     agent.send({"type": "conversation.resolve", "conversation_id": conversation["id"]})
-    page.wait_for_function(
-        "() => JSON.parse(localStorage.getItem('supportdesk:' + arguments[0]) || '{}').live === false".replace(
-            "arguments[0]", repr(widget_inbox.site_key)
-        )
-    )
+    key = f"supportdesk:{widget_inbox.site_key}"
+    page.wait_for_function(f"() => JSON.parse(localStorage.getItem('{key}') || '{{}}').live === false")
     seen.clear()
     page.reload()
     page.launcher.wait_for()
