@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import time
+from pathlib import Path
 from urllib.request import Request, urlopen
 
 import pytest
@@ -52,7 +53,8 @@ def test_rundesk_serves_everything_and_ctrl_c_stops_all(rundesk):
     desk.proc.send_signal(signal.SIGINT)
     desk.proc.wait(30)
     # Nothing left running or listening.
-    assert not [pid for pid in children if alive(pid)]
+    left = {pid: _command(pid) for pid in children if alive(pid)}
+    assert not left, f"still running after rundesk was killed: {left}"
     with pytest.raises(OSError):
         urlopen(f"{desk.url}/healthz", timeout=2)  # noqa: S310
 
@@ -81,6 +83,13 @@ def test_the_demo_inboxes_allow_the_demo_website_on_any_port(rundesk):
     ]
 
 
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "?"
+
+
 def test_web_worker_and_beat_stop_when_rundesk_is_killed(rundesk):
     """A rundesk killed without its Ctrl-C handler (kill -9, a crashed terminal) leaves no worker or beat behind
     to take tasks from the broker."""
@@ -94,4 +103,5 @@ def test_web_worker_and_beat_stop_when_rundesk_is_killed(rundesk):
     deadline = time.monotonic() + 20
     while [pid for pid in children if alive(pid)] and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [pid for pid in children if alive(pid)]
+    left = {pid: _command(pid) for pid in children if alive(pid)}
+    assert not left, f"still running after rundesk was killed: {left}"

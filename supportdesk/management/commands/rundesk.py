@@ -71,7 +71,10 @@ class Command(BaseCommand):
                 "worker",
                 "-l",
                 "INFO",
-                *(["-P", "solo"] if embedded else ["-c", "2"]),
+                # Threads, not a prefork pool: a pool's forked children are not rundesk's, so when rundesk dies (even
+                # by SIGKILL, PR_SET_PDEATHSIG below) a worker stopping warm could be left waiting on them; with
+                # threads the worker is one process that stops with rundesk. Deployments run their own worker.
+                *(["-P", "solo"] if embedded else ["-P", "threads", "-c", "2"]),
             ],
             "beat": [
                 python,
