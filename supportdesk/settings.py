@@ -314,21 +314,8 @@ MAIL_RECEIVER_HOSTNAME = env.str("MAIL_RECEIVER_HOSTNAME", default="")
 # A mail larger than this is refused whole (552), never half-stored; each attachment has its own limit and types.
 MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=25 * 1024 * 1024)
 MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
-MAIL_ATTACHMENT_TYPES = env.list(
-    "MAIL_ATTACHMENT_TYPES",
-    default=[
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "application/pdf",
-        "text/plain",
-        "text/csv",
-        "application/zip",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ],
-)
+# The same allow-list as the chat attachments unless set apart.
+MAIL_ATTACHMENT_TYPES = env.list("MAIL_ATTACHMENT_TYPES", default=ATTACHMENT_TYPES)
 # The text shown in the inbox is cut here (the whole mail is kept).
 MAIL_SHOWN_MAX_CHARS = env.int("MAIL_SHOWN_MAX_CHARS", default=20000)
 # Loops and floods: mails taken from one sender per hour (then 451, try later), acknowledgements sent to one.
