@@ -9,7 +9,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils.crypto import constant_time_compare
 
-from chat.models import CannedReply, Conversation, Message, OperatorProfile, Team
+from chat.models import Attachment, CannedReply, Conversation, Message, OperatorProfile, Team
 from tickets.models import Ticket
 
 CONVERSATION_RELATED = ["contact", "assignee__operator", "ticket", "team", "inbox"]
@@ -160,3 +160,22 @@ def canned_replies_search(
     lowered = query.lower()
     replies.sort(key=lambda reply: (not reply.shortcut.lower().startswith(lowered), reply.shortcut))
     return replies[:CANNED_RESULTS]
+
+
+def attachment_for_grant(*, user, grant) -> Attachment | None:
+    """The attachment a signed address names, if the one asking may have it (attachment_links.Grant)."""
+    from chat import attachment_links
+
+    attachment = Attachment.objects.select_related("message").filter(pk=grant.attachment_id).first()
+    if attachment is None:
+        return None
+    if grant.audience == attachment_links.OPERATORS:
+        # A signed address alone is not enough for the operators' copy: the session must be of one of them.
+        operator = operator_for_user(user=user)
+        if operator is None or attachment.inbox_id not in operator_inbox_ids(operator=operator):
+            return None
+        return attachment
+    # The visitor's copy: an attachment of a public message, or a visitor's own upload before it is sent.
+    if attachment.message is not None:
+        return None if attachment.message.private else attachment
+    return attachment if attachment.visitor_id is not None else None

@@ -21,7 +21,7 @@ from chat import inbox_selectors as selectors
 from chat.attachment_links import attachments_prefetch
 from chat.faces import avatar_digest, avatar_url, colour_for, initials
 from chat.forms import ProfileForm
-from chat.models import MAIL_KINDS, Attachment, Conversation, Inbox, OperatorProfile
+from chat.models import MAIL_KINDS, Conversation, Inbox, OperatorProfile
 from chat.search_selectors import MIN_QUERY_CHARS, QueryTooShort, conversation_search
 from chat.selectors import (
     available_labels,
@@ -421,27 +421,11 @@ def attachment_upload_view(request, conversation_id: int):
     )
 
 
-def _attachment_granted(request, grant: attachment_links.Grant) -> Attachment | None:
-    attachment = Attachment.objects.select_related("message").filter(pk=grant.attachment_id).first()
-    if attachment is None:
-        return None
-    if grant.audience == attachment_links.OPERATORS:
-        # A signed address alone is not enough for the operators' copy: the session must be of one of them.
-        operator = selectors.operator_for_user(user=request.user)
-        if operator is None or attachment.inbox_id not in selectors.operator_inbox_ids(operator=operator):
-            return None
-        return attachment
-    # The visitor's copy: an attachment of a public message, or a visitor's own upload before it is sent.
-    if attachment.message is not None:
-        return None if attachment.message.private else attachment
-    return attachment if attachment.visitor_id is not None else None
-
-
 @require_GET
 def attachment_file(request, token: str):
     """An attachment (or its thumbnail) at a signed, expiring address; anything else is a 404."""
     grant = attachment_links.grant_read(token)
-    attachment = _attachment_granted(request, grant) if grant is not None else None
+    attachment = selectors.attachment_for_grant(user=request.user, grant=grant) if grant is not None else None
     if attachment is None:
         raise Http404(_("No such attachment, or its link has expired."))
     field = attachment.thumbnail if grant.thumbnail and attachment.thumbnail else attachment.file
