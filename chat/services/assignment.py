@@ -190,7 +190,7 @@ def conversation_transfer(
         end=at,
         operator=profile.user,
     )
-    transfer_note(conversation, profile, note, target=target, team=None if target is not None else team)
+    transfer_note(conversation, profile, note, target=target, team=conversation.team if target is None else None)
     conversation_changed(conversation)
     if conversation.status == Conversation.Status.QUEUED:
         conversation_assign_auto(conversation=conversation)
